@@ -1,0 +1,14 @@
+# Every dependency comes from Debian's archive (scripts/setup.sh installs them).
+find_package(fmt REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(OpenMP REQUIRED)
+
+# The BLAS behind backend/cpu/gemm.cpp: OpenBLAS (pthreads build), chosen in docs/decisions.md.
+find_path(SDNC_CBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas NO_DEFAULT_PATH)
+find_library(SDNC_OPENBLAS_LIB NAMES openblas PATHS /usr/lib/x86_64-linux-gnu/openblas-pthread NO_DEFAULT_PATH)
+if(NOT SDNC_CBLAS_INCLUDE OR NOT SDNC_OPENBLAS_LIB)
+  message(FATAL_ERROR "OpenBLAS not found: run scripts/setup.sh (installs libopenblas-pthread-dev)")
+endif()
+add_library(sdnc_blas INTERFACE)
+target_include_directories(sdnc_blas INTERFACE ${SDNC_CBLAS_INCLUDE})
+target_link_libraries(sdnc_blas INTERFACE ${SDNC_OPENBLAS_LIB})

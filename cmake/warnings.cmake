@@ -1,0 +1,3 @@
+function(sdnc_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+endfunction()

@@ -1,0 +1,154 @@
+#include "sdnc/autograd/engine.h"
+
+#include <atomic>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "sdnc/autograd/grad_mode.h"
+#include "sdnc/autograd/node.h"
+#include "sdnc/ops/elementwise.h"
+
+namespace sdnc {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+std::atomic<uint64_t> g_sequence{0};
+
+// Accumulates g into slot (allocating on first arrival).
+void accumulate(Tensor& slot, const Tensor& g) {
+  if (!slot.defined()) {
+    slot = g;
+  } else {
+    NoGradGuard no_grad;
+    slot = add(slot, g);
+  }
+}
+}  // namespace
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor* t : inputs)
+    if (t && t->defined() && (t->requires_grad() || t->grad_fn())) return true;
+  return false;
+}
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && (t.requires_grad() || t.grad_fn())) return true;
+  return false;
+}
+
+void attach_node(const std::shared_ptr<Node>& node, const std::vector<const Tensor*>& inputs,
+                 const std::vector<Tensor*>& outputs) {
+  node->sequence = g_sequence++;
+  node->next.clear();
+  for (const Tensor* t : inputs) {
+    Edge e;
+    if (t && t->defined()) {
+      if (t->grad_fn()) {
+        e.fn = t->grad_fn();
+        e.output_nr = t->impl().output_nr;
+      } else if (t->requires_grad()) {
+        e.leaf = t->impl_ptr();
+      }
+    }
+    node->next.push_back(std::move(e));
+  }
+  node->output_shapes.clear();
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    TensorImpl& o = outputs[k]->impl();
+    o.grad_fn = node;
+    o.output_nr = static_cast<int>(k);
+    o.requires_grad = true;
+    node->output_shapes.push_back(o.shape);
+    node->output_dtype = o.dtype;
+  }
+}
+
+void run_backward(const Tensor& root) {
+  if (root.numel() != 1)
+    fail("backward", "needs a one-element tensor, got shape {}", shape_str(root.shape()));
+  if (!root.grad_fn() && !root.requires_grad())
+    fail("backward", "the tensor does not require grad and has no history");
+  run_backward({root}, {Tensor::ones(root.shape(), root.dtype())});
+}
+
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads) {
+  if (roots.size() != grads.size())
+    fail("backward", "{} roots but {} gradients", roots.size(), grads.size());
+  NoGradGuard no_grad;
+
+  auto deliver_to_leaf = [](const char* from, TensorImpl& leaf, const Tensor& g) {
+    if (g.shape() != leaf.shape)
+      fail("backward", "{} gave a gradient of shape {} for a tensor of shape {}", from,
+           shape_str(g.shape()), shape_str(leaf.shape));
+    Tensor slot(leaf.grad);
+    // Never alias a gradient buffer that another node may still read.
+    accumulate(slot, slot.defined() ? g : g.clone());
+    leaf.grad = slot.impl_ptr();
+  };
+
+  // Pending gradients per node and output; nodes run in decreasing creation order.
+  auto later_first = [](Node* a, Node* b) { return a->sequence < b->sequence; };
+  std::priority_queue<Node*, std::vector<Node*>, decltype(later_first)> ready(later_first);
+  std::unordered_map<Node*, std::vector<Tensor>> pending;
+  std::unordered_map<Node*, std::shared_ptr<Node>> keep_alive;
+
+  auto deliver = [&](const std::shared_ptr<Node>& fn, int output_nr, const Tensor& g) {
+    if (g.shape() != fn->output_shapes[output_nr])
+      fail("backward", "gradient of shape {} for output {} of {} of shape {}", shape_str(g.shape()),
+           output_nr, fn->name(), shape_str(fn->output_shapes[output_nr]));
+    auto [it, inserted] = pending.try_emplace(fn.get());
+    if (inserted) {
+      it->second.resize(fn->output_shapes.size());
+      keep_alive[fn.get()] = fn;
+      ready.push(fn.get());
+    }
+    accumulate(it->second[output_nr], g);
+  };
+  for (size_t k = 0; k < roots.size(); ++k) {
+    const Tensor& r = roots[k];
+    if (grads[k].shape() != r.shape())
+      fail("backward", "gradient {} has shape {} for a root of shape {}", k, shape_str(grads[k].shape()),
+           shape_str(r.shape()));
+    if (r.grad_fn())
+      deliver(r.grad_fn(), r.impl().output_nr, grads[k]);
+    else if (r.requires_grad())
+      deliver_to_leaf("backward", r.impl(), grads[k]);
+  }
+
+  while (!ready.empty()) {
+    Node* node = ready.top();
+    ready.pop();
+    if (node->released)
+      fail("backward", "saved tensors of {} were freed by an earlier backward", node->name());
+    std::vector<Tensor> grads_out = std::move(pending[node]);
+    pending.erase(node);
+    for (size_t k = 0; k < grads_out.size(); ++k)
+      if (!grads_out[k].defined()) grads_out[k] = Tensor::zeros(node->output_shapes[k], node->output_dtype);
+
+    std::vector<Tensor> grads_in = node->backward(grads_out);
+    node->release();
+    node->released = true;
+
+    for (size_t i = 0; i < node->next.size() && i < grads_in.size(); ++i) {
+      const Edge& e = node->next[i];
+      const Tensor& g = grads_in[i];
+      if (!g.defined() || !e.connected()) continue;
+      if (e.fn) {
+        deliver(e.fn, e.output_nr, g);
+      } else {
+        deliver_to_leaf(node->name(), *e.leaf, g);
+      }
+    }
+    keep_alive.erase(node);
+  }
+}
+
+}  // namespace sdnc

@@ -1,0 +1,18 @@
+// gemm.h — the one interface between sdnc and the BLAS library (chosen in
+// docs/decisions.md). Row-major: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C.
+#pragma once
+#include <cstdint>
+
+namespace sdnc::cpu {
+
+// lda/ldb/ldc are row strides of the matrices as stored (before op()).
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
+          int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
+
+// Thread count used inside the BLAS library.
+void gemm_set_num_threads(int n);
+const char* gemm_library_name();
+
+}  // namespace sdnc::cpu

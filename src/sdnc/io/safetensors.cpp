@@ -1,0 +1,180 @@
+#include "sdnc/io/safetensors.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "sdnc/io/atomic_file.h"
+
+namespace sdnc {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct StoredType {
+  DType dtype;     // what the tensor becomes in sdnc
+  size_t width;    // bytes per element in the file
+};
+
+bool stored_type(const std::string& name, StoredType& out) {
+  if (name == "F32") out = {DType::F32, 4};
+  else if (name == "F64") out = {DType::F64, 8};
+  else if (name == "I64") out = {DType::I64, 8};
+  else if (name == "I32") out = {DType::I64, 4};
+  else if (name == "I16") out = {DType::I64, 2};
+  else if (name == "U8") out = {DType::I64, 1};
+  else if (name == "BOOL") out = {DType::I64, 1};
+  else if (name == "F16") out = {DType::F32, 2};
+  else if (name == "BF16") out = {DType::F32, 2};
+  else return false;
+  return true;
+}
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v;
+  if (exp == 0) v = std::ldexp(static_cast<float>(mant), -24);
+  else if (exp == 31) v = mant ? NAN : INFINITY;
+  else v = std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+  return sign ? -v : v;
+}
+
+// Converts `count` stored elements of type `name` at src into t's buffer.
+void decode(const std::string& name, const char* src, int64_t count, Tensor& t) {
+  if (name == "F32" || name == "F64" || name == "I64") {
+    std::memcpy(t.raw_data(), src, t.nbytes());
+    return;
+  }
+  if (t.dtype() == DType::F32) {
+    float* dst = t.data<float>();
+    for (int64_t i = 0; i < count; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, src + 2 * i, 2);
+      if (name == "F16") {
+        dst[i] = half_to_float(bits);
+      } else {  // BF16: the high half of an fp32
+        uint32_t f = static_cast<uint32_t>(bits) << 16;
+        std::memcpy(&dst[i], &f, 4);
+      }
+    }
+    return;
+  }
+  int64_t* dst = t.data<int64_t>();
+  for (int64_t i = 0; i < count; ++i) {
+    if (name == "I32") { int32_t v; std::memcpy(&v, src + 4 * i, 4); dst[i] = v; }
+    else if (name == "I16") { int16_t v; std::memcpy(&v, src + 2 * i, 2); dst[i] = v; }
+    else { dst[i] = static_cast<uint8_t>(src[i]); }
+  }
+}
+
+}  // namespace
+
+SafetensorsFile load_safetensors(const std::string& path) {
+  const char* op = "safetensors";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(op, "{}: cannot open file", path);
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  if (file_size < 8) fail(op, "{}: file of {} bytes is too short to hold a header", path, file_size);
+  unsigned char len_bytes[8];
+  in.read(reinterpret_cast<char*>(len_bytes), 8);
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
+  if (header_len > file_size - 8)
+    fail(op, "{}: header length {} exceeds the file ({} bytes): truncated or not safetensors", path,
+         header_len, file_size);
+  std::string header(header_len, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_len));
+  json j;
+  try {
+    j = json::parse(header);
+  } catch (const json::exception& e) {
+    fail(op, "{}: header is not valid JSON ({})", path, e.what());
+  }
+  if (!j.is_object()) fail(op, "{}: header is not a JSON object", path);
+
+  const uint64_t data_size = file_size - 8 - header_len;
+  std::string data(data_size, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data_size));
+  if (!in) fail(op, "{}: could not read {} data bytes", path, data_size);
+
+  SafetensorsFile result;
+  for (auto& [name, entry] : j.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) fail(op, "{}: __metadata__ is not an object", path);
+      for (auto& [k, v] : entry.items()) {
+        if (!v.is_string()) fail(op, "{}: __metadata__ value of '{}' is not a string", path, k);
+        result.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+        !entry.contains("data_offsets"))
+      fail(op, "{}: tensor '{}' lacks dtype, shape or data_offsets", path, name);
+    if (!entry["dtype"].is_string()) fail(op, "{}: tensor '{}' dtype is not a string", path, name);
+    std::string dt = entry["dtype"].get<std::string>();
+    StoredType st;
+    if (!stored_type(dt, st)) fail(op, "{}: tensor '{}' has unsupported dtype {}", path, name, dt);
+    Shape shape;
+    if (!entry["shape"].is_array()) fail(op, "{}: tensor '{}' shape is not a list", path, name);
+    for (auto& d : entry["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+        fail(op, "{}: tensor '{}' has an invalid dimension {}", path, name, d.dump());
+      shape.push_back(d.get<int64_t>());
+    }
+    if (shape.size() > kMaxDims) fail(op, "{}: tensor '{}' has {} dims", path, name, shape.size());
+    auto& off = entry["data_offsets"];
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      fail(op, "{}: tensor '{}' data_offsets must be two non-negative integers", path, name);
+    uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
+    if (begin > end || end > data_size)
+      fail(op, "{}: tensor '{}' data_offsets [{}, {}] outside the {} data bytes (truncated file?)", path,
+           name, begin, end, data_size);
+    uint64_t count = 1;
+    for (int64_t d : shape) {
+      if (d != 0 && count > (uint64_t{1} << 40) / static_cast<uint64_t>(d))
+        fail(op, "{}: tensor '{}' shape {} is implausibly large", path, name, shape_str(shape));
+      count *= static_cast<uint64_t>(d);
+    }
+    if (count * st.width != end - begin)
+      fail(op, "{}: tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets give {}", path, name,
+           dt, shape_str(shape), count * st.width, end - begin);
+    Tensor t = Tensor::empty(shape, st.dtype);
+    decode(dt, data.data() + begin, static_cast<int64_t>(count), t);
+    result.tensors.emplace(name, std::move(t));
+  }
+  return result;
+}
+
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  const char* op = "safetensors";
+  json header = json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (auto& [name, t] : tensors) {
+    if (!t.defined()) fail(op, "{}: tensor '{}' is undefined", path, name);
+    check_cpu(op, t);
+    if (t.dtype() != DType::F32 && t.dtype() != DType::F64 && t.dtype() != DType::I64)
+      fail(op, "{}: tensor '{}' has unsupported dtype {}", path, name, dtype_name(t.dtype()));
+    header[name] = {{"dtype", dtype_name(t.dtype())}, {"shape", t.shape()},
+                    {"data_offsets", {offset, offset + t.nbytes()}}};
+    offset += t.nbytes();
+  }
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');  // align the data section to 8 bytes
+  write_file_atomically(path, [&](std::ostream& out) {
+    uint64_t n = h.size();
+    unsigned char len_bytes[8];
+    for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(n >> (8 * i));
+    out.write(reinterpret_cast<const char*>(len_bytes), 8);
+    out.write(h.data(), static_cast<std::streamsize>(h.size()));
+    for (auto& [name, t] : tensors)
+      out.write(static_cast<const char*>(t.raw_data()), static_cast<std::streamsize>(t.nbytes()));
+  });
+}
+
+}  // namespace sdnc

@@ -1,0 +1,3 @@
+// cumprod.h — (to be written)
+#pragma once
+#include "sdnc/core/tensor.h"

@@ -1,0 +1,3 @@
+// layer_norm.h — (to be written)
+#pragma once
+#include "sdnc/core/tensor.h"

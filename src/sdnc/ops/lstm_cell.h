@@ -1,0 +1,3 @@
+// lstm_cell.h — (to be written)
+#pragma once
+#include "sdnc/core/tensor.h"

@@ -1,0 +1,17 @@
+// matmul.h — matrix products through the BLAS (backend/cpu/gemm.h).
+#pragma once
+#include "sdnc/core/tensor.h"
+
+namespace sdnc {
+
+// a [..., M, K] · b [..., K, N] → [..., M, N]. Leading dims of a and b must be equal, or b
+// (or a) must be 2-D, in which case it is shared by every leading index.
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// Strict batched form: a [B, M, K] · b [B, K, N] → [B, M, N].
+Tensor bmm(const Tensor& a, const Tensor& b);
+
+// PyTorch's Linear: x [..., I] · weight [O, I]ᵀ + bias [O] → [..., O]. bias may be undefined.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
+}  // namespace sdnc

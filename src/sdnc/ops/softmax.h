@@ -1,0 +1,3 @@
+// softmax.h — (to be written)
+#pragma once
+#include "sdnc/core/tensor.h"

@@ -1,0 +1,3 @@
+// unary.h — (to be written)
+#pragma once
+#include "sdnc/core/tensor.h"

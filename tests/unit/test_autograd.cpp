@@ -1,0 +1,73 @@
+// Autograd engine: accumulation, no-grad scope, multi-use of a tensor, freeing of saved
+// tensors, and its error messages.
+#include <gtest/gtest.h>
+
+#include "sdnc/sdnc.h"
+
+namespace sdnc {
+namespace {
+
+TEST(Autograd, GradientsAccumulateAcrossBackwardCalls) {
+  Tensor x = Tensor::from_vector(std::vector<double>{1, 2, 3}, {3}, DType::F64).requires_grad_();
+  Tensor w = Tensor::from_vector(std::vector<double>{4, 5, 6}, {3}, DType::F64);
+  for (int rep = 0; rep < 2; ++rep) {
+    Tensor y = mul(x, w);
+    run_backward({y}, {Tensor::ones({3}, DType::F64)});
+  }
+  EXPECT_EQ(x.grad().to_doubles(), (std::vector<double>{8, 10, 12}));
+  x.zero_grad();
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Autograd, TensorUsedTwiceSumsBothPaths) {
+  // y = x * x + x  →  dy/dx = 2x + 1
+  Tensor x = Tensor::from_vector(std::vector<double>{-1, 0.5, 3}, {3}, DType::F64).requires_grad_();
+  Tensor y = add(mul(x, x), x);
+  run_backward({y}, {Tensor::ones({3}, DType::F64)});
+  EXPECT_EQ(x.grad().to_doubles(), (std::vector<double>{-1, 2, 7}));
+}
+
+TEST(Autograd, NoGradScopeRecordsNothing) {
+  Tensor x = Tensor::ones({2}, DType::F64).requires_grad_();
+  Tensor y;
+  {
+    NoGradGuard guard;
+    EXPECT_FALSE(grad_enabled());
+    y = mul(x, x);
+  }
+  EXPECT_TRUE(grad_enabled());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  EXPECT_FALSE(y.requires_grad());
+}
+
+TEST(Autograd, SavedTensorsAreFreedAfterBackward) {
+  Tensor leaf = Tensor::ones({4, 4}).requires_grad_();
+  Tensor b = Tensor::ones({4, 4}).requires_grad_();
+  Tensor a = mul_scalar(leaf, 2.0);  // an intermediate: only the graph may keep it alive
+  Tensor y = matmul(a, b);
+  std::weak_ptr<Storage> a_storage = a.impl().storage;
+  a = Tensor();
+  EXPECT_FALSE(a_storage.expired());
+  run_backward({y}, {Tensor::ones({4, 4})});
+  EXPECT_TRUE(a_storage.expired()) << "backward did not release the saved copy of a";
+  EXPECT_THROW(run_backward({y}, {Tensor::ones({4, 4})}), Error);
+}
+
+TEST(Autograd, BackwardNeedsAScalar) {
+  Tensor x = Tensor::ones({3}).requires_grad_();
+  Tensor y = mul(x, x);
+  try {
+    y.backward();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("[backward]", 0), 0u) << e.what();
+  }
+}
+
+TEST(Autograd, OnlyFloatingLeavesRequireGrad) {
+  Tensor idx = Tensor::from_indices({1, 2}, {2});
+  EXPECT_THROW(idx.requires_grad_(), Error);
+}
+
+}  // namespace
+}  // namespace sdnc
