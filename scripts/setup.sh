@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package sdnc needs to build, test and benchmark; skips what is present.
+# Safe to run repeatedly. Needs root or sudo for apt-get when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  g++ cmake ninja-build pkg-config git
+  libopenblas-dev libopenblas-pthread-dev   # the BLAS behind GEMM (docs/decisions.md)
+  libfmt-dev nlohmann-json3-dev libcli11-dev libstb-dev
+  libgtest-dev libbenchmark-dev
+  python3-torch python3-numpy               # the test oracle, run with /usr/bin/python3
+  bible-kjv-text                            # default language-modelling corpus (public domain)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "[setup] all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "[setup] need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "[setup] installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "[setup] done"
