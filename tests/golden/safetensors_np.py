@@ -20,7 +20,8 @@ def save(path, tensors, metadata=None):
     if metadata:
         header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
     for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
+        a = np.asarray(tensors[name])
+        a = np.ascontiguousarray(a).reshape(a.shape)  # keeps 0-dim tensors 0-dim
         if a.dtype not in _NAMES:
             raise ValueError(f"[safetensors_np] {name}: unsupported dtype {a.dtype}")
         raw = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
