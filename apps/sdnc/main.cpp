@@ -1,9 +1,28 @@
-// sdnc — the command-line tool. One file per subcommand; this file wires them up.
+// sdnc — the command-line tool. One file per subcommand; this file wires them up and turns
+// every error into one message and a non-zero exit.
 #include <cstdio>
 
-#include "sdnc/sdnc.h"
+#include "commands.h"
+#include "sdnc/core/error.h"
 
 int main(int argc, char** argv) {
-  std::printf("sdnc %s\n", "0.1.0");
-  return 0;
+  CLI::App app{"sdnc — Transformers and Differentiable Neural Computers from one set of memory-machine parts"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sdnc 0.1.0");
+  int exit_code = 0;
+  sdnc::cli::add_verify_command(app, exit_code);
+  sdnc::cli::add_run_command(app, exit_code);
+  sdnc::cli::add_demo_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const sdnc::Error& e) {
+    std::fprintf(stderr, "sdnc: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sdnc: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
 }

@@ -6,6 +6,7 @@
 #include "sdnc/ops/layer_norm.h"
 #include "sdnc/ops/loss.h"
 #include "sdnc/ops/lstm_cell.h"
+#include "sdnc/ops/attention.h"
 #include "sdnc/ops/matmul.h"
 #include "sdnc/ops/reduce.h"
 #include "sdnc/ops/shape.h"

@@ -1,0 +1,18 @@
+// backend/cpu/attention.h — CPU kernels of ops/attention.
+#pragma once
+#include "sdnc/core/tensor.h"
+
+namespace sdnc::cpu {
+
+// visible(b, t, j) is decided by causal / key_padding_mask (see ops/attention.h).
+// weights [B, H, T, S] and out [B, H, T, Dv] are written.
+// k, v may hold more slots than are written ([B, H, capacity, D], a growing memory):
+// `slots` (−1: all) says how many of them, from the first, are read.
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask,
+                       bool causal, double scale, Tensor& weights, Tensor& out, int64_t slots = -1);
+
+// Given dout [B, H, T, Dv], writes dq, dk, dv (any may be undefined to skip).
+void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& weights, const Tensor& out,
+                        const Tensor& dout, double scale, Tensor* dq, Tensor* dk, Tensor* dv);
+
+}  // namespace sdnc::cpu

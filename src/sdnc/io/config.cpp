@@ -1,0 +1,76 @@
+#include "sdnc/io/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "sdnc/core/error.h"
+
+namespace sdnc::io {
+
+using nlohmann::json;
+
+json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("config", "{}: cannot open file", path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    json j = json::parse(ss.str());
+    if (!j.is_object()) fail("config", "{}: expected a JSON object", path);
+    return j;
+  } catch (const json::parse_error& e) {
+    fail("config", "{}: invalid JSON at byte {}", path, e.byte);
+  }
+}
+
+ConfigReader::ConfigReader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
+
+int64_t ConfigReader::positive_int(const std::string& key, int64_t fallback) const {
+  if (!j_.contains(key)) return fallback;
+  const json& v = j_.at(key);
+  if (!v.is_number_integer() || v.get<int64_t>() <= 0)
+    fail("config", "{}: key '{}' must be a positive integer, got {}", where_, key, v.dump());
+  return v.get<int64_t>();
+}
+
+int64_t ConfigReader::optional_positive_int(const std::string& key, int64_t fallback) const {
+  if (!j_.contains(key) || j_.at(key).is_null()) return fallback;
+  return positive_int(key, fallback);
+}
+
+int64_t ConfigReader::non_negative_int(const std::string& key, int64_t fallback) const {
+  if (!j_.contains(key)) return fallback;
+  const json& v = j_.at(key);
+  if (!v.is_number_integer() || v.get<int64_t>() < 0)
+    fail("config", "{}: key '{}' must be a non-negative integer, got {}", where_, key, v.dump());
+  return v.get<int64_t>();
+}
+
+double ConfigReader::positive_number(const std::string& key, double fallback) const {
+  double v = number(key, fallback);
+  if (!(v > 0)) fail("config", "{}: key '{}' must be positive, got {}", where_, key, j_.at(key).dump());
+  return v;
+}
+
+double ConfigReader::number(const std::string& key, double fallback) const {
+  if (!j_.contains(key)) return fallback;
+  const json& v = j_.at(key);
+  if (!v.is_number()) fail("config", "{}: key '{}' must be a number, got {}", where_, key, v.dump());
+  return v.get<double>();
+}
+
+bool ConfigReader::boolean(const std::string& key, bool fallback) const {
+  if (!j_.contains(key)) return fallback;
+  const json& v = j_.at(key);
+  if (!v.is_boolean()) fail("config", "{}: key '{}' must be true or false, got {}", where_, key, v.dump());
+  return v.get<bool>();
+}
+
+std::string ConfigReader::string(const std::string& key, const std::string& fallback) const {
+  if (!j_.contains(key)) return fallback;
+  const json& v = j_.at(key);
+  if (!v.is_string()) fail("config", "{}: key '{}' must be a string, got {}", where_, key, v.dump());
+  return v.get<std::string>();
+}
+
+}  // namespace sdnc::io

@@ -1,0 +1,30 @@
+// config.h — reading JSON configs with one clear message per problem:
+// "[config] <file>: key 'n_embd' must be a positive integer, got -3".
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace sdnc::io {
+
+// Parses a JSON file; "[config] <path>: cannot open" / "...: invalid JSON at byte N".
+nlohmann::json read_json_file(const std::string& path);
+
+class ConfigReader {
+ public:
+  ConfigReader(const nlohmann::json& j, std::string where);
+  // Each returns the key's value, or `fallback` when the key is absent (or null where noted).
+  int64_t positive_int(const std::string& key, int64_t fallback) const;
+  int64_t optional_positive_int(const std::string& key, int64_t fallback) const;  // null → fallback
+  int64_t non_negative_int(const std::string& key, int64_t fallback) const;
+  double positive_number(const std::string& key, double fallback) const;
+  double number(const std::string& key, double fallback) const;
+  bool boolean(const std::string& key, bool fallback) const;
+  std::string string(const std::string& key, const std::string& fallback) const;
+  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+
+ private:
+  const nlohmann::json& j_;
+  std::string where_;
+};
+
+}  // namespace sdnc::io

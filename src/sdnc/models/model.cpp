@@ -1,0 +1,108 @@
+#include "sdnc/models/model.h"
+
+#include <filesystem>
+#include <regex>
+
+#include "sdnc/io/atomic_file.h"
+#include "sdnc/io/config.h"
+#include "sdnc/io/safetensors.h"
+#include "sdnc/models/gpt2.h"
+#include "sdnc/models/transformer.h"
+
+namespace sdnc::models {
+
+namespace {
+
+const Tensor& require(const TensorMap& inputs, const std::string& name, const std::string& model) {
+  auto it = inputs.find(name);
+  if (it == inputs.end()) fail("run", "{} needs an input tensor '{}'", model, name);
+  return it->second;
+}
+
+class Gpt2Adapter : public Model {
+ public:
+  explicit Gpt2Adapter(const Gpt2Config& c) : m_(c) {}
+  std::string type() const override { return "gpt2"; }
+  nn::Module& module() override { return m_; }
+  std::vector<std::string> input_names() const override { return {"tokens"}; }
+  TensorMap run(const TensorMap& in, Form form, Trace* trace) const override {
+    return {{"logits", m_.logits(require(in, "tokens", "gpt2"), form, trace)}};
+  }
+  nlohmann::json config_json() const override { return m_.config().to_json(); }
+  void init(Generator& g) override { m_.init(g); }
+  Gpt2Model m_;
+};
+
+class EncoderAdapter : public Model {
+ public:
+  explicit EncoderAdapter(const TransformerConfig& c) : m_(c) {}
+  std::string type() const override { return "encoder"; }
+  nn::Module& module() override { return m_; }
+  std::vector<std::string> input_names() const override { return {"tokens"}; }
+  TensorMap run(const TensorMap& in, Form form, Trace* trace) const override {
+    return {{"logits", m_.logits(require(in, "tokens", "encoder"), form, trace)}};
+  }
+  nlohmann::json config_json() const override { return m_.config().to_json(); }
+  void init(Generator& g) override { m_.init(g); }
+  EncoderModel m_;
+};
+
+class EncoderDecoderAdapter : public Model {
+ public:
+  explicit EncoderDecoderAdapter(const TransformerConfig& c) : m_(c) {}
+  std::string type() const override { return "encoder_decoder"; }
+  nn::Module& module() override { return m_; }
+  std::vector<std::string> input_names() const override { return {"src", "tgt"}; }
+  TensorMap run(const TensorMap& in, Form form, Trace* trace) const override {
+    return {{"logits", m_.logits(require(in, "src", "encoder_decoder"), require(in, "tgt", "encoder_decoder"), form,
+                                 trace)}};
+  }
+  nlohmann::json config_json() const override { return m_.config().to_json(); }
+  void init(Generator& g) override { m_.init(g); }
+  EncoderDecoderModel m_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_model(const nlohmann::json& config, const std::string& where) {
+  io::ConfigReader r(config, where);
+  if (!config.contains("model_type")) fail("config", "{}: missing key 'model_type'", where);
+  std::string type = r.string("model_type", "");
+  if (type == "gpt2") return std::make_unique<Gpt2Adapter>(Gpt2Config::from_json(config, where));
+  if (type == "encoder") return std::make_unique<EncoderAdapter>(TransformerConfig::from_json(config, where));
+  if (type == "encoder_decoder")
+    return std::make_unique<EncoderDecoderAdapter>(TransformerConfig::from_json(config, where));
+  fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder)", where, type);
+}
+
+std::unique_ptr<Model> load_model(const std::string& dir) {
+  std::string config_path = dir + "/config.json", weights_path = dir + "/model.safetensors";
+  if (!std::filesystem::is_directory(dir)) fail("checkpoint", "{}: not a directory", dir);
+  auto model = make_model(io::read_json_file(config_path), config_path);
+  SafetensorsFile file = load_safetensors(weights_path);
+  std::map<std::string, Tensor> state;
+  static const std::regex gpt2_ignored(R"((h\.\d+\.attn\.(bias|masked_bias))|lm_head\.weight)");
+  for (auto& [raw, t] : file.tensors) {
+    std::string name = raw;
+    if (model->type() == "gpt2") {  // Hugging Face layouts: optional prefix, buffers, tied head
+      if (name.rfind("transformer.", 0) == 0) name = name.substr(12);
+      if (std::regex_match(name, gpt2_ignored)) continue;
+    }
+    state[name] = t;
+  }
+  try {
+    model->module().load_state_dict(state);
+  } catch (const Error& e) {
+    fail("checkpoint", "{}: {}", weights_path, e.what());
+  }
+  return model;
+}
+
+void save_model(Model& model, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  save_safetensors(dir + "/model.safetensors", model.module().state_dict(), {{"format", "pt"}});
+  std::string text = model.config_json().dump(2) + "\n";
+  write_file_atomically(dir + "/config.json", [&](std::ostream& out) { out << text; });
+}
+
+}  // namespace sdnc::models

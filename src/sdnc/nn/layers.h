@@ -1,0 +1,43 @@
+// layers.h — the small modules every model is built from: Linear (PyTorch [out, in] layout
+// or GPT-2's Conv1D [in, out] layout), LayerNorm, Embedding.
+#pragma once
+#include "sdnc/nn/module.h"
+
+namespace sdnc::nn {
+
+enum class WeightLayout { Linear, Conv1D };  // [out, in] | [in, out]
+
+class Linear : public Module {
+ public:
+  Linear(int64_t in, int64_t out, bool bias = true, WeightLayout layout = WeightLayout::Linear,
+         const std::string& weight_name = "weight", const std::string& bias_name = "bias");
+  Tensor forward(const Tensor& x) const;  // [..., in] → [..., out]
+  // Only output features [begin, end) (e.g. the query part of a fused QKV projection).
+  Tensor forward_part(const Tensor& x, int64_t begin, int64_t end) const;
+  // PyTorch's default: U(−1/√in, 1/√in) for weight and bias.
+  void init_uniform(Generator& g);
+  // GPT-2's: weight ~ N(0, std), bias = 0.
+  void init_normal(Generator& g, double stddev);
+
+  int64_t in, out;
+  WeightLayout layout;
+  Tensor weight, bias;
+};
+
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(int64_t dim, double eps = 1e-5);
+  Tensor forward(const Tensor& x) const;  // normalises the last dim
+  double eps;
+  Tensor weight, bias;
+};
+
+class Embedding : public Module {
+ public:
+  Embedding(int64_t num, int64_t dim);
+  Tensor forward(const Tensor& idx) const;  // I64 [...] → [..., dim]
+  void init_normal(Generator& g, double stddev);
+  Tensor weight;
+};
+
+}  // namespace sdnc::nn
