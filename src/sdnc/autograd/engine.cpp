@@ -89,8 +89,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
       fail("backward", "{} gave a gradient of shape {} for a tensor of shape {}", from,
            shape_str(g.shape()), shape_str(leaf.shape));
     Tensor slot(leaf.grad);
-    // Never alias a gradient buffer that another node may still read.
-    accumulate(slot, slot.defined() ? g : g.clone());
+    // A gradient nobody else holds (not even through a view) becomes the leaf's .grad as is;
+    // one that may still be read elsewhere is copied first.
+    bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1;
+    accumulate(slot, slot.defined() || sole_owner ? g : g.clone());
     leaf.grad = slot.impl_ptr();
   };
 

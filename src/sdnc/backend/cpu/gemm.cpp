@@ -1,20 +1,20 @@
 #include "sdnc/backend/cpu/gemm.h"
 
-#include <cblas.h>
 #include <dnnl.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "sdnc/core/error.h"
+#include "sdnc/core/parallel.h"
 
 // F32 — the engine's type — goes through oneDNN's sgemm (fastest on the T1 shapes here, and
 // threaded with OpenMP like the rest of the engine, so a GEMM inside a parallel region runs
-// on its thread). F64 — the finite-difference and oracle path — goes through OpenBLAS's
-// dgemm. docs/decisions.md has the measurements.
+// on its thread). F64 — only the finite-difference and oracle path — is a plain loop: exact
+// summation order, no second library. docs/decisions.md has the measurements.
 namespace sdnc::cpu {
 
-namespace {
-inline CBLAS_TRANSPOSE tr(bool t) { return t ? CblasTrans : CblasNoTrans; }
-}  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -26,14 +26,24 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
           int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  cblas_dgemm(CblasRowMajor, tr(trans_a), tr(trans_b), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  auto a = [&](int64_t i, int64_t k) { return trans_a ? A[k * lda + i] : A[i * lda + k]; };
+  auto b = [&](int64_t k, int64_t j) { return trans_b ? B[j * ldb + k] : B[k * ldb + j]; };
+  parallel_for(M, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, N * K)), [&](int64_t begin, int64_t end) {
+    std::vector<double> row(N);
+    for (int64_t i = begin; i < end; ++i) {
+      std::fill(row.begin(), row.end(), 0.0);
+      for (int64_t k = 0; k < K; ++k) {
+        double aik = a(i, k);
+        for (int64_t j = 0; j < N; ++j) row[j] += aik * b(k, j);
+      }
+      double* c = C + i * ldc;
+      for (int64_t j = 0; j < N; ++j) c[j] = alpha * row[j] + (beta == 0.0 ? 0.0 : beta * c[j]);
+    }
+  });
 }
 
-void gemm_set_num_threads(int n) {
-  omp_set_num_threads(n);
-  openblas_set_num_threads(n);
-}
+void gemm_set_num_threads(int n) { omp_set_num_threads(n); }
 
-const char* gemm_library_name() { return "oneDNN (F32) / OpenBLAS (F64)"; }
+const char* gemm_library_name() { return "oneDNN"; }
 
 }  // namespace sdnc::cpu

@@ -11,7 +11,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
           int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
-// Thread count used inside the BLAS library.
+// Thread count of the F32 GEMM library.
 void gemm_set_num_threads(int n);
 const char* gemm_library_name();
 
