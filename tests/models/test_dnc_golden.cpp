@@ -6,6 +6,8 @@
 // model.safetensors with the checkpoint names of docs/dnc.md).
 #include <gtest/gtest.h>
 
+#include "common/golden_compare.h"
+
 #include <cmath>
 #include <filesystem>
 
@@ -25,31 +27,10 @@ std::string dnc_golden_dir() {
   return SDNC_DNC_GOLDEN_DIR;
 }
 
-std::vector<std::string> case_names() {
-  std::vector<std::string> names;
-  if (!fs::exists(dnc_golden_dir())) return {"missing_golden_dir"};
-  for (auto& e : fs::directory_iterator(dnc_golden_dir()))
-    if (fs::exists(e.path() / "config.json")) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-double scaled_error(const Tensor& got, const Tensor& ref) {
-  EXPECT_EQ(shape_str(got.shape()), shape_str(ref.shape()));
-  if (got.shape() != ref.shape()) return INFINITY;
-  auto g = got.to_doubles(), r = ref.to_doubles();
-  double worst = 0;
-  for (size_t i = 0; i < g.size(); ++i) {
-    double e = std::fabs(g[i] - r[i]) / std::max(1.0, std::fabs(r[i]));
-    worst = std::max(worst, std::isnan(e) ? INFINITY : e);
-  }
-  return worst;
-}
+std::vector<std::string> case_names() { return golden_case_names(dnc_golden_dir()); }
 
 void expect_within(const std::string& what, const Tensor& got, const Tensor& ref, double tol) {
-  double err = scaled_error(got, ref);
-  std::printf("[dnc] %-58s max err %.2e (tol %.0e)\n", what.c_str(), err, tol);
-  EXPECT_LE(err, tol) << what;
+  test::expect_within("dnc", what, got, ref, tol);
 }
 
 // Converts every parameter to `dtype` in place, so the handles held by the modules stay valid.

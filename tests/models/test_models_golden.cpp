@@ -5,6 +5,8 @@
 // write per step into the write-once memory) equal to the parallel form within 1e-5.
 #include <gtest/gtest.h>
 
+#include "common/golden_compare.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -26,32 +28,10 @@ std::string model_golden_dir() {
   return SDNC_MODEL_GOLDEN_DIR;
 }
 
-std::vector<std::string> case_names() {
-  std::vector<std::string> names;
-  if (!fs::exists(model_golden_dir())) return {"missing_golden_dir"};
-  for (auto& e : fs::directory_iterator(model_golden_dir()))
-    if (fs::exists(e.path() / "config.json")) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-// max over elements of |got − ref| / max(1, |ref|); NaN counts as infinite.
-double scaled_error(const Tensor& got, const Tensor& ref) {
-  EXPECT_EQ(shape_str(got.shape()), shape_str(ref.shape()));
-  if (got.shape() != ref.shape()) return INFINITY;
-  auto g = got.to_doubles(), r = ref.to_doubles();
-  double worst = 0;
-  for (size_t i = 0; i < g.size(); ++i) {
-    double e = std::fabs(g[i] - r[i]) / std::max(1.0, std::fabs(r[i]));
-    worst = std::max(worst, std::isnan(e) ? INFINITY : e);
-  }
-  return worst;
-}
+std::vector<std::string> case_names() { return golden_case_names(model_golden_dir()); }
 
 void expect_within(const std::string& what, const Tensor& got, const Tensor& ref, double tol) {
-  double err = scaled_error(got, ref);
-  std::printf("[models] %-52s max err %.2e (tol %.0e)\n", what.c_str(), err, tol);
-  EXPECT_LE(err, tol) << what;
+  test::expect_within("models", what, got, ref, tol);
 }
 
 struct LoadedCase {

@@ -1,23 +1,12 @@
 // Every argument check of ops/cumprod throws an sdnc::Error starting with the op's name.
 #include <gtest/gtest.h>
 
+#include "common/expect_error.h"
 #include "sdnc/sdnc.h"
 
 namespace sdnc {
 namespace {
 
-// Expects stmt to throw sdnc::Error whose message starts with prefix (and contains `part`).
-#define EXPECT_OP_ERROR(stmt, prefix, part)                                                   \
-  do {                                                                                        \
-    try {                                                                                     \
-      (void)(stmt);                                                                           \
-      ADD_FAILURE() << "expected an error from: " #stmt;                                      \
-    } catch (const ::sdnc::Error& e) {                                                        \
-      std::string msg = e.what();                                                             \
-      EXPECT_EQ(msg.rfind(prefix, 0), 0u) << msg;                                             \
-      EXPECT_NE(msg.find(part), std::string::npos) << msg << " (expected to mention " << part << ")"; \
-    }                                                                                         \
-  } while (0)
 
 TEST(CumprodErrors, UndefinedX) {
   EXPECT_OP_ERROR(cumprod(Tensor(), 0), "[cumprod]", "x is an undefined tensor");

@@ -4,21 +4,12 @@
 #include <functional>
 #include <limits>
 
+#include "common/expect_error.h"
 #include "sdnc/sdnc.h"
 
 namespace sdnc {
 namespace {
 
-void expect_error(const std::function<void()>& f, const std::string& op, const std::string& contains = "") {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error from [" << op << "]";
-  } catch (const Error& e) {
-    std::string m = e.what();
-    EXPECT_EQ(m.rfind("[" + op + "]", 0), 0u) << m;
-    if (!contains.empty()) EXPECT_NE(m.find(contains), std::string::npos) << m;
-  }
-}
 
 Tensor ones(const Shape& s) { return Tensor::ones(s, DType::F64); }
 Tensor ids(std::vector<int64_t> v, const Shape& s) { return Tensor::from_indices(v, s); }
