@@ -3,7 +3,8 @@
 // training step (4096 tokens, width 256, FFN 1024, QKV 768).
 //
 // Build (from the repository root):
-//   mkdir -p build_gemm && g++ -O2 -std=c++20 -Wall -Wextra bench/gemm_libraries.cpp -ldl -ldnnl -o build_gemm/gemm_libraries
+//   mkdir -p build_gemm && g++ -O2 -std=c++20 -fopenmp -Wall -Wextra bench/gemm_libraries.cpp -ldl -ldnnl -o build_gemm/gemm_libraries
+// (-fopenmp is only needed for --interop; without it everything else works.)
 // Run (one library per process is recommended, see below):
 //   build_gemm/gemm_libraries --lib openblas --threads 1,2
 //   OPENBLAS_CORETYPE=SkylakeX build_gemm/gemm_libraries --lib openblas --label "OpenBLAS (CORETYPE=SkylakeX)"
@@ -16,10 +17,18 @@
 //   --threads 1,2                   thread counts to measure (default 1,2)
 //   --min-time 0.3                  minimum seconds per timed run (default 0.3)
 //   --runs 3                        timed runs per point; the best one is reported (default 3)
+//   --max-other 10 --retries 2      before each point wait (<= 30 s) until other processes use at
+//                                   most 10 % of the machine; re-measure a point (up to 2 more
+//                                   times) when they used more than that during the measurement
 //   --label TEXT                    name printed in the "library" column
 //   --openblas-so PATH / --blis-so PATH   override the shared-object paths
 //   --check-only                    only run the correctness checks
 //   --quick                         only the 2048^3 shape (smoke test)
+//   --peak                          measure the AVX-512 FMA peak (1 and 2 threads) and exit
+//   --interop                       also measure the GEMM alternating with an OpenMP loop of the
+//                                   application (FFN-up forward + a ReLU-like OpenMP loop, at the
+//                                   largest --threads value); needs -fopenmp
+//   --interop-only                  only that (no GEMM table)
 //
 // How the libraries are reached:
 //   * OpenBLAS and BLIS both export `cblas_sgemm`, so they are NOT linked; each
@@ -30,8 +39,8 @@
 //   * oneDNN is linked normally (-ldnnl) and called through `dnnl_sgemm`
 //     (row-major, 'N'/'T').  It is built on GNU OpenMP (libgomp, pulled in as a
 //     dependency of libdnnl), so its thread count is set with
-//     omp_set_num_threads(), looked up with dlsym(RTLD_DEFAULT) so this file
-//     needs no -fopenmp.
+//     omp_set_num_threads(), looked up with dlsym(RTLD_DEFAULT) so that only
+//     --interop needs -fopenmp.
 //
 // Output: lines starting with '#' are information (library version, kernel
 // the library selected for this CPU, correctness checks); lines starting with
@@ -48,6 +57,10 @@
 // therefore runs each library in its own process.
 
 #include <dlfcn.h>
+#include <immintrin.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>  // dnnl_cpu_isa2str
 
@@ -65,6 +78,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -249,7 +263,8 @@ bool check_case(const GemmLibrary& lib, int m, int n, int k, bool ta, bool tb, f
                 float beta, int pad, std::mt19937& rng, std::string& detail) {
     const int a_rows = ta ? k : m, a_cols = ta ? m : k;
     const int b_rows = tb ? n : k, b_cols = tb ? k : n;
-    const int lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
+    // BLAS requires ld >= max(1, columns) even when a dimension is 0.
+    const int lda = std::max(1, a_cols) + pad, ldb = std::max(1, b_cols) + pad, ldc = std::max(1, n) + pad;
     Buffer a = make_buffer(static_cast<std::size_t>(a_rows) * lda);
     Buffer b = make_buffer(static_cast<std::size_t>(b_rows) * ldb);
     Buffer c = make_buffer(static_cast<std::size_t>(m) * ldc);
@@ -305,9 +320,10 @@ bool check_library(const GemmLibrary& lib, int threads) {
     bool all_ok = true;
     int passed = 0, total = 0;
     struct Dims { int m, n, k; };
-    // The small shape from the brief plus an odd, larger one that goes through
-    // the blocked / multi-threaded code paths and edge kernels.
-    const Dims dims[] = {{64, 48, 32}, {301, 257, 263}};
+    // The small shape from the brief, an odd, larger one that goes through the
+    // blocked / multi-threaded code paths and edge kernels, and an empty
+    // reduction (K = 0: C = beta * C, which sdnc's gemm passes through).
+    const Dims dims[] = {{64, 48, 32}, {301, 257, 263}, {8, 5, 0}};
     for (const Dims& d : dims)
         for (int t = 0; t < 4; ++t)
             for (int variant = 0; variant < 2; ++variant) {
@@ -324,7 +340,7 @@ bool check_library(const GemmLibrary& lib, int threads) {
                     std::printf("# %s threads=%d CHECK FAILED %s\n", lib.name.c_str(), threads, detail.c_str());
                 }
             }
-    std::printf("# %s threads=%d correctness: %d/%d cases passed (NN/NT/TN/TT; 64x48x32 and 301x257x263;"
+    std::printf("# %s threads=%d correctness: %d/%d cases passed (NN/NT/TN/TT; 64x48x32, 301x257x263 and 8x5x0;"
                 " alpha=1,beta=0 over NaN-filled C and alpha=0.5,beta=0.25 with padded ld)\n",
                 lib.name.c_str(), threads, passed, total);
     return all_ok;
@@ -453,6 +469,155 @@ Measurement measure(const GemmLibrary& lib, const Shape& s, double min_time, int
     return r;
 }
 
+// ---------------------------------------------------------------------------
+// Machine peak: a register-only AVX-512 FMA loop (16 independent accumulators,
+// enough to cover 2 FMA ports x 4 cycles latency).  Compiled for AVX-512 with a
+// target attribute so the rest of the file needs no -mavx512f.
+// ---------------------------------------------------------------------------
+__attribute__((target("avx512f"))) float fma_loop(long iterations) {
+    __m512 acc[16];
+    for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(1e-3f * static_cast<float>(i));
+    const __m512 mul = _mm512_set1_ps(0.999999f), add = _mm512_set1_ps(1e-7f);
+    for (long it = 0; it < iterations; ++it) {
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], mul, add);
+    }
+    __m512 sum = acc[0];
+    for (int i = 1; i < 16; ++i) sum = _mm512_add_ps(sum, acc[i]);
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, sum);
+    float total = 0;
+    for (float v : lanes) total += v;
+    return total;  // returned so the loop is not optimised away
+}
+
+void measure_peak() {
+    constexpr long kIterations = 50'000'000;                // ~0.3 s per thread
+    constexpr double kFlopsPerIteration = 16.0 * 16.0 * 2;  // 16 FMAs x 16 lanes x 2 flops
+    for (int threads = 1; threads <= 2; ++threads) {
+        double best = 0;
+        for (int run = 0; run < 3; ++run) {
+            std::vector<float> sink(threads);
+            std::vector<std::thread> pool;
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int t = 0; t < threads; ++t) pool.emplace_back([&sink, t] { sink[t] = fma_loop(kIterations); });
+            for (std::thread& th : pool) th.join();
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            best = std::max(best, threads * kIterations * kFlopsPerIteration / s * 1e-9);
+        }
+        std::printf("# peak: AVX-512 FMA loop, %d thread(s): %.1f GFLOP/s (best of 3)\n", threads, best);
+    }
+}
+
+// Waits (up to `timeout_s`) for a 0.5 s window in which other processes used at
+// most `max_other` % of the machine.  Our own threads are excluded.
+void wait_for_quiet(double max_other, double timeout_s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (seconds_since(t0) < timeout_s) {
+        const CpuSample a = sample_cpu();
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        if (other_cpu_percent(a, sample_cpu()) <= max_other) return;
+    }
+}
+
+// Measures a point on a quiet machine: waits for a quiet moment first, and if
+// another process (someone compiling on this shared VM) still used more than
+// `max_other` % of the machine during the measurement, measures again, up to
+// `retries` more times.  Keeps the quietest attempt (the faster one when
+// equally quiet).
+Measurement measure_quiet(const GemmLibrary& lib, const Shape& s, double min_time, int runs,
+                          double max_other, int retries) {
+    wait_for_quiet(max_other, 30.0);
+    Measurement kept = measure(lib, s, min_time, runs);
+    for (int attempt = 0; attempt < retries && kept.other_cpu > max_other; ++attempt) {
+        wait_for_quiet(max_other, 30.0);
+        const Measurement again = measure(lib, s, min_time, runs);
+        if (again.other_cpu < kept.other_cpu ||
+            (again.other_cpu == kept.other_cpu && again.best_gflops > kept.best_gflops))
+            kept = again;
+    }
+    return kept;
+}
+
+// ---------------------------------------------------------------------------
+// Interplay with the application's own OpenMP loops.  sdnc is built with
+// -fopenmp, so in a training step every GEMM is followed by OpenMP loops
+// (activations, norms, ...).  A library whose worker threads keep spinning
+// after a call (OpenBLAS' pthread pool) and an OpenMP team whose threads spin
+// waiting for work then fight over the 2 cores.  Measured: per iteration,
+// GEMM alone, the OpenMP loop alone, and GEMM + loop alternating; overhead =
+// alternating / (GEMM + loop) - 1.  Each time is the best of 3 runs.
+// ---------------------------------------------------------------------------
+#ifdef _OPENMP
+// The application's OpenMP loop: a few element-wise passes over the GEMM
+// output, together about as long as the GEMM.  (A plain function: g++ 12
+// crashes on an omp pragma inside a lambda here.)
+void relu_blend_passes(float* __restrict y, const float* __restrict c, std::size_t count) {
+    for (int pass = 0; pass < 4; ++pass) {
+        // relu(c) * scale + 0.5, written branch-free: (c + |c|) / 2 = max(c, 0).
+        // (std::max compiled to a branch here, and random signs made it 6x slower.)
+        const float half_scale = 0.5f * (1.0f + 0.1f * static_cast<float>(pass));
+#pragma omp parallel for schedule(static)
+        for (std::size_t i = 0; i < count; ++i) y[i] = (c[i] + std::fabs(c[i])) * half_scale + 0.5f;
+    }
+}
+#endif
+
+void measure_interop(const GemmLibrary& lib, int threads, double min_time, double max_other) {
+#ifdef _OPENMP
+    lib.set_threads(threads);
+    omp_set_num_threads(threads);
+    const int m = 4096, n = 1024, k = 256;  // FFN-up forward
+    const std::size_t mn = static_cast<std::size_t>(m) * n;
+    Buffer a = make_buffer(static_cast<std::size_t>(m) * k), b = make_buffer(static_cast<std::size_t>(k) * n);
+    Buffer c = make_buffer(mn), y = make_buffer(mn);
+    std::mt19937 rng(3);
+    fill_random(a.get(), static_cast<std::size_t>(m) * k, rng);
+    fill_random(b.get(), static_cast<std::size_t>(k) * n, rng);
+    std::fill_n(c.get(), mn, 0.0f);
+    std::fill_n(y.get(), mn, 0.0f);
+    float* cp = c.get();
+    float* yp = y.get();
+    auto gemm = [&] { lib.sgemm(false, false, m, n, k, 1.0f, a.get(), k, b.get(), n, 0.0f, cp, n); };
+    auto loop = [&] { relu_blend_passes(yp, cp, mn); };
+    auto both = [&] {
+        gemm();
+        loop();
+    };
+    // Best-of-3 milliseconds per call of f, each run at least min_time.
+    auto time_ms = [&](const std::function<void()>& f) {
+        for (int i = 0; i < 3; ++i) f();  // warm-up
+        double best = std::numeric_limits<double>::infinity();
+        for (int run = 0; run < 3; ++run) {
+            const auto t0 = std::chrono::steady_clock::now();
+            int done = 0;
+            while (seconds_since(t0) < min_time) {
+                f();
+                ++done;
+            }
+            best = std::min(best, seconds_since(t0) / done * 1e3);
+        }
+        return best;
+    };
+    wait_for_quiet(max_other, 30.0);
+    const CpuSample cpu0 = sample_cpu();
+    const double t_gemm = time_ms(gemm);
+    const double t_loop = time_ms(loop);
+    const double t_both = time_ms(both);
+    const double other = other_cpu_percent(cpu0, sample_cpu());
+    std::printf("# interop: %s | threads=%d | GEMM %.2f ms | OpenMP loop %.2f ms | alternating %.2f ms |"
+                " overhead %+.0f%% | other CPU %.0f%% | env OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s\n",
+                lib.name.c_str(), threads, t_gemm, t_loop, t_both, 100.0 * (t_both / (t_gemm + t_loop) - 1.0),
+                other, env_or_unset("OMP_WAIT_POLICY").c_str(), env_or_unset("OPENBLAS_THREAD_TIMEOUT").c_str());
+#else
+    (void)lib;
+    (void)threads;
+    (void)min_time;
+    (void)max_other;
+    std::printf("# interop: not measured (compile with -fopenmp)\n");
+#endif
+}
+
 std::vector<int> parse_int_list(const std::string& s) {
     std::vector<int> out;
     std::stringstream ss(s);
@@ -464,8 +629,9 @@ std::vector<int> parse_int_list(const std::string& s) {
 void usage() {
     std::fprintf(stderr,
                  "usage: gemm_libraries [--lib openblas|blis|onednn|all] [--threads 1,2] [--min-time 0.3]\n"
-                 "                      [--runs 3] [--label TEXT] [--openblas-so PATH] [--blis-so PATH]\n"
-                 "                      [--check-only] [--quick]\n");
+                 "                      [--runs 3] [--max-other 10] [--retries 2] [--label TEXT]\n"
+                 "                      [--openblas-so PATH] [--blis-so PATH]\n"
+                 "                      [--check-only] [--quick] [--peak] [--interop] [--interop-only]\n");
     std::exit(1);
 }
 
@@ -475,8 +641,9 @@ int main(int argc, char** argv) {
     std::string which = "all", label, openblas_so = kOpenBlasSo, blis_so = kBlisSo;
     std::vector<int> threads = {1, 2};
     double min_time = 0.3;
-    int runs = 3;
-    bool check_only = false, quick = false;
+    int runs = 3, retries = 2;
+    double max_other = 10.0;
+    bool check_only = false, quick = false, interop = false, interop_only = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -487,11 +654,19 @@ int main(int argc, char** argv) {
         else if (arg == "--threads") threads = parse_int_list(value());
         else if (arg == "--min-time") min_time = std::stod(value());
         else if (arg == "--runs") runs = std::stoi(value());
+        else if (arg == "--max-other") max_other = std::stod(value());
+        else if (arg == "--retries") retries = std::stoi(value());
         else if (arg == "--label") label = value();
         else if (arg == "--openblas-so") openblas_so = value();
         else if (arg == "--blis-so") blis_so = value();
         else if (arg == "--check-only") check_only = true;
         else if (arg == "--quick") quick = true;
+        else if (arg == "--interop") interop = true;
+        else if (arg == "--interop-only") interop = interop_only = true;
+        else if (arg == "--peak") {
+            measure_peak();
+            return 0;
+        }
         else usage();
     }
 
@@ -509,15 +684,17 @@ int main(int argc, char** argv) {
         if (check_only) continue;
 
         for (int t : threads) {
+            if (interop_only) break;
             lib.set_threads(t);
             for (const Shape& s : all_shapes()) {
                 if (quick && s.training_step) continue;
-                const Measurement r = measure(lib, s, min_time, runs);
+                const Measurement r = measure_quiet(lib, s, min_time, runs, max_other, retries);
                 std::printf("| %s | %s | %s | %d | %d | %d | %d | %.1f | %.1f | %.0f |\n", lib.name.c_str(),
                             s.name, s.form, s.m, s.n, s.k, t, r.best_gflops, r.worst_gflops, r.other_cpu);
                 std::fflush(stdout);
             }
         }
+        if (interop) measure_interop(lib, *std::max_element(threads.begin(), threads.end()), min_time, max_other);
     }
     return all_ok ? 0 : 4;
 }

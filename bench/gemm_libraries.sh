@@ -7,6 +7,7 @@
 #                         bench/gemm_libraries.sh RAW...        only report, from raw
 #                                                               files of earlier runs
 # Knobs (environment):    PASSES=3 RUNS=3 MIN_TIME=0.3 THREADS=1,2 MAX_OTHER=10 RETRIES=2
+#                         ONLY=REGEX (only the variants whose label matches, e.g. 'SkylakeX$|oneDNN')
 #   (a point is re-measured up to RETRIES times while other processes use more
 #   than MAX_OTHER % of the machine; the "other CPU %" column shows what remained)
 #
@@ -33,6 +34,7 @@ MIN_TIME=${MIN_TIME:-0.3}
 THREADS=${THREADS:-1,2}
 MAX_OTHER=${MAX_OTHER:-10}
 RETRIES=${RETRIES:-2}
+ONLY=${ONLY:-}
 BUILD=build_gemm
 BIN=$BUILD/gemm_libraries
 
@@ -45,7 +47,8 @@ measure() {
     RAW=$BUILD/gemm_raw_$(date +%Y%m%d_%H%M%S).txt
     : >"$RAW"
 
-    local inherited="CORETYPE=$(show OPENBLAS_CORETYPE), L2_SIZE=$(show OPENBLAS_L2_SIZE)"
+    local inherited
+    inherited="CORETYPE=$(show OPENBLAS_CORETYPE), L2_SIZE=$(show OPENBLAS_L2_SIZE)"
     # label|command prefix (environment)|extra options; the label becomes the
     # "library" column.  Every variant also measures the interplay with an
     # OpenMP loop (--interop); the last one only that, with the usual OpenBLAS
@@ -63,7 +66,7 @@ measure() {
         echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) cpus, $(grep -q hypervisor /proc/cpuinfo && echo 'virtual machine' || echo 'bare metal')"
         echo "# env: OPENBLAS_CORETYPE=$(show OPENBLAS_CORETYPE) OPENBLAS_L2_SIZE=$(show OPENBLAS_L2_SIZE) OPENBLAS_NUM_THREADS=$(show OPENBLAS_NUM_THREADS) BLIS_NUM_THREADS=$(show BLIS_NUM_THREADS) OMP_NUM_THREADS=$(show OMP_NUM_THREADS)"
-        echo "# settings: PASSES=$PASSES RUNS=$RUNS MIN_TIME=$MIN_TIME THREADS=$THREADS MAX_OTHER=$MAX_OTHER RETRIES=$RETRIES"
+        echo "# settings: PASSES=$PASSES RUNS=$RUNS MIN_TIME=$MIN_TIME THREADS=$THREADS MAX_OTHER=$MAX_OTHER RETRIES=$RETRIES ONLY=$ONLY"
         echo "# loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     } >>"$RAW"
     "$BIN" --peak >>"$RAW"
@@ -72,6 +75,7 @@ measure() {
     for ((pass = 1; pass <= PASSES; ++pass)); do
         for v in "${variants[@]}"; do
             IFS='|' read -r label prefix extra <<<"$v"
+            [[ -n "$ONLY" && ! "$label" =~ $ONLY ]] && continue
             case "$label" in
                 OpenBLAS*) lib=openblas ;;
                 BLIS*) lib=blis ;;
@@ -80,9 +84,12 @@ measure() {
             echo "running pass $pass/$PASSES: $label" >&2
             echo "# pass $pass: start $label" >>"$RAW"
             # shellcheck disable=SC2086  # $prefix is a word list on purpose
+            # A failed correctness check makes the program exit non-zero; note it
+            # and go on (the report lists the failures).
             $prefix "$BIN" --lib "$lib" --label "$label" --threads "$THREADS" --runs "$RUNS" \
                 --min-time "$MIN_TIME" --max-other "$MAX_OTHER" --retries "$RETRIES" --interop $extra |
-                sed "s/^# /# pass $pass: /" >>"$RAW"
+                sed "s/^# /# pass $pass: /" >>"$RAW" ||
+                echo "# pass $pass: $label: exit status ${PIPESTATUS[0]} (see CHECK FAILED lines)" >>"$RAW"
         done
         "$BIN" --peak | sed "s/^# /# pass $pass: /" >>"$RAW"
     done
@@ -136,50 +143,66 @@ FNR == 1 { file++ }
     if (best > B[key]) B[key] = best
     if (worst < W[key]) W[key] = worst
     if (other > O[key]) O[key] = other
-    PB[key, pass] = best
+    PB[key, pass] = best; WP[key, pass] = worst; OT[key, pass] = other
     NP[key]++
     if (!(lib in seen_lib)) { seen_lib[lib] = 1; libs[++nlibs] = lib }
 }
 END {
     print "## Results"
     print ""
-    print "GFLOP/s = 2*M*N*K / time.  median = median over passes of the best run of each pass;"
-    print "best / worst = best and worst single run over all passes; other CPU % = the most CPU"
-    print "time other processes took during one measurement of the point (0 = quiet machine)."
+    print "GFLOP/s = 2*M*N*K / time.  A pass of a point is *quiet* when other processes took at most"
+    print maxo "% of the machine during it.  median = median over the quiet passes (all passes if none was"
+    print "quiet, marked *) of the best run of each pass; best = best single run of any pass; worst ="
+    print "worst single run of the quiet passes (the noise of the VM itself); quiet = quiet / all passes;"
+    print "other CPU % = the most CPU time other processes took during one pass of the point."
     print ""
-    print "| library | GEMM | form | threads | median GFLOP/s | best | worst | passes | other CPU % |"
+    print "| library | GEMM | form | threads | median GFLOP/s | best | worst (quiet) | quiet | other CPU % |"
     print "|---|---|---|---|---|---|---|---|---|"
     for (i = 1; i <= count; ++i) {
-        key = order[i]; nv = 0
-        for (p = 1; p <= npass; ++p) if ((key, passes[p]) in PB) v[++nv] = PB[key, passes[p]]
+        key = order[i]; nv = 0; nq = 0; wq = 1e30
+        for (p = 1; p <= npass; ++p)
+            if ((key, passes[p]) in PB && OT[key, passes[p]] <= maxo) {
+                v[++nv] = PB[key, passes[p]]; nq++
+                if (WP[key, passes[p]] < wq) wq = WP[key, passes[p]]
+            }
+        star = ""
+        if (nv == 0) {
+            star = "*"; wq = W[key]
+            for (p = 1; p <= npass; ++p) if ((key, passes[p]) in PB) v[++nv] = PB[key, passes[p]]
+        }
         MED[key] = median(v, nv)
-        printf "| %s | %s | %s | %s | %.1f | %.1f | %.1f | %d | %d |\n", L[key], NAME[key], FORM[key], T[key], MED[key], B[key], W[key], NP[key], O[key]
+        printf "| %s | %s | %s | %s | %.1f%s | %.1f | %.1f | %d/%d | %d |\n", L[key], NAME[key], FORM[key], T[key], MED[key], star, B[key], wq, nq, NP[key], O[key]
     }
     print ""
     print "## Training-step mix (the 9 GEMMs of one layer: 3 forward, 3 dX, 3 dW, each once)"
     print ""
     print "Effective GFLOP/s = total flops of the 9 GEMMs / sum of their times, computed per pass from"
-    print "that pass best runs; shown as median over passes (min - max).  Cube = 2048^3, median of passes."
+    print "that pass best runs, over the passes in which all 9 points were quiet (all passes if none,"
+    print "marked *); shown as median (min - max) [passes used].  Cube = 2048^3, median as above."
     print ""
     print "| library | mix, 1 thread | mix, 2 threads | cube, 1 thread | cube, 2 threads |"
     print "|---|---|---|---|---|"
     for (j = 1; j <= nlibs; ++j) {
         lib = libs[j]; line = "| " lib
         for (t = 1; t <= 2; ++t) {
-            nm = 0
-            for (p = 1; p <= npass; ++p) {
-                fl = 0; tm = 0; nshape = 0
-                for (i = 1; i <= count; ++i) {
-                    key = order[i]
-                    if (L[key] != lib || T[key] != t || NAME[key] == "cube (sanity)" || !((key, passes[p]) in PB)) continue
-                    fl += FLOP[key]; tm += FLOP[key] / PB[key, passes[p]]; nshape++
+            for (quiet_only = 1; quiet_only >= 0; --quiet_only) {
+                nm = 0
+                for (p = 1; p <= npass; ++p) {
+                    fl = 0; tm = 0; nshape = 0
+                    for (i = 1; i <= count; ++i) {
+                        key = order[i]
+                        if (L[key] != lib || T[key] != t || NAME[key] == "cube (sanity)" || !((key, passes[p]) in PB)) continue
+                        if (quiet_only && OT[key, passes[p]] > maxo) continue
+                        fl += FLOP[key]; tm += FLOP[key] / PB[key, passes[p]]; nshape++
+                    }
+                    if (nshape == 9) mix[++nm] = fl / tm
                 }
-                if (nshape == 9) mix[++nm] = fl / tm
+                if (nm > 0) break
             }
             if (nm == 0) { line = line " | -"; continue }
             lo = mix[1]; hi = mix[1]
             for (q = 2; q <= nm; ++q) { if (mix[q] < lo) lo = mix[q]; if (mix[q] > hi) hi = mix[q] }
-            line = line sprintf(" | %.0f (%.0f - %.0f)", median(mix, nm), lo, hi)
+            line = line sprintf(" | %.0f%s (%.0f - %.0f) [%d]", median(mix, nm), (quiet_only ? "" : "*"), lo, hi, nm)
         }
         for (t = 1; t <= 2; ++t) {
             key = lib SUBSEP "cube (sanity)" SUBSEP t
@@ -187,17 +210,18 @@ END {
         }
         print line " |"
     }
-}' "${RAWS[@]}"
+}' maxo="$MAX_OTHER" "${RAWS[@]}"
 echo
 echo "## Interplay with the application's OpenMP loops"
 echo
 echo "FFN-up forward GEMM alternating with an OpenMP loop (4 element-wise passes over the"
 echo "4096x1024 output) at 2 threads; overhead = alternating / (GEMM alone + loop alone) - 1."
-echo "Times are the best of 3 runs; one row per pass."
+echo "Times are the best of 3 runs.  The median uses the quiet passes only (other CPU <= $MAX_OTHER %;"
+echo "all passes if none, marked *) [passes used]."
 echo
 echo "| library | overhead (median) | per pass: GEMM ms / loop ms / alternating ms / overhead / other CPU |"
 echo "|---|---|---|"
-grep -hE '^# pass [0-9]+: interop: ' "${RAWS[@]}" | sed 's/^# pass [0-9]*: interop: //' | awk -F' [|] ' '
+grep -hE '^# pass [0-9]+: interop: ' "${RAWS[@]}" | sed 's/^# pass [0-9]*: interop: //' | awk -v maxo="$MAX_OTHER" -F' [|] ' '
 function num(s) { gsub(/[^-+0-9.]/, "", s); return s + 0 }
 function median(v, n,    i, j, x) {
     for (i = 2; i <= n; ++i) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; --j) v[j + 1] = v[j]; v[j + 1] = x }
@@ -207,14 +231,17 @@ function median(v, n,    i, j, x) {
     lib = $1
     if (!(lib in n)) order[++count] = lib
     n[lib]++
-    ov[lib, n[lib]] = num($6)
+    ov[lib, n[lib]] = num($6); oc[lib, n[lib]] = num($7)
     detail[lib] = detail[lib] sprintf("%s%.1f / %.1f / %.1f / %+d%% / %d%%", (n[lib] > 1 ? "; " : ""), num($3), num($4), num($5), num($6), num($7))
 }
 END {
     for (i = 1; i <= count; ++i) {
         lib = order[i]
-        for (j = 1; j <= n[lib]; ++j) v[j] = ov[lib, j]
-        printf "| %s | %+d%% | %s |\n", lib, median(v, n[lib]), detail[lib]
+        nv = 0
+        for (j = 1; j <= n[lib]; ++j) if (oc[lib, j] <= maxo) v[++nv] = ov[lib, j]
+        star = ""
+        if (nv == 0) { star = "*"; for (j = 1; j <= n[lib]; ++j) v[++nv] = ov[lib, j] }
+        printf "| %s | %+d%%%s [%d] | %s |\n", lib, median(v, nv), star, nv, detail[lib]
     }
 }'
 echo

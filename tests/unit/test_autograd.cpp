@@ -2,6 +2,9 @@
 // tensors, and its error messages.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/sdnc.h"
 
 namespace sdnc {
@@ -67,6 +70,31 @@ TEST(Autograd, BackwardNeedsAScalar) {
 TEST(Autograd, OnlyFloatingLeavesRequireGrad) {
   Tensor idx = Tensor::from_indices({1, 2}, {2});
   EXPECT_THROW(idx.requires_grad_(), Error);
+}
+
+}  // namespace
+}  // namespace sdnc
+
+namespace sdnc {
+namespace {
+
+TEST(Gemm, InnerSizeZeroScalesC) {
+  // K = 0: C = beta·C (oneDNN 2.6 leaves C untouched there; the wrapper must not).
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      std::vector<float> c(6, std::nanf("")), d(6, 2.0f);
+      float dummy = 0;
+      cpu::gemm(ta, tb, 2, 3, 0, 1.0f, &dummy, 1, &dummy, 3, 0.0f, c.data(), 3);
+      cpu::gemm(ta, tb, 2, 3, 0, 1.0f, &dummy, 1, &dummy, 3, 0.5f, d.data(), 3);
+      for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(c[i], 0.0f);
+        EXPECT_EQ(d[i], 1.0f);
+      }
+      std::vector<double> e(6, 4.0);
+      double dd = 0;
+      cpu::gemm(ta, tb, 2, 3, 0, 1.0, &dd, 1, &dd, 3, 0.25, e.data(), 3);
+      for (int i = 0; i < 6; ++i) EXPECT_EQ(e[i], 1.0);
+    }
 }
 
 }  // namespace
