@@ -1,5 +1,6 @@
 #include "sdnc/io/config.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +13,8 @@ using nlohmann::json;
 json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) fail("config", "{}: cannot open file", path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("config", "{}: is a directory, not a file", path);
   std::stringstream ss;
   ss << in.rdbuf();
   try {
