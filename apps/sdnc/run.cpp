@@ -36,7 +36,12 @@ int run_model(const RunOptions& opt) {
   NoGradGuard no_grad;
   models::Trace trace;
   models::Form form = opt.form == "parallel" ? models::Form::Parallel : models::Form::Recurrent;
-  models::TensorMap outputs = model->run(inputs, form, opt.trace ? &trace : nullptr);
+  models::TensorMap outputs;
+  try {  // the model checks its inputs (shapes, token ranges); say which file they came from
+    outputs = model->run(inputs, form, opt.trace ? &trace : nullptr);
+  } catch (const Error& e) {
+    fail("run", "{}: {}", opt.input, e.what());
+  }
   for (auto& [k, v] : trace) outputs[k] = v;
   save_safetensors(opt.output, outputs, {{"model_type", model->type()}, {"form", opt.form}});
   return 0;

@@ -11,8 +11,13 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t d : shape)
     if (d < 0) fail("tensor", "negative dimension in shape {}", shape_str(shape));
   if (shape.size() > kMaxDims) fail("tensor", "{} dims exceed the limit of {}", shape.size(), kMaxDims);
+  // The byte count must fit in int64 (so numel() does too) without overflowing on the way.
+  uint64_t bytes = dtype_size(dtype);
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) || bytes > uint64_t{INT64_MAX})
+      fail("tensor", "shape {} is too large", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes), device);
   impl->shape = shape;
   impl->dtype = dtype;
   impl->device = device;

@@ -1,5 +1,6 @@
 #include "sdnc/io/config.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -9,9 +10,17 @@ namespace sdnc::io {
 
 using nlohmann::json;
 
+namespace {
+// Sizes from a config are multiplied together (4·n_embd, V·D, ...); bounding each keeps that
+// arithmetic far from int64 overflow.
+constexpr int64_t kMaxConfigInt = 2147483647;
+}  // namespace
+
 json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) fail("config", "{}: cannot open file", path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("config", "{}: is a directory, not a file", path);
   std::stringstream ss;
   ss << in.rdbuf();
   try {
@@ -28,8 +37,9 @@ ConfigReader::ConfigReader(const json& j, std::string where) : j_(j), where_(std
 int64_t ConfigReader::positive_int(const std::string& key, int64_t fallback) const {
   if (!j_.contains(key)) return fallback;
   const json& v = j_.at(key);
-  if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-    fail("config", "{}: key '{}' must be a positive integer, got {}", where_, key, v.dump());
+  if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > kMaxConfigInt)
+    fail("config", "{}: key '{}' must be a positive integer (at most {}), got {}", where_, key, kMaxConfigInt,
+         v.dump());
   return v.get<int64_t>();
 }
 
@@ -41,8 +51,9 @@ int64_t ConfigReader::optional_positive_int(const std::string& key, int64_t fall
 int64_t ConfigReader::non_negative_int(const std::string& key, int64_t fallback) const {
   if (!j_.contains(key)) return fallback;
   const json& v = j_.at(key);
-  if (!v.is_number_integer() || v.get<int64_t>() < 0)
-    fail("config", "{}: key '{}' must be a non-negative integer, got {}", where_, key, v.dump());
+  if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxConfigInt)
+    fail("config", "{}: key '{}' must be a non-negative integer (at most {}), got {}", where_, key, kMaxConfigInt,
+         v.dump());
   return v.get<int64_t>();
 }
 

@@ -13,6 +13,7 @@ class ConfigReader {
  public:
   ConfigReader(const nlohmann::json& j, std::string where);
   // Each returns the key's value, or `fallback` when the key is absent (or null where noted).
+  // Integers must lie in [0, 2^31 − 1] (positive ones in [1, 2^31 − 1]).
   int64_t positive_int(const std::string& key, int64_t fallback) const;
   int64_t optional_positive_int(const std::string& key, int64_t fallback) const;  // null → fallback
   int64_t non_negative_int(const std::string& key, int64_t fallback) const;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -75,19 +76,24 @@ SafetensorsFile load_safetensors(const std::string& path) {
   const char* op = "safetensors";
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(op, "{}: cannot open file", path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(op, "{}: is a directory, not a file", path);
   in.seekg(0, std::ios::end);
-  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  const std::streamoff end_pos = in.tellg();
+  if (!in || end_pos < 0) fail(op, "{}: cannot determine the file size", path);
+  const uint64_t file_size = static_cast<uint64_t>(end_pos);
   in.seekg(0);
   if (file_size < 8) fail(op, "{}: file of {} bytes is too short to hold a header", path, file_size);
   unsigned char len_bytes[8];
-  in.read(reinterpret_cast<char*>(len_bytes), 8);
+  if (!in.read(reinterpret_cast<char*>(len_bytes), 8)) fail(op, "{}: could not read the header length", path);
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
   if (header_len > file_size - 8)
     fail(op, "{}: header length {} exceeds the file ({} bytes): truncated or not safetensors", path,
          header_len, file_size);
   std::string header(header_len, '\0');
-  in.read(header.data(), static_cast<std::streamsize>(header_len));
+  if (!in.read(header.data(), static_cast<std::streamsize>(header_len)))
+    fail(op, "{}: could not read the {} header bytes", path, header_len);
   json j;
   try {
     j = json::parse(header);

@@ -87,17 +87,29 @@ class DncAdapter : public Model {
   DncModel m_;
 };
 
+// Builds the model a parsed config describes; failures (sizes too large to allocate) name the config.
+template <class Adapter, class Config>
+std::unique_ptr<Model> build(const Config& c, const std::string& where) {
+  try {
+    return std::make_unique<Adapter>(c);
+  } catch (const Error& e) {
+    fail("config", "{}: cannot build the model it describes: {}", where, e.what());
+  } catch (const std::bad_alloc&) {
+    fail("config", "{}: not enough memory for the model it describes", where);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Model> make_model(const nlohmann::json& config, const std::string& where) {
   io::ConfigReader r(config, where);
   if (!config.contains("model_type")) fail("config", "{}: missing key 'model_type'", where);
   std::string type = r.string("model_type", "");
-  if (type == "gpt2") return std::make_unique<Gpt2Adapter>(Gpt2Config::from_json(config, where));
-  if (type == "encoder") return std::make_unique<EncoderAdapter>(TransformerConfig::from_json(config, where));
+  if (type == "gpt2") return build<Gpt2Adapter>(Gpt2Config::from_json(config, where), where);
+  if (type == "encoder") return build<EncoderAdapter>(TransformerConfig::from_json(config, where), where);
   if (type == "encoder_decoder")
-    return std::make_unique<EncoderDecoderAdapter>(TransformerConfig::from_json(config, where));
-  if (type == "dnc") return std::make_unique<DncAdapter>(DncConfig::from_json(config, where));
+    return build<EncoderDecoderAdapter>(TransformerConfig::from_json(config, where), where);
+  if (type == "dnc") return build<DncAdapter>(DncConfig::from_json(config, where), where);
   fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder, dnc)", where, type);
 }
 
