@@ -1,11 +1,12 @@
-// bench_matmul — the engine's matmul/linear ops against the BLAS called directly, on the
+// bench_matmul — the engine's matmul/linear ops against oneDNN's sgemm (the GEMM library
+// sdnc uses for F32) called directly, on the
 // GEMM shapes of workload T1 (../shared/BENCHMARKS.md: 16·256 = 4096 tokens, D=256,
 // QKV 768, FFN 1024), forward and the transposed forms backward needs.
 //
 //   build/release/bench/bench_matmul --benchmark_counters_tabular=true
 //   bench/matmul_ratio.sh      (runs this and prints engine/BLAS throughput ratios)
 #include <benchmark/benchmark.h>
-#include <cblas.h>
+#include <dnnl.h>
 
 #include "sdnc/sdnc.h"
 
@@ -37,11 +38,11 @@ void BM_engine_matmul(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(sdnc::matmul(a, b).raw_data());
   set_flops(st, 2.0 * s.M * s.N * s.K);
 }
-void BM_blas_nn(benchmark::State& st) {
+void BM_dnnl_nn(benchmark::State& st) {
   auto s = kShapes[st.range(0)];
   Tensor a = random({s.M, s.K}, 1), b = random({s.K, s.N}, 2), c = Tensor::empty({s.M, s.N});
   for (auto _ : st)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.M, s.N, s.K, 1.f, a.data<float>(), s.K,
+    dnnl_sgemm('N', 'N', s.M, s.N, s.K, 1.f, a.data<float>(), s.K,
                 b.data<float>(), s.N, 0.f, c.data<float>(), s.N);
   set_flops(st, 2.0 * s.M * s.N * s.K);
 }
@@ -53,11 +54,11 @@ void BM_engine_linear(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(sdnc::linear(x, w).raw_data());
   set_flops(st, 2.0 * s.M * s.N * s.K);
 }
-void BM_blas_nt(benchmark::State& st) {
+void BM_dnnl_nt(benchmark::State& st) {
   auto s = kShapes[st.range(0)];
   Tensor x = random({s.M, s.K}, 1), w = random({s.N, s.K}, 2), y = Tensor::empty({s.M, s.N});
   for (auto _ : st)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.f, x.data<float>(), s.K,
+    dnnl_sgemm('N', 'T', s.M, s.N, s.K, 1.f, x.data<float>(), s.K,
                 w.data<float>(), s.K, 0.f, y.data<float>(), s.N);
   set_flops(st, 2.0 * s.M * s.N * s.K);
 }
@@ -75,16 +76,16 @@ void BM_engine_linear_fwd_bwd(benchmark::State& st) {
   }
   set_flops(st, 3 * 2.0 * s.M * s.N * s.K);
 }
-void BM_blas_fwd_bwd(benchmark::State& st) {
+void BM_dnnl_fwd_bwd(benchmark::State& st) {
   auto s = kShapes[st.range(0)];
   Tensor x = random({s.M, s.K}, 1), w = random({s.N, s.K}, 2), g = random({s.M, s.N}, 3);
   Tensor y = Tensor::empty({s.M, s.N}), dx = Tensor::empty({s.M, s.K}), dw = Tensor::empty({s.N, s.K});
   for (auto _ : st) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.f, x.data<float>(), s.K,
+    dnnl_sgemm('N', 'T', s.M, s.N, s.K, 1.f, x.data<float>(), s.K,
                 w.data<float>(), s.K, 0.f, y.data<float>(), s.N);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.M, s.K, s.N, 1.f, g.data<float>(), s.N,
+    dnnl_sgemm('N', 'N', s.M, s.K, s.N, 1.f, g.data<float>(), s.N,
                 w.data<float>(), s.K, 0.f, dx.data<float>(), s.K);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.N, s.K, s.M, 1.f, g.data<float>(), s.N,
+    dnnl_sgemm('T', 'N', s.N, s.K, s.M, 1.f, g.data<float>(), s.N,
                 x.data<float>(), s.K, 0.f, dw.data<float>(), s.K);
   }
   set_flops(st, 3 * 2.0 * s.M * s.N * s.K);
@@ -95,11 +96,11 @@ void shapes(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_engine_matmul)->Apply(shapes);
-BENCHMARK(BM_blas_nn)->Apply(shapes);
+BENCHMARK(BM_dnnl_nn)->Apply(shapes);
 BENCHMARK(BM_engine_linear)->Apply(shapes);
-BENCHMARK(BM_blas_nt)->Apply(shapes);
+BENCHMARK(BM_dnnl_nt)->Apply(shapes);
 BENCHMARK(BM_engine_linear_fwd_bwd)->Apply(shapes);
-BENCHMARK(BM_blas_fwd_bwd)->Apply(shapes);
+BENCHMARK(BM_dnnl_fwd_bwd)->Apply(shapes);
 
 }  // namespace
 

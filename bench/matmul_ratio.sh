@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Engine matmul/linear ops vs the BLAS called directly, on the T1 GEMM shapes, at 1 and 2
-# threads. Prints throughput per case and the ratio engine/BLAS (target: >= 0.70).
+# Engine matmul/linear ops vs oneDNN's sgemm called directly, on the T1 GEMM shapes, at 1 and 2
+# threads. Prints throughput per case and the ratio engine/oneDNN (target: >= 0.70).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null && cmake --build --preset release --target bench_matmul >/dev/null
 for threads in 1 2; do
   out=$(mktemp)
-  SDNC_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
+  SDNC_NUM_THREADS=$threads OMP_NUM_THREADS=$threads \
     ./build/release/bench/bench_matmul --benchmark_format=json --benchmark_repetitions=3 \
     --benchmark_report_aggregates_only=true >"$out" 2>/dev/null
   /usr/bin/python3 - "$out" "$threads" <<'PY'
@@ -19,11 +19,11 @@ for b in data["benchmarks"]:
         continue
     name, shape = b["run_name"].split("/shape:")
     best[(name, shape)] = b["GFLOP/s"]
-pairs = [("BM_engine_matmul", "BM_blas_nn", "matmul (NN)"),
-         ("BM_engine_linear", "BM_blas_nt", "linear fwd (NT)"),
-         ("BM_engine_linear_fwd_bwd", "BM_blas_fwd_bwd", "linear fwd+bwd (NT,NN,TN)")]
+pairs = [("BM_engine_matmul", "BM_dnnl_nn", "matmul (NN)"),
+         ("BM_engine_linear", "BM_dnnl_nt", "linear fwd (NT)"),
+         ("BM_engine_linear_fwd_bwd", "BM_dnnl_fwd_bwd", "linear fwd+bwd (NT,NN,TN)")]
 print(f"threads={sys.argv[2]}")
-print(f"| op | shape | engine GFLOP/s | BLAS GFLOP/s | ratio |")
+print(f"| op | shape | engine GFLOP/s | oneDNN GFLOP/s | ratio |")
 print(f"|---|---|---|---|---|")
 for eng, ref, label in pairs:
     for s in sorted(shapes):

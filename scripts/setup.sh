@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
-  libopenblas-dev libopenblas-pthread-dev   # the BLAS behind GEMM (docs/decisions.md)
+  libdnnl-dev                               # F32 GEMM (docs/decisions.md)
+  libopenblas-dev libopenblas-pthread-dev   # F64 GEMM (tests) and the cblas header
   libfmt-dev nlohmann-json3-dev libcli11-dev libstb-dev
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy               # the test oracle, run with /usr/bin/python3

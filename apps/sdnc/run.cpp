@@ -26,9 +26,11 @@ int run_model(const RunOptions& opt) {
     if (it == in.tensors.end())
       fail("run", "{}: no tensor '{}' (a {} model needs {})", opt.input, name, model->type(),
            fmt::join(model->input_names(), ", "));
-    if (it->second.dtype() != DType::I64)
+    if (model->input_dtype() == DType::I64 && it->second.dtype() != DType::I64)
       fail("run", "{}: tensor '{}' must hold integer token ids, got {}", opt.input, name,
            dtype_name(it->second.dtype()));
+    if (model->input_dtype() == DType::F32 && it->second.dtype() != DType::F32)
+      fail("run", "{}: tensor '{}' must be F32, got {}", opt.input, name, dtype_name(it->second.dtype()));
     inputs[name] = it->second;
   }
   NoGradGuard no_grad;
@@ -46,8 +48,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Run a model checkpoint on inputs from a safetensors file");
   cmd->add_option("--model", opt->model_dir, "checkpoint directory (config.json + model.safetensors)")->required();
-  cmd->add_option("--input", opt->input, "input tensors (.safetensors): tokens, or src and tgt")->required();
-  cmd->add_option("--output", opt->output, "where to write logits (.safetensors)")->required();
+  cmd->add_option("--input", opt->input, "input tensors (.safetensors): tokens, src and tgt, or inputs (dnc)")->required();
+  cmd->add_option("--output", opt->output, "where to write logits, or outputs (dnc) (.safetensors)")->required();
   cmd->add_option("--form", opt->form, "execution form: parallel | recurrent");
   cmd->add_flag("--trace", opt->trace, "also write layers.{l}.read_weights per head");
   cmd->callback([opt, &exit_code] { exit_code = run_model(*opt); });

@@ -10,11 +10,11 @@ namespace sdnc {
 
 namespace {
 int initial_threads() {
-  if (const char* env = std::getenv("SDNC_NUM_THREADS")) {
-    int n = std::atoi(env);
-    if (n > 0) return n;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
+  int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (const char* env = std::getenv("SDNC_NUM_THREADS"))
+    if (std::atoi(env) > 0) n = std::atoi(env);
+  cpu::gemm_set_num_threads(n);  // the GEMM libraries follow the same count
+  return n;
 }
 int g_threads = initial_threads();
 }  // namespace

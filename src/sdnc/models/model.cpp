@@ -6,6 +6,7 @@
 #include "sdnc/io/atomic_file.h"
 #include "sdnc/io/config.h"
 #include "sdnc/io/safetensors.h"
+#include "sdnc/models/dnc.h"
 #include "sdnc/models/gpt2.h"
 #include "sdnc/models/transformer.h"
 
@@ -62,6 +63,30 @@ class EncoderDecoderAdapter : public Model {
   EncoderDecoderModel m_;
 };
 
+class DncAdapter : public Model {
+ public:
+  explicit DncAdapter(const DncConfig& c) : m_(c) {}
+  std::string type() const override { return "dnc"; }
+  nn::Module& module() override { return m_; }
+  std::vector<std::string> input_names() const override { return {"inputs"}; }
+  DType input_dtype() const override { return DType::F32; }
+  // The DNC has one (recurrent) form; `form` is ignored. The trace holds the per-step states.
+  TensorMap run(const TensorMap& in, Form, Trace* trace) const override {
+    Tensor x = require(in, "inputs", "dnc");
+    if (x.dtype() != DType::F32) fail("run", "dnc: input 'inputs' must be F32 [B, T, X], got {}", dtype_name(x.dtype()));
+    DncTrace t;
+    TensorMap out = {{"outputs", m_.forward(x, trace ? &t : nullptr)}};
+    if (trace)
+      *trace = {{"usage", t.usage},           {"write_weights", t.write_weights}, {"read_weights", t.read_weights},
+                {"read_words", t.read_words}, {"memory", t.memory},               {"link", t.link},
+                {"precedence", t.precedence}};
+    return out;
+  }
+  nlohmann::json config_json() const override { return m_.config().to_json(); }
+  void init(Generator& g) override { m_.init(g); }
+  DncModel m_;
+};
+
 }  // namespace
 
 std::unique_ptr<Model> make_model(const nlohmann::json& config, const std::string& where) {
@@ -72,7 +97,8 @@ std::unique_ptr<Model> make_model(const nlohmann::json& config, const std::strin
   if (type == "encoder") return std::make_unique<EncoderAdapter>(TransformerConfig::from_json(config, where));
   if (type == "encoder_decoder")
     return std::make_unique<EncoderDecoderAdapter>(TransformerConfig::from_json(config, where));
-  fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder)", where, type);
+  if (type == "dnc") return std::make_unique<DncAdapter>(DncConfig::from_json(config, where));
+  fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder, dnc)", where, type);
 }
 
 std::unique_ptr<Model> load_model(const std::string& dir) {

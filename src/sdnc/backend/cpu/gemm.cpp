@@ -1,7 +1,15 @@
 #include "sdnc/backend/cpu/gemm.h"
 
 #include <cblas.h>
+#include <dnnl.h>
+#include <omp.h>
 
+#include "sdnc/core/error.h"
+
+// F32 — the engine's type — goes through oneDNN's sgemm (fastest on the T1 shapes here, and
+// threaded with OpenMP like the rest of the engine, so a GEMM inside a parallel region runs
+// on its thread). F64 — the finite-difference and oracle path — goes through OpenBLAS's
+// dgemm. docs/decisions.md has the measurements.
 namespace sdnc::cpu {
 
 namespace {
@@ -11,7 +19,8 @@ inline CBLAS_TRANSPOSE tr(bool t) { return t ? CblasTrans : CblasNoTrans; }
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  cblas_sgemm(CblasRowMajor, tr(trans_a), tr(trans_b), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  dnnl_status_t s = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (s != dnnl_success) fail("gemm", "oneDNN sgemm failed (status {}) for M={} N={} K={}", static_cast<int>(s), M, N, K);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
@@ -20,8 +29,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double al
   cblas_dgemm(CblasRowMajor, tr(trans_a), tr(trans_b), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void gemm_set_num_threads(int n) { openblas_set_num_threads(n); }
+void gemm_set_num_threads(int n) {
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+}
 
-const char* gemm_library_name() { return "OpenBLAS"; }
+const char* gemm_library_name() { return "oneDNN (F32) / OpenBLAS (F64)"; }
 
 }  // namespace sdnc::cpu

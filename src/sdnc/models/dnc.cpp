@@ -1,0 +1,132 @@
+#include "sdnc/models/dnc.h"
+
+#include <cmath>
+
+#include "sdnc/autograd/grad_mode.h"
+#include "sdnc/io/config.h"
+#include "sdnc/ops/ops.h"
+
+namespace sdnc::models {
+
+using nlohmann::json;
+
+DncConfig DncConfig::from_json(const json& j, const std::string& where) {
+  io::ConfigReader r(j, where);
+  DncConfig c;
+  if (!r.has("input_size") || !r.has("output_size"))
+    fail("config", "{}: a dnc needs 'input_size' and 'output_size'", where);
+  c.input_size = r.positive_int("input_size", 0);
+  c.output_size = r.positive_int("output_size", 0);
+  c.hidden_size = r.positive_int("hidden_size", c.hidden_size);
+  c.memory_size = r.positive_int("memory_size", c.memory_size);
+  c.word_size = r.positive_int("word_size", c.word_size);
+  c.num_read_heads = r.positive_int("num_read_heads", c.num_read_heads);
+  c.num_write_heads = r.positive_int("num_write_heads", c.num_write_heads);
+  if (j.contains("clip_value") && j.at("clip_value").is_null()) c.clip_value = 0.0;
+  else c.clip_value = r.number("clip_value", c.clip_value);
+  if (c.clip_value < 0) fail("config", "{}: key 'clip_value' must be >= 0 (0 or null: off), got {}", where, c.clip_value);
+  try {
+    c.controller = controllers::parse_controller_kind(r.string("controller", "lstm"));
+    c.strength = memory::parse_strength(r.string("strength", "softplus"));
+  } catch (const Error& e) {
+    fail("config", "{}: {}", where, e.what());
+  }
+  return c;
+}
+
+json DncConfig::to_json() const {
+  return {{"model_type", "dnc"},
+          {"input_size", input_size},
+          {"output_size", output_size},
+          {"hidden_size", hidden_size},
+          {"memory_size", memory_size},
+          {"word_size", word_size},
+          {"num_read_heads", num_read_heads},
+          {"num_write_heads", num_write_heads},
+          {"clip_value", clip_value > 0 ? json(clip_value) : json(nullptr)},
+          {"controller", controllers::controller_kind_name(controller)},
+          {"strength", memory::strength_name(strength)}};
+}
+
+DncModel::DncModel(const DncConfig& c) : config_(c) {
+  const int64_t RW = c.num_read_heads * c.word_size;
+  controllers::RecurrentControllerConfig cc;
+  cc.input_size = c.input_size + RW;
+  cc.hidden_size = c.hidden_size;
+  cc.kind = c.controller;
+  cc.clip_value = c.clip_value;
+  controller = register_module("controller", std::make_shared<controllers::RecurrentController>(cc));
+  memory::DncAccessConfig ac;
+  ac.input_size = c.hidden_size;
+  ac.memory_size = c.memory_size;
+  ac.word_size = c.word_size;
+  ac.num_reads = c.num_read_heads;
+  ac.num_writes = c.num_write_heads;
+  ac.strength = c.strength;
+  access = register_module("access", std::make_shared<memory::DncAccess>(ac));
+  output = register_module("output", std::make_shared<nn::Linear>(c.hidden_size + RW, c.output_size));
+}
+
+void DncModel::init(Generator& g) {
+  controller->init(g);
+  access->init(g);
+  g.fill_truncated_normal(output->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(output->in)));
+  output->bias.fill(0.0);
+}
+
+DncState DncModel::zero_state(int64_t B, DType dtype) const {
+  return {memory::AccessState::zeros(access->config(), B, dtype),
+          Tensor::zeros({B, config_.num_read_heads, config_.word_size}, dtype), controller->zero_state(B, dtype)};
+}
+
+Tensor DncModel::step(const Tensor& x, DncState& state) const {
+  const int64_t B = x.size(0), RW = config_.num_read_heads * config_.word_size;
+  SDNC_CHECK(x.ndim() == 2 && x.size(1) == config_.input_size, "dnc", "input {} must be [B, {}]",
+             shape_str(x.shape()), config_.input_size);
+  Tensor chi = concat({x, reshape(state.read_words, {B, RW})}, 1);
+  Tensor o = controller->step(chi, state.controller, &state.controller);
+  state.read_words = access->step(o, state.access, &state.access);
+  Tensor y = output->forward(concat({o, reshape(state.read_words, {B, RW})}, 1));
+  return controllers::clip_if_enabled(y, config_.clip_value);
+}
+
+namespace {
+Tensor stack_time(const std::vector<Tensor>& steps) {  // T × [B, ...] → [B, T, ...]
+  std::vector<Tensor> parts;
+  for (const Tensor& s : steps) {
+    Shape sh = s.shape();
+    sh.insert(sh.begin() + 1, 1);
+    parts.push_back(reshape(s, sh));
+  }
+  return parts.size() == 1 ? parts[0] : concat(parts, 1);
+}
+}  // namespace
+
+Tensor DncModel::forward(const Tensor& inputs, DncTrace* trace) const {
+  SDNC_CHECK(inputs.ndim() == 3 && inputs.size(2) == config_.input_size, "dnc", "inputs {} must be [B, T, {}]",
+             shape_str(inputs.shape()), config_.input_size);
+  const int64_t B = inputs.size(0), T = inputs.size(1);
+  DncState state = zero_state(B, inputs.dtype());
+  std::vector<Tensor> ys, usage, ww, rw, words, mem, link, prec;
+  for (int64_t t = 0; t < T; ++t) {
+    Tensor x = reshape(slice(inputs, 1, t, t + 1), {B, config_.input_size});
+    ys.push_back(step(x, state));
+    if (trace) {
+      usage.push_back(state.access.usage.detach());
+      ww.push_back(state.access.write_weights.detach());
+      rw.push_back(state.access.read_weights.detach());
+      words.push_back(state.read_words.detach());
+      mem.push_back(state.access.memory.detach());
+      link.push_back(state.access.link.detach());
+      prec.push_back(state.access.precedence.detach());
+    }
+  }
+  if (trace) {
+    NoGradGuard no_grad;
+    *trace = {stack_time(usage), stack_time(ww),   stack_time(rw),  stack_time(words),
+              stack_time(mem),   stack_time(link), stack_time(prec)};
+  }
+  return stack_time(ys);
+}
+
+}  // namespace sdnc::models
