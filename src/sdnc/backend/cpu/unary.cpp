@@ -1,7 +1,11 @@
 #include "sdnc/backend/cpu/unary.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
 
 #include "sdnc/core/parallel.h"
 
@@ -43,6 +47,59 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kSqrt2OverPi = 0.79788456080286535588;
 constexpr double kGeluCubic = 0.044715;
 
+// F32 tanh-GELU through e^x written so that the compiler vectorises the loop (libm's tanhf
+// is a scalar call and was ~40 % of a GPT training step). Uses ½(1 + tanh u) = σ(2u):
+//   y = x·σ(2u),  dy/dx = σ(2u) + 2x·σ(2u)(1 − σ(2u))·√(2/π)(1 + 3·0.044715 x²),
+//   u = √(2/π)(x + 0.044715 x³).
+// exp_f32: Cephes' range reduction and degree-6 polynomial (≈1 ulp on [-87.3, 88.7]),
+// +inf above, 0 below, NaN kept. F64 keeps the libm path.
+inline float exp_f32(float x) {
+  const float hi = 88.72283f, lo = -87.33654f;
+  float xc = std::min(std::max(x, lo), hi);
+  const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
+  float kf = xc * 1.44269504088896341f + magic;
+  int32_t k = std::bit_cast<int32_t>(kf) - std::bit_cast<int32_t>(magic);
+  float n = kf - magic;
+  float r = xc - n * 0.693359375f;  // ln 2 split in two for an exact product
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  float y = p * std::bit_cast<float>((k + 127) << 23);
+  y = x > hi ? std::numeric_limits<float>::infinity() : y;
+  y = x < lo ? 0.0f : y;
+  return x != x ? x : y;
+}
+
+void gelu_tanh_forward_f32(const float* px, float* py, int64_t n) {
+  parallel_for(n, 1 << 13, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      float x = px[i];
+      float u = float(kSqrt2OverPi) * (x + float(kGeluCubic) * x * x * x);
+      py[i] = x / (1.0f + exp_f32(-2.0f * u));
+    }
+  });
+}
+
+void gelu_tanh_backward_f32(const float* px, const float* pg, float* pd, int64_t n) {
+  parallel_for(n, 1 << 13, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      float x = px[i];
+      float u = float(kSqrt2OverPi) * (x + float(kGeluCubic) * x * x * x);
+      float s = 1.0f / (1.0f + exp_f32(-2.0f * u));
+      float ds = s * (1.0f - s);  // = ¼(1 − tanh² u); 0 where saturated, even when x² overflows
+      float slope = 2.0f * x * ds * float(kSqrt2OverPi) * (1.0f + float(3 * kGeluCubic) * x * x);
+      pd[i] = pg[i] * (s + (ds == 0.0f ? 0.0f : slope));
+    }
+  });
+}
+
 template <class T>
 void forward_typed(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p) {
   switch (op) {
@@ -61,6 +118,10 @@ void forward_typed(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& 
       map1<T>(x, out, [](T v) { return T(0.5) * v * std::erfc(-v * T(kSqrt1_2)); });
       break;
     case UnaryOp::GeluTanh:
+      if constexpr (std::is_same_v<T, float>) {
+        gelu_tanh_forward_f32(x.data<float>(), out.data<float>(), x.numel());
+        break;
+      }
       map1<T>(x, out, [](T v) {
         T inner = T(kSqrt2OverPi) * (v + T(kGeluCubic) * v * v * v);
         return T(0.5) * v * (T(1) + std::tanh(inner));
@@ -94,6 +155,10 @@ void backward_typed(UnaryOp op, const Tensor& s, const Tensor& g, Tensor& dx, co
       });
       break;
     case UnaryOp::GeluTanh:
+      if constexpr (std::is_same_v<T, float>) {
+        gelu_tanh_backward_f32(s.data<float>(), g.data<float>(), dx.data<float>(), g.numel());
+        break;
+      }
       // d/dx ½ x (1 + t) = ½ (1 + t) + ½ x (1 - t²) √(2/π) (1 + 3·0.044715 x²), t = tanh(inner).
       // Where the tanh has saturated (1 - t² = 0) the second term is 0, even when x² overflows.
       map2<T>(s, g, dx, [](T x, T gv) {
