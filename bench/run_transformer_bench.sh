@@ -9,9 +9,10 @@
 #   bench/run_transformer_bench.sh [--threads "2 1"] [--rounds 2] [--steps 5] [--warmup 2]
 #                                  [--workloads T1,T2,T3] [--out results.jsonl]
 # Environment: BUILD_DIR (default build/rel), PYTHON (default /usr/bin/python3),
-# OPENBLAS_CORETYPE (default SkylakeX: OpenBLAS 0.3.21 does not recognise this VM's CPU and
-# otherwise falls back to its SSE3 "Prescott" kernels, 5x slower; both sides load the same
-# libopenblas, so both get the same kernels; set it empty to keep OpenBLAS's own choice).
+# OPENBLAS_CORETYPE (default SkylakeX). Debian's OpenBLAS 0.3.21 does not recognise this
+# VM's CPU and otherwise falls back to its SSE3 "Prescott" kernels (~5x slower); PyTorch
+# 1.13 does its fp32 GEMMs in that OpenBLAS, sdnc in oneDNN (docs/decisions.md), so without
+# it the peer would be handicapped. Set it empty to keep OpenBLAS's own choice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads_list="2" rounds=2 steps=5 warmup=2 workloads="T1,T2,T3" out=""
@@ -58,7 +59,8 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 torch_version = next((r["torch"] for r in rows if r["impl"] == "torch"), "?")
 blas = next((r["blas"] for r in rows if r["workload"] == "peak"), "?")
-print(f"\nsdnc vs PyTorch {torch_version} (eager, fp32); both on {blas}; results in {sys.argv[1]}")
+print(f"\nsdnc vs PyTorch {torch_version} (eager, fp32); results in {sys.argv[1]}")
+print(f"sgemm peak measured with: {blas}")
 print("| workload | threads | sdnc tokens/s | PyTorch tokens/s | ratio sdnc/PyTorch (min–max over rounds) |")
 print("|---|---|---|---|---|")
 metrics = {"T1": [("T1 train step", "tokens_per_s")], "T3": [("T3 enc-dec train step", "tokens_per_s")],

@@ -147,16 +147,26 @@ def emit(d):
 
 def train_step_fn(model, inputs, targets):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01, foreach=True)
-    state = {}
+    state = {"forward": [], "backward": [], "optimizer": []}
 
     def step():
+        t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         logits = model(*inputs)
         loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         opt.step()
+        t3 = time.perf_counter()
         state["loss"] = loss.item()
+        for k, dt in (("forward", t1 - t0), ("backward", t2 - t1), ("optimizer", t3 - t2)):
+            state[k].append(dt)
     return step, state
+
+
+def phases(state, warmup):
+    return {f"{k}_ms": round(statistics.median(state[k][warmup:]) * 1e3, 2) for k in ("forward", "backward", "optimizer")}
 
 
 def run_t1(a):
@@ -170,7 +180,7 @@ def run_t1(a):
     flops = 6.0 * n_mm * B * T + 12.0 * L * T * D * B * T
     emit({"workload": "T1", "threads": a.threads, "attn": a.attn, "tokens_per_s": round(B * T / s, 1),
           "step_ms": round(s * 1e3, 2), "step_ms_min": round(min(times) * 1e3, 2), "steps": len(times),
-          "flops_per_step": flops, "gflops": round(flops / s * 1e-9, 2), "loss": round(state["loss"], 4)})
+          "flops_per_step": flops, "gflops": round(flops / s * 1e-9, 2), "loss": round(state["loss"], 4), **phases(state, a.warmup)})
 
 
 def run_t2(a):
@@ -210,7 +220,8 @@ def run_t3(a):
     s = statistics.median(times)
     emit({"workload": "T3", "threads": a.threads, "tokens_per_s": round(B * TT / s, 1), "step_ms": round(s * 1e3, 2),
           "step_ms_min": round(min(times) * 1e3, 2), "steps": len(times),
-          "params": sum(p.numel() for p in model.parameters()), "loss": round(state["loss"], 4)})
+          "params": sum(p.numel() for p in model.parameters()), "loss": round(state["loss"], 4),
+          **phases(state, a.warmup)})
 
 
 def main():

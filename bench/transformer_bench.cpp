@@ -10,7 +10,8 @@
 //       then 256 greedy tokens one decode call each. prefill and decode tokens/s.
 //   T3  encoder-decoder training step: EncoderDecoderModel (post-LN, ReLU, D=256, H=4,
 //       3+3 layers, FFN 1024, V=256), B=16, src 128, tgt 128. target tokens/s.
-//   peak  OpenBLAS sgemm 2048³ GFLOP/s at the same thread count (the physical limit).
+//   peak  sgemm 2048³ GFLOP/s at the same thread count, the better of OpenBLAS and the
+//         engine's GEMM library (the physical limit the T1 step is compared with).
 //
 //   transformer_bench [--threads N] [--workloads T1,T2,T3,peak] [--steps N] [--warmup N]
 // Times are medians over --steps measured repetitions after --warmup unmeasured ones.
@@ -25,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/models/gpt2.h"
 #include "sdnc/models/transformer.h"
 #include "sdnc/sdnc.h"
@@ -72,6 +74,33 @@ void print_line(const std::string& body) {
   std::fflush(stdout);
 }
 
+// One training step: zero_grad + forward (model and loss), backward, AdamW step; records
+// the duration of each phase. Returns the loss.
+struct Phases {
+  std::vector<double> forward, backward, optimizer;
+  std::string json(int warmup) const {
+    auto med = [&](const std::vector<double>& v) {
+      return median(std::vector<double>(v.begin() + std::min<size_t>(warmup, v.size() - 1), v.end())) * 1e3;
+    };
+    return fmt::format("\"forward_ms\": {:.2f}, \"backward_ms\": {:.2f}, \"optimizer_ms\": {:.2f}", med(forward),
+                       med(backward), med(optimizer));
+  }
+};
+template <class F>
+double train_step(Phases& ph, train::AdamW& opt, F&& forward) {
+  auto t0 = Clock::now();
+  opt.zero_grad();
+  Tensor loss = forward();
+  ph.forward.push_back(seconds_since(t0));
+  t0 = Clock::now();
+  loss.backward();
+  ph.backward.push_back(seconds_since(t0));
+  t0 = Clock::now();
+  opt.step();
+  ph.optimizer.push_back(seconds_since(t0));
+  return loss.item();
+}
+
 constexpr int64_t V = 256, D = 256, H = 4, F = 1024, L = 4, T = 256, B = 16;
 
 models::Gpt2Config gpt_config(int64_t positions) {
@@ -88,12 +117,9 @@ void run_t1(const Options& o) {
   train::AdamW opt(model.parameters(), 1e-4);
   Tensor tokens = random_tokens(g, B, T, V), targets = random_tokens(g, B, T, V);
   double loss_value = 0;
+  Phases ph;
   auto times = time_runs(o, [&] {
-    opt.zero_grad();
-    Tensor loss = cross_entropy(model.logits(tokens), targets);
-    loss.backward();
-    opt.step();
-    loss_value = loss.item();
+    loss_value = train_step(ph, opt, [&] { return cross_entropy(model.logits(tokens), targets); });
   });
   double step = median(times);
   // FLOPs: 6 · (parameters that take part in products: all but the position table; the
@@ -106,10 +132,10 @@ void run_t1(const Options& o) {
   double flops = 6.0 * n_mm * tokens_per_step + 12.0 * L * T * D * tokens_per_step;
   print_line(fmt::format("\"workload\": \"T1\", \"threads\": {}, \"tokens_per_s\": {:.1f}, \"step_ms\": {:.2f}, "
                          "\"step_ms_min\": {:.2f}, \"steps\": {}, \"params\": {}, \"flops_per_step\": {:.4g}, "
-                         "\"gflops\": {:.2f}, \"loss\": {:.4f}",
+                         "\"gflops\": {:.2f}, \"loss\": {:.4f}, {}",
                          o.threads, tokens_per_step / step, step * 1e3,
                          *std::min_element(times.begin(), times.end()) * 1e3, times.size(), params, flops,
-                         flops / step * 1e-9, loss_value));
+                         flops / step * 1e-9, loss_value, ph.json(o.warmup)));
 }
 
 int64_t argmax_last(const Tensor& logits) {  // [1, n, V] → argmax of the last row
@@ -170,34 +196,40 @@ void run_t3(const Options& o) {
   train::AdamW opt(model.parameters(), 1e-4);
   Tensor src = random_tokens(g, B, S, V), tgt = random_tokens(g, B, Tt, V), targets = random_tokens(g, B, Tt, V);
   double loss_value = 0;
+  Phases ph;
   auto times = time_runs(o, [&] {
-    opt.zero_grad();
-    Tensor loss = cross_entropy(model.logits(src, tgt), targets);
-    loss.backward();
-    opt.step();
-    loss_value = loss.item();
+    loss_value = train_step(ph, opt, [&] { return cross_entropy(model.logits(src, tgt), targets); });
   });
   double step = median(times);
   print_line(fmt::format("\"workload\": \"T3\", \"threads\": {}, \"tokens_per_s\": {:.1f}, \"step_ms\": {:.2f}, "
-                         "\"step_ms_min\": {:.2f}, \"steps\": {}, \"params\": {}, \"loss\": {:.4f}",
+                         "\"step_ms_min\": {:.2f}, \"steps\": {}, \"params\": {}, \"loss\": {:.4f}, {}",
                          o.threads, B * Tt / step, step * 1e3, *std::min_element(times.begin(), times.end()) * 1e3,
-                         times.size(), model.num_parameters(), loss_value));
+                         times.size(), model.num_parameters(), loss_value, ph.json(o.warmup)));
 }
 
 void run_peak(const Options& o) {
+  // The machine's SGEMM peak: the better of OpenBLAS's cblas_sgemm and the engine's GEMM
+  // (backend/cpu/gemm.h, whatever library it uses) on 2048³, row-major NN.
   const int n = 2048;
   std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
   for (size_t i = 0; i < a.size(); ++i) a[i] = float(i % 97) * 0.01f, b[i] = float(i % 89) * 0.01f;
   Options po = o;
   po.warmup = 1, po.steps = std::max(5, o.steps);
-  auto times = time_runs(po, [&] {
+  double flops = 2.0 * n * n * n;
+  auto blas = time_runs(po, [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f, c.data(), n);
   });
-  double flops = 2.0 * n * n * n;
-  print_line(fmt::format("\"workload\": \"peak\", \"threads\": {}, \"sgemm_n\": {}, \"gflops\": {:.2f}, "
-                         "\"gflops_best\": {:.2f}, \"blas\": \"{}\"",
-                         o.threads, n, flops / median(times) * 1e-9,
-                         flops / *std::min_element(times.begin(), times.end()) * 1e-9, std::string(OPENBLAS_VERSION).substr(1, std::strlen(OPENBLAS_VERSION) - 2)));
+  auto engine = time_runs(po, [&] {
+    cpu::gemm(false, false, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f, c.data(), n);
+  });
+  auto best = [&](const std::vector<double>& t) { return flops / *std::min_element(t.begin(), t.end()) * 1e-9; };
+  double peak = std::max(best(blas), best(engine));
+  print_line(fmt::format("\"workload\": \"peak\", \"threads\": {}, \"sgemm_n\": {}, \"gflops_best\": {:.2f}, "
+                         "\"openblas_gflops\": {:.2f}, \"openblas_gflops_best\": {:.2f}, \"engine_gflops\": {:.2f}, "
+                         "\"engine_gflops_best\": {:.2f}, \"blas\": \"OpenBLAS {}; engine GEMM: {}\"",
+                         o.threads, n, peak, flops / median(blas) * 1e-9, best(blas), flops / median(engine) * 1e-9,
+                         best(engine), std::string(OPENBLAS_VERSION).substr(10, std::strlen(OPENBLAS_VERSION) - 11),
+                         cpu::gemm_library_name()));
 }
 
 }  // namespace
