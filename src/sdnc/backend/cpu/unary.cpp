@@ -1,12 +1,10 @@
 #include "sdnc/backend/cpu/unary.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
-#include <cstdint>
-#include <limits>
 #include <type_traits>
 
+#include "sdnc/backend/cpu/simd_math.h"
 #include "sdnc/core/parallel.h"
 
 namespace sdnc::cpu {
@@ -51,30 +49,7 @@ constexpr double kGeluCubic = 0.044715;
 // is a scalar call and was ~40 % of a GPT training step). Uses ½(1 + tanh u) = σ(2u):
 //   y = x·σ(2u),  dy/dx = σ(2u) + 2x·σ(2u)(1 − σ(2u))·√(2/π)(1 + 3·0.044715 x²),
 //   u = √(2/π)(x + 0.044715 x³).
-// exp_f32: Cephes' range reduction and degree-6 polynomial (≈1 ulp on [-87.3, 88.7]),
-// +inf above, 0 below, NaN kept. F64 keeps the libm path.
-inline float exp_f32(float x) {
-  const float hi = 88.72283f, lo = -87.33654f;
-  float xc = std::min(std::max(x, lo), hi);
-  const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
-  float kf = xc * 1.44269504088896341f + magic;
-  int32_t k = std::bit_cast<int32_t>(kf) - std::bit_cast<int32_t>(magic);
-  float n = kf - magic;
-  float r = xc - n * 0.693359375f;  // ln 2 split in two for an exact product
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  float y = p * std::bit_cast<float>((k + 127) << 23);
-  y = x > hi ? std::numeric_limits<float>::infinity() : y;
-  y = x < lo ? 0.0f : y;
-  return x != x ? x : y;
-}
-
+// exp_f32 is in simd_math.h. F64 keeps the libm path.
 void gelu_tanh_forward_f32(const float* px, float* py, int64_t n) {
   parallel_for(n, 1 << 13, [&](int64_t b, int64_t e) {
 #pragma omp simd
