@@ -43,6 +43,7 @@ void check_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Te
 struct AttentionNode : Node {
   Tensor q, k, v, weights, out;
   double scale;
+  bool causal;
   const char* name() const override { return "attention"; }
   std::vector<Tensor> backward(const std::vector<Tensor>& go) override {
     Tensor dq, dk, dv;
@@ -50,7 +51,7 @@ struct AttentionNode : Node {
     if (needs_input_grad(1)) dk = Tensor::empty(k.shape(), k.dtype());
     if (needs_input_grad(2)) dv = Tensor::empty(v.shape(), v.dtype());
     cpu::attention_backward(q, k, v, weights, out, go[0], scale, dq.defined() ? &dq : nullptr,
-                            dk.defined() ? &dk : nullptr, dv.defined() ? &dv : nullptr);
+                            dk.defined() ? &dk : nullptr, dv.defined() ? &dv : nullptr, causal);
     return {dq, dk, dv};
   }
   void release() override { q = k = v = weights = out = Tensor(); }
@@ -69,6 +70,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
     node->q = q.detach(), node->k = k.detach(), node->v = v.detach();
     node->weights = weights, node->out = out.detach();
     node->scale = scale;
+    node->causal = options.causal;
   }
   if (weights_out) *weights_out = weights;
   return out;

@@ -1,10 +1,12 @@
 #include "sdnc/backend/cpu/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "sdnc/backend/cpu/gemm.h"
+#include "sdnc/backend/cpu/simd_math.h"
 #include "sdnc/core/parallel.h"
 
 namespace sdnc::cpu {
@@ -30,19 +32,69 @@ std::vector<uint8_t> hidden_slots(const Tensor& mask, int64_t B, int64_t S) {
   return hidden;
 }
 
+// Causal attention is computed in blocks of this many queries (and, backward, keys), each
+// block touching only the slots some of its queries see: the GEMMs skip the hidden
+// triangle (about 3/8 of the square at T = S = 256).
+constexpr int64_t kBlock = 64;
+
+// Query t sees slots [0, visible_end(t)) (before padding).
+inline int64_t visible_end(const Dims& d, bool causal, int64_t t) {
+  return causal ? std::clamp<int64_t>(t + (d.S - d.T) + 1, 0, d.S) : d.S;
+}
+// First query that sees slot j.
+inline int64_t first_reader(const Dims& d, bool causal, int64_t j) {
+  return causal ? std::clamp<int64_t>(j - (d.S - d.T), 0, d.T) : 0;
+}
+
+// (b, h) pairs per task: at least ~2^18 multiply-adds, so that small reads (one decoding
+// step) stay on the calling thread instead of paying for a parallel region.
+int64_t bh_grain(const Dims& d) {
+  int64_t work = std::max<int64_t>(1, d.T * d.S * (d.Dh + d.Dv));
+  return std::max<int64_t>(1, (int64_t{1} << 18) / work);
+}
+
+// Masks, normalises and zero-pads one row of scores: row[0, visible) ← softmax of the
+// visible, non-hidden entries; row[visible, S) ← 0. A row that sees nothing becomes 0.
+template <class T>
+void softmax_row(T* row, int64_t visible, int64_t S, const uint8_t* hidden) {
+  const T neg_inf = -std::numeric_limits<T>::infinity();
+  if (hidden)
+    for (int64_t j = 0; j < visible; ++j)
+      if (hidden[j]) row[j] = neg_inf;
+  T mx = neg_inf;
+#pragma omp simd reduction(max : mx)
+  for (int64_t j = 0; j < visible; ++j) mx = row[j] > mx ? row[j] : mx;
+  if (mx == neg_inf) {  // nothing visible: read nothing
+    std::fill(row, row + S, T(0));
+    return;
+  }
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < visible; ++j) {
+    T e = exp_fast(row[j] - mx);
+    row[j] = e;
+    sum += e;
+  }
+  T inv = T(1) / sum;
+#pragma omp simd
+  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
+  std::fill(row + visible, row + S, T(0));
+}
+
 }  // namespace
 
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask,
                        bool causal, double scale, Tensor& weights, Tensor& out, int64_t slots) {
   Dims d = dims_of(q, k, v, slots);
   std::vector<uint8_t> hidden = hidden_slots(key_padding_mask, d.B, d.S);
+  const bool any_hidden = key_padding_mask.defined();
+  const int64_t rows = causal ? kBlock : d.T;
   dispatch_floating(q.dtype(), "attention", [&](auto tag) {
     using T = decltype(tag);
     const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
     T *pw = weights.data<T>(), *po = out.data<T>();
-    const T neg_inf = -std::numeric_limits<T>::infinity();
-    // One (batch, head) pair per task; BLAS calls inside run single-threaded.
-    parallel_for(d.B * d.H, 1, [&](int64_t begin, int64_t end) {
+    // One (batch, head) pair per task; GEMMs inside run on the task's thread.
+    parallel_for(d.B * d.H, bh_grain(d), [&](int64_t begin, int64_t end) {
       for (int64_t bh = begin; bh < end; ++bh) {
         int64_t b = bh / d.H;
         const T* Q = pq + bh * d.T * d.Dh;
@@ -50,41 +102,33 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
         const T* V = pv + bh * d.cap * d.Dv;
         T* P = pw + bh * d.T * d.S;
         T* O = po + bh * d.T * d.Dv;
-        gemm(false, true, d.T, d.S, d.Dh, static_cast<T>(scale), Q, d.Dh, K, d.Dh, T(0), P, d.S);  // scores
-        for (int64_t t = 0; t < d.T; ++t) {  // mask + softmax over slots
-          T* row = P + t * d.S;
-          int64_t last = causal ? std::min(d.S, t + (d.S - d.T) + 1) : d.S;
-          T mx = neg_inf;
-          for (int64_t j = 0; j < d.S; ++j) {
-            if (j >= last || hidden[b * d.S + j]) row[j] = neg_inf;
-            mx = std::max(mx, row[j]);
-          }
-          if (mx == neg_inf) {  // nothing visible: read nothing
-            std::fill(row, row + d.S, T(0));
-            continue;
-          }
-          T sum = 0;
-          for (int64_t j = 0; j < d.S; ++j) {
-            row[j] = std::exp(row[j] - mx);
-            sum += row[j];
-          }
-          T inv = T(1) / sum;
-          for (int64_t j = 0; j < d.S; ++j) row[j] *= inv;
+        for (int64_t t0 = 0; t0 < d.T; t0 += rows) {
+          int64_t t1 = std::min(d.T, t0 + rows), e1 = visible_end(d, causal, t1 - 1);
+          if (e1 > 0)  // scores of the block's queries against the slots they can see
+            gemm(false, true, t1 - t0, e1, d.Dh, static_cast<T>(scale), Q + t0 * d.Dh, d.Dh, K, d.Dh, T(0),
+                 P + t0 * d.S, d.S);
+          for (int64_t t = t0; t < t1; ++t)
+            softmax_row(P + t * d.S, std::min(e1, visible_end(d, causal, t)), d.S,
+                        any_hidden ? hidden.data() + b * d.S : nullptr);
+          if (e1 > 0)  // read
+            gemm(false, false, t1 - t0, d.Dv, e1, T(1), P + t0 * d.S, d.S, V, d.Dv, T(0), O + t0 * d.Dv, d.Dv);
+          else
+            std::fill(O + t0 * d.Dv, O + t1 * d.Dv, T(0));
         }
-        gemm(false, false, d.T, d.Dv, d.S, T(1), P, d.S, V, d.Dv, T(0), O, d.Dv);  // read
       }
     });
   });
 }
 
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& weights, const Tensor& out,
-                        const Tensor& dout, double scale, Tensor* dq, Tensor* dk, Tensor* dv) {
+                        const Tensor& dout, double scale, Tensor* dq, Tensor* dk, Tensor* dv, bool causal) {
   Dims d = dims_of(q, k, v);
+  const int64_t rows = causal ? kBlock : d.T, cols = causal ? kBlock : d.S;
   dispatch_floating(q.dtype(), "attention", [&](auto tag) {
     using T = decltype(tag);
     const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
     const T *pw = weights.data<T>(), *po = out.data<T>(), *pdo = dout.data<T>();
-    parallel_for(d.B * d.H, 1, [&](int64_t begin, int64_t end) {
+    parallel_for(d.B * d.H, bh_grain(d), [&](int64_t begin, int64_t end) {
       std::vector<T> ds(d.T * d.S);
       for (int64_t bh = begin; bh < end; ++bh) {
         const T* Q = pq + bh * d.T * d.Dh;
@@ -93,20 +137,43 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
         const T* P = pw + bh * d.T * d.S;
         const T* O = po + bh * d.T * d.Dv;
         const T* dO = pdo + bh * d.T * d.Dv;
-        if (dv) gemm(true, false, d.S, d.Dv, d.T, T(1), P, d.S, dO, d.Dv, T(0), dv->data<T>() + bh * d.S * d.Dv, d.Dv);
+        // Per block of slots [j0, j1), only queries from first_reader(j0) on have nonzero weights.
+        auto per_key_block = [&](T* dst, int64_t width, const T* A, const T* Bm, int64_t ldb, T alpha) {
+          for (int64_t j0 = 0; j0 < d.S; j0 += cols) {
+            int64_t j1 = std::min(d.S, j0 + cols), ts = first_reader(d, causal, j0);
+            if (ts < d.T)  // dst[j0:j1] = alpha · A[ts:, j0:j1]ᵀ · Bm[ts:]
+              gemm(true, false, j1 - j0, width, d.T - ts, alpha, A + ts * d.S + j0, d.S, Bm + ts * ldb, ldb, T(0),
+                   dst + j0 * width, width);
+            else
+              std::fill(dst + j0 * width, dst + j1 * width, T(0));
+          }
+        };
+        if (dv) per_key_block(dv->data<T>() + bh * d.S * d.Dv, d.Dv, P, dO, d.Dv, T(1));  // dV = wᵀ·dO
         if (!dq && !dk) continue;
-        gemm(false, true, d.T, d.S, d.Dv, T(1), dO, d.Dv, V, d.Dv, T(0), ds.data(), d.S);  // dw = dO·Vᵀ
-        for (int64_t t = 0; t < d.T; ++t) {  // ds = w ∘ (dw − dO·O)
-          T dot = 0;
-          for (int64_t c = 0; c < d.Dv; ++c) dot += dO[t * d.Dv + c] * O[t * d.Dv + c];
-          T* row = ds.data() + t * d.S;
-          const T* w = P + t * d.S;
-          for (int64_t j = 0; j < d.S; ++j) row[j] = w[j] * (row[j] - dot);
+        for (int64_t t0 = 0; t0 < d.T; t0 += rows) {
+          int64_t t1 = std::min(d.T, t0 + rows), e1 = visible_end(d, causal, t1 - 1);
+          T* dsb = ds.data() + t0 * d.S;
+          if (e1 > 0)  // dw = dO·Vᵀ over the slots the block sees
+            gemm(false, true, t1 - t0, e1, d.Dv, T(1), dO + t0 * d.Dv, d.Dv, V, d.Dv, T(0), dsb, d.S);
+          for (int64_t t = t0; t < t1; ++t) {  // ds = w ∘ (dw − dO·O); 0 where w is 0
+            T dot = 0;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t c = 0; c < d.Dv; ++c) dot += dO[t * d.Dv + c] * O[t * d.Dv + c];
+            T* row = ds.data() + t * d.S;
+            const T* w = P + t * d.S;
+#pragma omp simd
+            for (int64_t j = 0; j < e1; ++j) row[j] = w[j] * (row[j] - dot);
+            std::fill(row + e1, row + d.S, T(0));
+          }
+          if (dq) {  // dQ = scale · ds · K
+            T* dQ = dq->data<T>() + bh * d.T * d.Dh + t0 * d.Dh;
+            if (e1 > 0)
+              gemm(false, false, t1 - t0, d.Dh, e1, static_cast<T>(scale), dsb, d.S, K, d.Dh, T(0), dQ, d.Dh);
+            else
+              std::fill(dQ, dQ + (t1 - t0) * d.Dh, T(0));
+          }
         }
-        if (dq) gemm(false, false, d.T, d.Dh, d.S, static_cast<T>(scale), ds.data(), d.S, K, d.Dh, T(0),
-                     dq->data<T>() + bh * d.T * d.Dh, d.Dh);
-        if (dk) gemm(true, false, d.S, d.Dh, d.T, static_cast<T>(scale), ds.data(), d.S, Q, d.Dh, T(0),
-                     dk->data<T>() + bh * d.S * d.Dh, d.Dh);
+        if (dk) per_key_block(dk->data<T>() + bh * d.S * d.Dh, d.Dh, ds.data(), Q, d.Dh, static_cast<T>(scale));
       }
     });
   });

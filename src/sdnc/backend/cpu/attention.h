@@ -11,8 +11,9 @@ namespace sdnc::cpu {
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask,
                        bool causal, double scale, Tensor& weights, Tensor& out, int64_t slots = -1);
 
-// Given dout [B, H, T, Dv], writes dq, dk, dv (any may be undefined to skip).
+// Given dout [B, H, T, Dv], writes dq, dk, dv (any may be undefined to skip). causal must
+// be the forward's: it only lets the kernel skip the blocks of weights that are all zero.
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& weights, const Tensor& out,
-                        const Tensor& dout, double scale, Tensor* dq, Tensor* dk, Tensor* dv);
+                        const Tensor& dout, double scale, Tensor* dq, Tensor* dk, Tensor* dv, bool causal = false);
 
 }  // namespace sdnc::cpu

@@ -15,6 +15,9 @@
 // summation order, no second library. docs/decisions.md has the measurements.
 namespace sdnc::cpu {
 
+namespace {
+constexpr double kSmallGemm = 1 << 20;  // multiply-adds
+}  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -24,7 +27,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
     return;
   }
+  // A small product runs on the calling thread: waking the other threads costs more than
+  // it saves, and on a busy machine a parallel region can wait milliseconds for a thread
+  // the OS has parked (one decoding step is ~20 such products).
+  const bool small = static_cast<double>(M) * N * K < kSmallGemm;
+  int threads = small && !omp_in_parallel() ? omp_get_max_threads() : 1;
+  if (threads > 1) omp_set_num_threads(1);
   dnnl_status_t s = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (threads > 1) omp_set_num_threads(threads);
   if (s != dnnl_success) fail("gemm", "oneDNN sgemm failed (status {}) for M={} N={} K={}", static_cast<int>(s), M, N, K);
 }
 

@@ -22,9 +22,12 @@ void layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
         const T* xr = px + r * D;
         T* yr = py + r * D;
         // Two passes (mean, then centred squares) in double: stable for large offsets.
+        // The sums run in SIMD lanes (a fixed order per row, independent of the threads).
         double s = 0;
+#pragma omp simd reduction(+ : s)
         for (int64_t j = 0; j < D; ++j) s += xr[j];
         double mu = s / D, ss = 0;
+#pragma omp simd reduction(+ : ss)
         for (int64_t j = 0; j < D; ++j) {
           double d = xr[j] - mu;
           ss += d * d;
@@ -67,6 +70,7 @@ void layer_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight,
           T* dr = pdx + r * D;
           T m = pm[r], q = pr[r];
           double sum_gw = 0, sum_gwx = 0;
+#pragma omp simd reduction(+ : sum_gw, sum_gwx)
           for (int64_t j = 0; j < D; ++j) {
             T gw = pw ? gr[j] * pw[j] : gr[j];
             sum_gw += gw;

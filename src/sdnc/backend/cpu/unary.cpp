@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
+#include "sdnc/backend/cpu/simd_math.h"
 #include "sdnc/core/parallel.h"
 
 namespace sdnc::cpu {
@@ -43,6 +45,36 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kSqrt2OverPi = 0.79788456080286535588;
 constexpr double kGeluCubic = 0.044715;
 
+// F32 tanh-GELU through e^x written so that the compiler vectorises the loop (libm's tanhf
+// is a scalar call and was ~40 % of a GPT training step). Uses ½(1 + tanh u) = σ(2u):
+//   y = x·σ(2u),  dy/dx = σ(2u) + 2x·σ(2u)(1 − σ(2u))·√(2/π)(1 + 3·0.044715 x²),
+//   u = √(2/π)(x + 0.044715 x³).
+// exp_f32 is in simd_math.h. F64 keeps the libm path.
+void gelu_tanh_forward_f32(const float* px, float* py, int64_t n) {
+  parallel_for(n, 1 << 13, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      float x = px[i];
+      float u = float(kSqrt2OverPi) * (x + float(kGeluCubic) * x * x * x);
+      py[i] = x / (1.0f + exp_f32(-2.0f * u));
+    }
+  });
+}
+
+void gelu_tanh_backward_f32(const float* px, const float* pg, float* pd, int64_t n) {
+  parallel_for(n, 1 << 13, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      float x = px[i];
+      float u = float(kSqrt2OverPi) * (x + float(kGeluCubic) * x * x * x);
+      float s = 1.0f / (1.0f + exp_f32(-2.0f * u));
+      float ds = s * (1.0f - s);  // = ¼(1 − tanh² u); 0 where saturated, even when x² overflows
+      float slope = 2.0f * x * ds * float(kSqrt2OverPi) * (1.0f + float(3 * kGeluCubic) * x * x);
+      pd[i] = pg[i] * (s + (ds == 0.0f ? 0.0f : slope));
+    }
+  });
+}
+
 template <class T>
 void forward_typed(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p) {
   switch (op) {
@@ -61,6 +93,10 @@ void forward_typed(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& 
       map1<T>(x, out, [](T v) { return T(0.5) * v * std::erfc(-v * T(kSqrt1_2)); });
       break;
     case UnaryOp::GeluTanh:
+      if constexpr (std::is_same_v<T, float>) {
+        gelu_tanh_forward_f32(x.data<float>(), out.data<float>(), x.numel());
+        break;
+      }
       map1<T>(x, out, [](T v) {
         T inner = T(kSqrt2OverPi) * (v + T(kGeluCubic) * v * v * v);
         return T(0.5) * v * (T(1) + std::tanh(inner));
@@ -94,6 +130,10 @@ void backward_typed(UnaryOp op, const Tensor& s, const Tensor& g, Tensor& dx, co
       });
       break;
     case UnaryOp::GeluTanh:
+      if constexpr (std::is_same_v<T, float>) {
+        gelu_tanh_backward_f32(s.data<float>(), g.data<float>(), dx.data<float>(), g.numel());
+        break;
+      }
       // d/dx ½ x (1 + t) = ½ (1 + t) + ½ x (1 - t²) √(2/π) (1 + 3·0.044715 x²), t = tanh(inner).
       // Where the tanh has saturated (1 - t² = 0) the second term is 0, even when x² overflows.
       map2<T>(s, g, dx, [](T x, T gv) {

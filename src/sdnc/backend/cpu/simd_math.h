@@ -1,0 +1,41 @@
+// backend/cpu/simd_math.h — elementwise math written so that loops calling it vectorise
+// (libm's expf/tanhf are scalar calls). F32 only; F64 kernels keep libm.
+#pragma once
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace sdnc::cpu {
+
+// e^x in F32: Cephes' range reduction and degree-6 polynomial (≈1 ulp on [-87.3, 88.7]),
+// +inf above that range, 0 below it, NaN kept. Branch-free, so `#pragma omp simd` loops
+// around it vectorise.
+inline float exp_f32(float x) {
+  const float hi = 88.72283f, lo = -87.33654f;
+  float xc = std::min(std::max(x, lo), hi);
+  const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
+  float kf = xc * 1.44269504088896341f + magic;
+  int32_t k = std::bit_cast<int32_t>(kf) - std::bit_cast<int32_t>(magic);
+  float n = kf - magic;
+  float r = xc - n * 0.693359375f;  // ln 2 split in two for an exact product
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  float y = p * std::bit_cast<float>((k + 127) << 23);
+  y = x > hi ? std::numeric_limits<float>::infinity() : y;
+  y = x < lo ? 0.0f : y;
+  return x != x ? x : y;
+}
+
+// exp for kernels templated on the floating type: the vectorisable form for F32.
+inline float exp_fast(float x) { return exp_f32(x); }
+inline double exp_fast(double x) { return std::exp(x); }
+
+}  // namespace sdnc::cpu

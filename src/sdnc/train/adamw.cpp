@@ -1,0 +1,86 @@
+#include "sdnc/train/adamw.h"
+
+#include <cmath>
+
+#include "sdnc/core/parallel.h"
+
+namespace sdnc::train {
+
+namespace {
+void check_range(const char* what, double value, double lo, double hi, bool hi_open) {
+  if (!(value >= lo) || (hi_open ? !(value < hi) : !(value <= hi)))
+    fail("adamw", "{} = {} is outside [{}, {}{}", what, value, lo, hi, hi_open ? ")" : "]");
+}
+constexpr double kInf = INFINITY;
+}  // namespace
+
+AdamW::AdamW(std::vector<Tensor> params, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : params_(std::move(params)), lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay) {
+  check_range("lr", lr, 0.0, kInf, false);
+  check_range("beta1", beta1, 0.0, 1.0, true);
+  check_range("beta2", beta2, 0.0, 1.0, true);
+  check_range("eps", eps, 0.0, kInf, false);
+  check_range("weight_decay", weight_decay, 0.0, kInf, false);
+  state_.reserve(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    if (!p.defined()) fail("adamw", "parameter {} is undefined", i);
+    if (p.dtype() != DType::F32 && p.dtype() != DType::F64)
+      fail("adamw", "parameter {} is {}, not a floating tensor", i, dtype_name(p.dtype()));
+    check_cpu("adamw", p);
+    state_.push_back({Tensor::zeros(p.shape(), p.dtype()), Tensor::zeros(p.shape(), p.dtype()), 0});
+  }
+}
+
+void AdamW::set_lr(double lr) {
+  check_range("lr", lr, 0.0, kInf, false);
+  lr_ = lr;
+}
+
+void AdamW::step() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    if (g.shape() != p.shape() || g.dtype() != p.dtype())
+      fail("adamw", "parameter {} {} {} has a gradient {} {}", i, dtype_name(p.dtype()), shape_str(p.shape()),
+           dtype_name(g.dtype()), shape_str(g.shape()));
+    ParamState& s = state_[i];
+    s.step += 1;
+    // Scalars as torch computes them (Python floats), then used in the parameter's dtype.
+    const double decay = 1.0 - lr_ * weight_decay_;
+    const double bias_correction1 = 1.0 - std::pow(beta1_, static_cast<double>(s.step));
+    const double bias_correction2 = 1.0 - std::pow(beta2_, static_cast<double>(s.step));
+    const double step_size = lr_ / bias_correction1;
+    const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+    dispatch_floating(p.dtype(), "adamw", [&](auto tag) {
+      using T = decltype(tag);
+      T* pp = p.data<T>();
+      const T* pg = g.data<T>();
+      T* pm = s.exp_avg.data<T>();
+      T* pv = s.exp_avg_sq.data<T>();
+      const T d = static_cast<T>(decay), b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_);
+      const T c1 = static_cast<T>(1.0 - beta1_), c2 = static_cast<T>(1.0 - beta2_);
+      const T e = static_cast<T>(eps_), bc2 = static_cast<T>(bias_correction2_sqrt);
+      const T neg_step = static_cast<T>(-step_size);
+      parallel_for(p.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+        for (int64_t j = begin; j < end; ++j) {
+          T x = pp[j] * d;
+          T gj = pg[j];
+          T m = pm[j] * b1 + gj * c1;
+          T v = pv[j] * b2 + gj * gj * c2;
+          pm[j] = m;
+          pv[j] = v;
+          pp[j] = x + neg_step * (m / (std::sqrt(v) / bc2 + e));
+        }
+      });
+    });
+  }
+}
+
+void AdamW::zero_grad() {
+  for (Tensor& p : params_) p.zero_grad();
+}
+
+}  // namespace sdnc::train
