@@ -114,3 +114,30 @@ TEST(SdncLayer, CosineAddressingGivesTheSameResultInBothForms) {
 
 }  // namespace
 }  // namespace sdnc
+
+#include "sdnc/models/gpt2.h"
+
+namespace sdnc {
+namespace {
+
+TEST(Gpt2Decode, PrefillOfSeveralTokensThenSingleStepsEqualsParallel) {
+  // A prompt written in one step must still be read causally: slot t sees slots <= t.
+  Generator g(5);
+  models::Gpt2Config c;
+  c.vocab_size = 20, c.n_positions = 16, c.n_embd = 16, c.n_layer = 2, c.n_head = 2;
+  models::Gpt2Model m(c);
+  m.init(g);
+  std::vector<int64_t> ids(2 * 9);
+  for (auto& v : ids) v = g.randint(0, 20);
+  Tensor tokens = Tensor::from_indices(ids, {2, 9});
+  NoGradGuard no_grad;
+  Tensor parallel = m.logits(tokens);
+  models::Gpt2Model::DecodeState state;
+  Tensor prefill = m.decode(slice(tokens, 1, 0, 6), state);
+  std::vector<Tensor> parts = {prefill};
+  for (int64_t t = 6; t < 9; ++t) parts.push_back(m.decode(slice(tokens, 1, t, t + 1), state));
+  EXPECT_LT(max_diff(concat(parts, 1), parallel), 1e-5);
+}
+
+}  // namespace
+}  // namespace sdnc

@@ -24,7 +24,7 @@ Tensor read_parallel(const Tensor& q, const Tensor& k, const Tensor& v, const Te
   return attention(q, k, v, key_padding_mask, o, weights);
 }
 
-Tensor read_memory(const Tensor& q, const AppendOnceMemory& memory, double scale, Tensor* weights) {
+Tensor read_memory(const Tensor& q, const AppendOnceMemory& memory, double scale, Tensor* weights, bool causal) {
   const char* op = "read_memory";
   if (memory.size() == 0) fail(op, "the memory is empty: write before reading");
   const Tensor& K = memory.key_storage();
@@ -33,7 +33,7 @@ Tensor read_memory(const Tensor& q, const AppendOnceMemory& memory, double scale
     fail(op, "query {} does not fit memory keys {}", shape_str(q.shape()), shape_str(K.shape()));
   Tensor w = Tensor::empty({q.size(0), q.size(1), q.size(2), memory.size()}, q.dtype());
   Tensor out = Tensor::empty({q.size(0), q.size(1), q.size(2), V.size(3)}, q.dtype());
-  cpu::attention_forward(q, K, V, memory.padding(), /*causal=*/false, scale, w, out, memory.size());
+  cpu::attention_forward(q, K, V, memory.padding(), causal, scale, w, out, memory.size());
   if (weights) *weights = w;
   return out;
 }

@@ -17,7 +17,10 @@ Tensor merge_heads(const Tensor& x);
 Tensor read_parallel(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask, bool causal,
                      double scale, Tensor* weights = nullptr);
 
-// Recurrent form: q [B, H, T, Dh] read from the slots written so far (no autograd).
-Tensor read_memory(const Tensor& q, const AppendOnceMemory& memory, double scale, Tensor* weights = nullptr);
+// Recurrent form: q [B, H, T, Dh] read from the slots written so far (no autograd). causal:
+// the T queries belong to the last T slots written, and query t sees slots up to its own
+// (a step that writes and reads several positions at once, e.g. a prompt's prefill).
+Tensor read_memory(const Tensor& q, const AppendOnceMemory& memory, double scale, Tensor* weights = nullptr,
+                   bool causal = false);
 
 }  // namespace sdnc::memory

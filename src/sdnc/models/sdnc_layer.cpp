@@ -84,7 +84,9 @@ Tensor SdncLayer::step(const Tensor& x, LayerMemories& memories, bool write, boo
   auto keys = addressed(split_heads(parts[0], H), split_heads(parts[1], H));
   if (write) memories.self.write(keys.k, split_heads(parts[2], H), padding);
   if (!read) return Tensor();
-  Tensor reads = memory::read_memory(keys.q, memories.self, keys.scale, self_weights);
+  // Positions written in this same step read causally (slot t sees slots ≤ t); positions
+  // that only read (the encoder's read phase) see every slot written.
+  Tensor reads = memory::read_memory(keys.q, memories.self, keys.scale, self_weights, /*causal=*/write);
   Tensor y = add(x, c.self_heads->read_out(merge_heads(reads)));
   if (!pre) y = c.norm_self->forward(y);
   if (c.cross_heads) {
