@@ -10,16 +10,6 @@ namespace sdnc::cpu {
 
 namespace {
 
-// Calls f(o, i0, i1) for the pieces of the flat range [s, e) of an [outer, inner] grid, so
-// that a parallel_for over output positions can still run contiguous inner loops.
-template <class F>
-void for_segments(int64_t s, int64_t e, int64_t inner, F&& f) {
-  while (s < e) {
-    int64_t o = s / inner, i0 = s % inner, i1 = std::min(inner, i0 + (e - s));
-    f(o, i0, i1);
-    s += i1 - i0;
-  }
-}
 
 // Grain for a parallel_for over output positions that each read n inputs.
 int64_t grain_for(int64_t n) { return std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(n, 1)); }

@@ -27,15 +27,6 @@ std::vector<int64_t> row_major_strides(const Shape& s) {
   return st;
 }
 
-// Calls f(o, i0, i1) for the pieces of the flat range [s, e) of an [outer, inner] grid.
-template <class F>
-void for_segments(int64_t s, int64_t e, int64_t inner, F&& f) {
-  while (s < e) {
-    int64_t o = s / inner, i0 = s % inner, i1 = std::min(inner, i0 + (e - s));
-    f(o, i0, i1);
-    s += i1 - i0;
-  }
-}
 
 int64_t grain_for(int64_t work_per_item) {
   return std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(work_per_item, 1));
