@@ -10,8 +10,19 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev libcli11-dev libstb-dev
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy               # the test oracle, run with /usr/bin/python3
-  bible-kjv-text                            # default language-modelling corpus (public domain)
+  bible-kjv-text bible-kjv                  # default language-modelling corpus (public domain)
 )
+
+# The King James text as plain UTF-8 (data/kjv.txt, ~4.3 MB), written once from the package.
+write_corpus() {
+  local root out
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  out="$root/data/kjv.txt"
+  [[ -s "$out" ]] && return 0
+  mkdir -p "$root/data"
+  bible "Genesis 1:1-Revelation 22:21" > "$out.tmp" && mv "$out.tmp" "$out"
+  echo "[setup] wrote $out ($(wc -c < "$out") bytes)"
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -23,6 +34,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "[setup] all ${#PACKAGES[@]} packages present"
+  write_corpus
   exit 0
 fi
 
@@ -34,4 +46,5 @@ fi
 echo "[setup] installing: ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+write_corpus
 echo "[setup] done"

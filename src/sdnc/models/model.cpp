@@ -8,6 +8,8 @@
 #include "sdnc/io/safetensors.h"
 #include "sdnc/models/dnc.h"
 #include "sdnc/models/gpt2.h"
+#include "sdnc/models/lstm_model.h"
+#include "sdnc/models/sequence_sdnc.h"
 #include "sdnc/models/transformer.h"
 
 namespace sdnc::models {
@@ -18,6 +20,13 @@ const Tensor& require(const TensorMap& inputs, const std::string& name, const st
   auto it = inputs.find(name);
   if (it == inputs.end()) fail("run", "{} needs an input tensor '{}'", model, name);
   return it->second;
+}
+
+const Tensor& require_f32(const TensorMap& inputs, const std::string& model) {
+  const Tensor& x = require(inputs, "inputs", model);
+  if (x.dtype() != DType::F32)
+    fail("run", "{}: input 'inputs' must be F32 [B, T, X], got {}", model, dtype_name(x.dtype()));
+  return x;
 }
 
 class Gpt2Adapter : public Model {
@@ -72,8 +81,7 @@ class DncAdapter : public Model {
   DType input_dtype() const override { return DType::F32; }
   // The DNC has one (recurrent) form; `form` is ignored. The trace holds the per-step states.
   TensorMap run(const TensorMap& in, Form, Trace* trace) const override {
-    Tensor x = require(in, "inputs", "dnc");
-    if (x.dtype() != DType::F32) fail("run", "dnc: input 'inputs' must be F32 [B, T, X], got {}", dtype_name(x.dtype()));
+    const Tensor& x = require_f32(in, "dnc");
     DncTrace t;
     TensorMap out = {{"outputs", m_.forward(x, trace ? &t : nullptr)}};
     if (trace)
@@ -85,6 +93,37 @@ class DncAdapter : public Model {
   nlohmann::json config_json() const override { return m_.config().to_json(); }
   void init(Generator& g) override { m_.init(g); }
   DncModel m_;
+};
+
+class SequenceSdncAdapter : public Model {
+ public:
+  explicit SequenceSdncAdapter(const SequenceSdncConfig& c) : m_(c) {}
+  std::string type() const override { return "sdnc"; }
+  nn::Module& module() override { return m_; }
+  std::vector<std::string> input_names() const override { return {"inputs"}; }
+  DType input_dtype() const override { return DType::F32; }
+  TensorMap run(const TensorMap& in, Form form, Trace* trace) const override {
+    return {{"outputs", m_.forward(require_f32(in, "sdnc"), form, trace)}};
+  }
+  nlohmann::json config_json() const override { return m_.config().to_json(); }
+  void init(Generator& g) override { m_.init(g); }
+  SequenceSdnc m_;
+};
+
+class LstmAdapter : public Model {
+ public:
+  explicit LstmAdapter(const LstmConfig& c) : m_(c) {}
+  std::string type() const override { return "lstm"; }
+  nn::Module& module() override { return m_; }
+  std::vector<std::string> input_names() const override { return {"inputs"}; }
+  DType input_dtype() const override { return DType::F32; }
+  // One (recurrent) form; `form` is ignored and there is nothing to trace.
+  TensorMap run(const TensorMap& in, Form, Trace*) const override {
+    return {{"outputs", m_.forward(require_f32(in, "lstm"))}};
+  }
+  nlohmann::json config_json() const override { return m_.config().to_json(); }
+  void init(Generator& g) override { m_.init(g); }
+  LstmModel m_;
 };
 
 // Builds the model a parsed config describes; failures (sizes too large to allocate) name the config.
@@ -110,7 +149,10 @@ std::unique_ptr<Model> make_model(const nlohmann::json& config, const std::strin
   if (type == "encoder_decoder")
     return build<EncoderDecoderAdapter>(TransformerConfig::from_json(config, where), where);
   if (type == "dnc") return build<DncAdapter>(DncConfig::from_json(config, where), where);
-  fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder, dnc)", where, type);
+  if (type == "sdnc") return build<SequenceSdncAdapter>(SequenceSdncConfig::from_json(config, where), where);
+  if (type == "lstm") return build<LstmAdapter>(LstmConfig::from_json(config, where), where);
+  fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder, dnc, sdnc, lstm)", where,
+       type);
 }
 
 std::unique_ptr<Model> load_model(const std::string& dir) {

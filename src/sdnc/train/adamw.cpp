@@ -84,3 +84,31 @@ void AdamW::zero_grad() {
 }
 
 }  // namespace sdnc::train
+
+namespace sdnc::train {
+
+std::map<std::string, Tensor> AdamW::state_tensors(const std::vector<std::string>& names) const {
+  std::map<std::string, Tensor> out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out[names.at(i) + ".exp_avg"] = state_[i].exp_avg;
+    out[names.at(i) + ".exp_avg_sq"] = state_[i].exp_avg_sq;
+    out[names.at(i) + ".step"] = Tensor::from_indices({state_[i].step}, {});
+  }
+  return out;
+}
+
+void AdamW::load_state_tensors(const std::map<std::string, Tensor>& state, const std::vector<std::string>& names) {
+  Tensor step_like = Tensor::from_indices({0}, {});
+  for (size_t i = 0; i < params_.size(); ++i) {  // validate everything first
+    find_state(state, names.at(i) + ".exp_avg", params_[i]);
+    find_state(state, names.at(i) + ".exp_avg_sq", params_[i]);
+    find_state(state, names.at(i) + ".step", step_like);
+  }
+  for (size_t i = 0; i < params_.size(); ++i) {
+    copy_into(state_[i].exp_avg, state.at(names[i] + ".exp_avg"));
+    copy_into(state_[i].exp_avg_sq, state.at(names[i] + ".exp_avg_sq"));
+    state_[i].step = state.at(names[i] + ".step").data<int64_t>()[0];
+  }
+}
+
+}  // namespace sdnc::train

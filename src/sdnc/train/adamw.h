@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "sdnc/core/tensor.h"
+#include "sdnc/train/optimizer.h"
 
 namespace sdnc::train {
 
-class AdamW {
+class AdamW : public Optimizer {
  public:
   // The moments start at zero. Throws "[adamw] ..." for an undefined or non-floating
   // parameter or a hyper-parameter outside its range (lr, eps, weight_decay >= 0,
@@ -24,9 +24,9 @@ class AdamW {
         double weight_decay = 0.01);
 
   // One update of every parameter that has a gradient.
-  void step();
+  void step() override;
   // Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
-  void zero_grad();
+  void zero_grad() override;
 
   // State, per parameter in constructor order (for checkpoints): first and second moment
   // (same shape and dtype as the parameter) and the number of updates applied so far.
@@ -38,8 +38,11 @@ class AdamW {
   std::vector<ParamState>& state() { return state_; }
   const std::vector<ParamState>& state() const { return state_; }
 
-  double lr() const { return lr_; }
-  void set_lr(double lr);
+  double lr() const override { return lr_; }
+  void set_lr(double lr) override;
+  // "{name}.exp_avg", "{name}.exp_avg_sq", "{name}.step" (I64 0-dim) per parameter.
+  std::map<std::string, Tensor> state_tensors(const std::vector<std::string>& names) const override;
+  void load_state_tensors(const std::map<std::string, Tensor>& state, const std::vector<std::string>& names) override;
   double beta1() const { return beta1_; }
   double beta2() const { return beta2_; }
   double eps() const { return eps_; }

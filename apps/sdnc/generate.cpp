@@ -1,0 +1,99 @@
+// `sdnc generate` — samples text from a character-level language model trained by
+// `sdnc train --model sdnc --task char_lm`. It runs the recurrent form: the prompt is written
+// into every layer's write-once memory in one prefill step, then each new byte is one step
+// that writes one slot per layer and reads the memory (the KV cache).
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <iterator>
+
+#include "commands.h"
+#include "sdnc/models/gpt2.h"
+#include "sdnc/ops/ops.h"
+#include "sdnc/train/trainer.h"
+
+namespace sdnc::cli {
+
+namespace {
+
+struct GenerateOptions {
+  std::string dir, prompt;
+  bool prompt_given = false;
+  int64_t tokens = 200, top_k = 0;
+  double temperature = 1.0;
+  uint64_t seed = 0;
+};
+
+// Samples a token id from logits [V] with temperature (0: argmax) and top-k (0: all).
+int64_t sample_token(const float* logits, int64_t V, double temperature, int64_t top_k, Generator& g) {
+  std::vector<int64_t> order(V);
+  for (int64_t v = 0; v < V; ++v) order[v] = v;
+  // Highest first; ties → lower id, so greedy decoding is deterministic.
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+  if (temperature == 0.0) return order[0];
+  int64_t k = top_k > 0 ? std::min(top_k, V) : V;
+  std::vector<double> p(k);
+  double sum = 0.0;
+  for (int64_t i = 0; i < k; ++i) sum += p[i] = std::exp((logits[order[i]] - logits[order[0]]) / temperature);
+  double u = g.uniform() * sum;
+  for (int64_t i = 0; i < k; ++i) {
+    if ((u -= p[i]) < 0.0) return order[i];
+  }
+  return order[k - 1];
+}
+
+int run_generate(const GenerateOptions& opt) {
+  if (!(opt.temperature >= 0.0) || !std::isfinite(opt.temperature))
+    fail("generate", "--temperature must be >= 0 (0: greedy), got {}", opt.temperature);
+  if (opt.top_k < 0) fail("generate", "--top-k must be >= 0 (0: no limit), got {}", opt.top_k);
+  if (opt.tokens < 0) fail("generate", "--tokens must be >= 0, got {}", opt.tokens);
+  train::TrainedRun run = train::load_trained_run(opt.dir);
+  auto* lm = dynamic_cast<models::Gpt2Model*>(&run.model->module());
+  if (!lm)
+    fail("generate", "{}: a {} model trained on {} is not a language model; generate needs `sdnc train --model "
+         "sdnc --task char_lm`", opt.dir, run.config.s("model"), run.config.s("task"));
+  std::string prompt = opt.prompt;
+  if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  if (prompt.empty()) fail("generate", "the prompt is empty (give --prompt TEXT or text on stdin)");
+  int64_t limit = lm->config().n_positions;
+  if (static_cast<int64_t>(prompt.size()) + opt.tokens > limit)
+    fail("generate", "prompt ({} bytes) + --tokens {} exceeds the model's {} positions", prompt.size(), opt.tokens,
+         limit);
+  std::vector<int64_t> ids(prompt.begin(), prompt.end());
+  for (auto& id : ids) id = static_cast<unsigned char>(id);
+  Generator g(opt.seed);
+  models::Gpt2Model::DecodeState state;
+  Tensor logits = lm->decode(Tensor::from_indices(ids, {1, static_cast<int64_t>(ids.size())}), state);
+  int64_t V = lm->config().vocab_size;
+  std::string out = prompt;
+  for (int64_t i = 0; i < opt.tokens; ++i) {
+    const float* last = logits.data<float>() + (logits.size(1) - 1) * V;
+    int64_t next = sample_token(last, V, opt.temperature, opt.top_k, g);
+    out.push_back(static_cast<char>(next));
+    if (i + 1 < opt.tokens) logits = lm->decode(Tensor::from_indices({next}, {1, 1}), state);
+  }
+  fmt::print("{}\n", out);
+  return 0;
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<GenerateOptions>();
+  CLI::App* cmd = app.add_subcommand("generate", "Generate text from a character-level sDNC language model");
+  cmd->add_option("--checkpoint", opt->dir, "training output directory of an sdnc char_lm run")->required();
+  cmd->add_option_function<std::string>(
+      "--prompt",
+      [opt](const std::string& p) {
+        opt->prompt = p;
+        opt->prompt_given = true;
+      },
+      "text to continue (default: read stdin)");
+  cmd->add_option("--tokens", opt->tokens, "bytes to generate (default 200)");
+  cmd->add_option("--temperature", opt->temperature, "sampling temperature; 0 = greedy (default 1)");
+  cmd->add_option("--top-k", opt->top_k, "sample among the k most likely bytes; 0 = all (default)");
+  cmd->add_option("--seed", opt->seed, "sampling seed (default 0)");
+  cmd->callback([opt, &exit_code] { exit_code = run_generate(*opt); });
+}
+
+}  // namespace sdnc::cli

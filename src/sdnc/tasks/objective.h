@@ -1,0 +1,31 @@
+// objective.h — what training minimises and what evaluation reports, per kind of task.
+//   Bits    : loss = Σ_{b,t,i} mask·BCE(logits, targets) / B   (nats per sequence, as
+//             DeepMind's repeat-copy); metrics bit_errors (wrong bits per sequence, on masked
+//             steps, output bit = logit > 0) and seq_accuracy (fraction of sequences with none)
+//   Tokens  : loss = mean cross-entropy (nats per character); bits_per_char = loss / ln 2,
+//             perplexity = e^loss, accuracy (argmax = next character)
+//   Seq2Seq : loss = mean cross-entropy over answer tokens and EOS; token_accuracy and
+//             seq_accuracy (every token of the answer right — with teacher forcing, which for
+//             greedy decoding is the same event)
+// Legend: B batch, T time, Y outputs, V vocabulary.
+#pragma once
+#include <map>
+#include <string>
+
+#include "sdnc/tasks/task.h"
+
+namespace sdnc::tasks {
+
+using Metrics = std::map<std::string, double>;
+
+// logits [B, T, Y] (Bits) or [B, T, V]. Records autograd on logits.
+Tensor task_loss(TaskKind kind, const Tensor& logits, const Batch& batch);
+
+// The metrics above plus "loss" (the value of task_loss), from logits without gradient.
+Metrics task_metrics(TaskKind kind, const Tensor& logits, const Batch& batch, double loss);
+
+// The metric that says how well a task is solved, for tables: bit_errors, bits_per_char or
+// seq_accuracy.
+std::string headline_metric(TaskKind kind);
+
+}  // namespace sdnc::tasks

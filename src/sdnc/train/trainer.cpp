@@ -1,0 +1,323 @@
+#include "sdnc/train/trainer.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "sdnc/autograd/grad_mode.h"
+#include "sdnc/core/parallel.h"
+#include "sdnc/core/rng.h"
+#include "sdnc/train/adamw.h"
+#include "sdnc/train/checkpoint.h"
+#include "sdnc/train/grad_clip.h"
+#include "sdnc/train/model_builder.h"
+#include "sdnc/train/rmsprop.h"
+#include "sdnc/train/schedule.h"
+
+namespace sdnc::train {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+// Catches Ctrl-C while training so the loop can checkpoint and stop.
+class SigintScope {
+ public:
+  SigintScope() {
+    g_interrupted = false;
+    previous_ = std::signal(SIGINT, on_sigint);
+  }
+  ~SigintScope() { std::signal(SIGINT, previous_); }
+
+ private:
+  void (*previous_)(int);
+};
+
+uint64_t data_seed_for(const TrainConfig& c) { return rng_hash(static_cast<uint64_t>(c.i("seed")), 0xda7a); }
+
+std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& c, std::vector<Tensor> params) {
+  const std::string& kind = c.s("optimizer");
+  if (kind == "adamw")
+    return std::make_unique<AdamW>(std::move(params), c.d("lr"), c.d("beta1"), c.d("beta2"), c.d("eps"),
+                                   c.d("weight_decay"));
+  return std::make_unique<RmsProp>(std::move(params), c.d("lr"),
+                                   kind == "rmsprop_tf1" ? RmsPropVariant::TF1 : RmsPropVariant::Torch,
+                                   c.d("rms_decay"), c.d("eps"), c.d("momentum"));
+}
+
+LrSchedule schedule_for(const TrainConfig& c) {
+  LrSchedule s;
+  s.lr = c.d("lr");
+  s.warmup_steps = c.i("warmup_steps");
+  s.total_steps = c.i("steps");
+  s.kind = c.s("lr_schedule") == "cosine" ? ScheduleKind::Cosine : ScheduleKind::Constant;
+  s.min_lr_ratio = c.d("min_lr_ratio");
+  return s;
+}
+
+void load_weights(models::Model& model, const std::map<std::string, Tensor>& weights, const std::string& where) {
+  try {
+    model.module().load_state_dict(weights);
+  } catch (const Error& e) {
+    fail("checkpoint", "{}: {}", where, e.what());
+  }
+}
+
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  auto s = static_cast<int64_t>(seconds + 0.5);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// Keeps the metrics records of steps ≤ last_step (a resumed run rewrites what came after).
+void truncate_metrics(const std::string& path, int64_t last_step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    try {
+      if (json::parse(line).value("step", int64_t{0}) <= last_step) kept += line + "\n";
+    } catch (const json::exception&) {  // a torn last line from a killed run
+    }
+  }
+  std::ofstream(path, std::ios::trunc) << kept;
+}
+
+}  // namespace
+
+std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& c) {
+  tasks::TaskConfig tc;
+  tc.name = c.s("task");
+  tc.num_bits = c.i("num_bits");
+  tc.min_repeats = c.i("min_repeats");
+  tc.max_repeats = c.i("max_repeats");
+  tc.item_length = c.i("item_length");
+  tc.num_symbols = c.i("num_symbols");
+  tc.corpus = c.s("corpus");
+  return tasks::make_task(tc);
+}
+
+Trainer::Trainer(TrainConfig config, const TrainOptions& options) : options_(options) {
+  std::string out_dir = config.is_set("out_dir") ? config.s("out_dir") : "runs/train";
+  if (options.resume) {
+    Checkpoint ck = load_checkpoint(out_dir);
+    std::string where = checkpoint_path(out_dir);
+    TrainConfig saved = TrainConfig::from_json(ck.train_config, where);
+    for (auto& [key, value] : config.values().items()) {  // what the user set must agree
+      if (!saved.values().contains(key) || saved.values().at(key) == value || key_may_change_on_resume(key)) continue;
+      fail("config", "key '{}' is {} but the checkpoint in {} was trained with {}; only {} may change on --resume", key,
+           value.dump(), out_dir, saved.values().at(key).dump(),
+           "steps, max_seconds, eval_*, log_every, checkpoint_every, threads");
+    }
+    for (auto& [key, value] : config.values().items()) saved.set_from_string(key, value.is_string() ? value.get<std::string>() : value.dump());
+    config_ = saved;
+    config_.resolve();
+    task_ = make_task_for(config_);
+    model_config_ = ck.model_config;
+    model_ = models::make_model(model_config_, where);
+    load_weights(*model_, ck.model, where);
+    optimizer_ = make_optimizer(config_, model_->module().parameters());
+    try {
+      optimizer_->load_state_tensors(ck.optimizer, param_names());
+    } catch (const Error& e) {
+      fail("checkpoint", "{}: {}", where, e.what());
+    }
+    step_ = ck.step;
+    max_length_ = ck.max_length;
+    data_seed_ = ck.data_seed;
+  } else {
+    config.resolve();
+    config_ = config;
+    if (std::filesystem::exists(checkpoint_path(out_dir)) && !options.overwrite)
+      fail("train", "{} already holds a checkpoint: pass --resume to continue it, --overwrite to start over, or "
+           "choose another out_dir", out_dir);
+    task_ = make_task_for(config_);
+    model_config_ = model_config_for(config_, *task_);
+    model_ = models::make_model(model_config_, "the model of this training config");
+    Generator g(static_cast<uint64_t>(config_.i("seed")));
+    model_->init(g);
+    optimizer_ = make_optimizer(config_, model_->module().parameters());
+    max_length_ = config_.i("max_length");
+    data_seed_ = data_seed_for(config_);
+  }
+  if (config_.i("threads") > 0) set_num_threads(static_cast<int>(config_.i("threads")));
+  // Everything is valid: now touch the output directory.
+  out_dir_ = config_.s("out_dir");
+  std::filesystem::create_directories(out_dir_);
+  std::string metrics_path = out_dir_ + "/metrics.jsonl";
+  if (options.resume) truncate_metrics(metrics_path, step_);
+  metrics_ = std::fopen(metrics_path.c_str(), options.resume ? "a" : "w");
+  if (!metrics_) fail("train", "{}: cannot open for writing", metrics_path);
+}
+
+Trainer::~Trainer() {
+  if (metrics_) std::fclose(metrics_);
+}
+
+std::vector<std::string> Trainer::param_names() const {
+  std::vector<std::string> names;
+  for (auto& [name, p] : model_->module().named_parameters()) names.push_back(name);
+  return names;
+}
+
+void Trainer::save(int64_t step) const {
+  Checkpoint ck;
+  ck.step = step;
+  ck.max_length = max_length_;
+  ck.data_seed = data_seed_;
+  ck.train_config = config_.values();
+  ck.model_config = model_config_;
+  ck.model = model_->module().state_dict();
+  ck.optimizer = optimizer_->state_tensors(param_names());
+  save_checkpoint(out_dir_, ck);
+  models::save_model(*model_, out_dir_ + "/model");
+}
+
+void Trainer::log_line(const json& record) {
+  std::string text = record.dump() + "\n";
+  std::fputs(text.c_str(), metrics_);
+  std::fflush(metrics_);
+}
+
+TrainSummary Trainer::train() {
+  SigintScope sigint;
+  TrainSummary summary;
+  summary.first_step = step_;
+  const tasks::TaskKind kind = task_->kind();
+  const std::vector<Tensor> params = model_->module().parameters();
+  const LrSchedule schedule = schedule_for(config_);
+  const int64_t total = config_.i("steps"), B = config_.i("batch_size"), log_every = config_.i("log_every");
+  const int64_t checkpoint_every = config_.i("checkpoint_every"), eval_every = config_.i("eval_every");
+  const double max_seconds = config_.d("max_seconds"), clip = config_.d("grad_clip");
+  const bool tty = options_.progress && isatty(STDERR_FILENO);
+  auto start = Clock::now(), last_draw = start;
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  double window_loss = 0, window_norm = 0, window_tokens = 0, tokens = 0;
+  int64_t window_steps = 0;
+  if (options_.progress)
+    fmt::print("[train] {} on {}: {} parameters, steps {}..{}, out {}\n", config_.s("model"), config_.s("task"),
+               model_->module().num_parameters(), step_, total, out_dir_);
+  for (; step_ < total; ++step_) {
+    if (g_interrupted) {
+      summary.interrupted = true;
+      break;
+    }
+    if (max_seconds > 0 && elapsed() > max_seconds) break;
+    Generator g(rng_hash(data_seed_, static_cast<uint64_t>(step_)));
+    tasks::Batch batch = task_->sample(g, B, config_.i("min_length"), max_length_, false);
+    optimizer_->set_lr(schedule.at(step_));
+    Tensor logits = model_logits(*model_, batch);
+    Tensor loss = tasks::task_loss(kind, logits, batch);
+    double value = loss.item();
+    if (!std::isfinite(value))
+      fail("train", "the loss is {} at step {}; stopping (the last checkpoint in {} is intact). Try a lower lr or "
+           "grad_clip.", value, step_, out_dir_);
+    loss.backward();
+    double norm = clip_grad_global_norm(params, clip);
+    optimizer_->step();
+    optimizer_->zero_grad();
+    summary.final_loss = value;
+    window_loss += value;
+    window_norm += norm;
+    window_steps += 1;
+    window_tokens += static_cast<double>(logits.size(0) * logits.size(1));
+    tokens += static_cast<double>(logits.size(0) * logits.size(1));
+    const int64_t done = step_ + 1;
+    if (tty && std::chrono::duration<double>(Clock::now() - last_draw).count() > 0.1) {
+      double rate = static_cast<double>(done - summary.first_step) / elapsed();
+      fmt::print(stderr, "\r[train] step {}/{}  loss {:.4f}  {:.0f} (T·B)/s  ETA {}   ", done, total, value,
+                 tokens / elapsed(), duration_text(static_cast<double>(total - done) / rate));
+      std::fflush(stderr);
+      last_draw = Clock::now();
+    }
+    if (done % log_every == 0 || done == total) {
+      double mean = window_loss / static_cast<double>(window_steps);
+      json rec = {{"step", done},
+                  {"loss", mean},
+                  {"lr", optimizer_->lr()},
+                  {"grad_norm", window_norm / static_cast<double>(window_steps)},
+                  {"max_length", max_length_},
+                  {"tokens_per_s", window_tokens / std::max(1e-9, elapsed())},
+                  {"elapsed_s", elapsed()}};
+      rec["tokens_per_s"] = tokens / std::max(1e-9, elapsed());
+      log_line(rec);
+      if (options_.progress)
+        fmt::print("{}step {:>6}  loss {:.5f}  lr {:.2e}  |g| {:.3g}  len {}  {:.0f} (T·B)/s\n", tty ? "\r" : "", done,
+                   mean, optimizer_->lr(), window_norm / static_cast<double>(window_steps), max_length_,
+                   tokens / std::max(1e-9, elapsed()));
+      double threshold = config_.d("curriculum_threshold");
+      int64_t cap = config_.i("curriculum_max_length");
+      if (threshold > 0 && mean < threshold && (cap == 0 || max_length_ < cap)) {
+        max_length_ = cap > 0 ? std::min(cap, max_length_ + config_.i("curriculum_increment"))
+                              : max_length_ + config_.i("curriculum_increment");
+        log_line({{"step", done}, {"curriculum_max_length", max_length_}});
+      }
+      window_loss = window_norm = window_tokens = 0;
+      window_steps = 0;
+    }
+    if (checkpoint_every > 0 && done % checkpoint_every == 0) save(done);
+    if (eval_every > 0 && done % eval_every == 0 && done != total)
+      for (auto& r : evaluate(*model_, *task_, config_, config_.list("eval_lengths"), config_.i("eval_batches")))
+        log_line({{"step", done}, {"eval_length", r.length}, {"eval", r.metrics}});
+  }
+  summary.last_step = step_;
+  summary.seconds = elapsed();
+  save(step_);
+  if (summary.interrupted) {
+    if (tty) fmt::print(stderr, "\n");
+    fmt::print(stderr, "[train] interrupted at step {}: checkpoint written to {}; continue with --resume\n", step_,
+               checkpoint_path(out_dir_));
+    return summary;
+  }
+  summary.evals = evaluate(*model_, *task_, config_, config_.list("eval_lengths"), config_.i("eval_batches"));
+  for (auto& r : summary.evals) log_line({{"step", step_}, {"eval_length", r.length}, {"eval", r.metrics}});
+  if (options_.progress) {
+    if (tty) fmt::print(stderr, "\r\n");
+    for (auto& r : summary.evals) fmt::print("[eval] length {}: {}\n", r.length, json(r.metrics).dump());
+  }
+  return summary;
+}
+
+std::vector<EvalResult> evaluate(const models::Model& model, const tasks::Task& task, const TrainConfig& config,
+                                 const std::vector<int64_t>& lengths, int64_t batches) {
+  NoGradGuard no_grad;
+  std::vector<EvalResult> results;
+  uint64_t seed = rng_hash(static_cast<uint64_t>(config.i("seed")), 0xe7a1);
+  for (int64_t L : lengths) {
+    Generator g(rng_hash(seed, static_cast<uint64_t>(L)));
+    tasks::Metrics sum;
+    for (int64_t k = 0; k < batches; ++k) {
+      tasks::Batch batch = task.sample(g, config.i("batch_size"), L, L, true);
+      Tensor logits = model_logits(model, batch);
+      double loss = tasks::task_loss(task.kind(), logits, batch).item();
+      for (auto& [name, v] : tasks::task_metrics(task.kind(), logits, batch, loss)) sum[name] += v;
+    }
+    for (auto& [name, v] : sum) v /= static_cast<double>(batches);
+    results.push_back({L, sum});
+  }
+  return results;
+}
+
+TrainedRun load_trained_run(const std::string& dir) {
+  Checkpoint ck = load_checkpoint(dir);
+  std::string where = checkpoint_path(dir);
+  TrainedRun run;
+  run.config = TrainConfig::from_json(ck.train_config, where);
+  run.config.resolve();
+  run.task = make_task_for(run.config);
+  run.model = models::make_model(ck.model_config, where);
+  load_weights(*run.model, ck.model, where);
+  run.step = ck.step;
+  return run;
+}
+
+}  // namespace sdnc::train

@@ -1,0 +1,85 @@
+// trainer.h — one training run: builds the task, the model and the optimizer from a
+// TrainConfig, trains with the configured schedule, clipping and curriculum, logs metrics
+// (JSON Lines: DIR/metrics.jsonl) and a progress line, evaluates on held-out data at the
+// configured lengths, and checkpoints (checkpoint.h) every K steps, at the end and on Ctrl-C.
+//
+// Determinism: the weights come from Generator(seed); the batch of step s from a generator
+// keyed by (data seed, s); so a run resumed from a checkpoint draws the same batches and, with
+// the optimizer state restored, continues the same loss curve bit for bit (same thread count).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sdnc/models/model.h"
+#include "sdnc/tasks/objective.h"
+#include "sdnc/train/optimizer.h"
+#include "sdnc/train/train_config.h"
+
+namespace sdnc::train {
+
+struct EvalResult {
+  int64_t length;
+  tasks::Metrics metrics;  // means over the evaluation batches
+};
+
+struct TrainSummary {
+  int64_t first_step = 0, last_step = 0;  // steps [first, last) ran in this call
+  bool interrupted = false;               // Ctrl-C (a checkpoint was written)
+  double seconds = 0.0, final_loss = 0.0;
+  std::vector<EvalResult> evals;          // at the end
+};
+
+struct TrainOptions {
+  bool resume = false;     // continue out_dir's checkpoint
+  bool overwrite = false;  // start afresh even if out_dir holds a checkpoint
+  bool progress = true;    // the progress line (only on a terminal) and the log lines
+};
+
+class Trainer {
+ public:
+  // Validates everything (config, task, corpus, checkpoint) before writing anything.
+  Trainer(TrainConfig config, const TrainOptions& options);
+  ~Trainer();
+  TrainSummary train();
+
+  const TrainConfig& config() const { return config_; }
+  const tasks::Task& task() const { return *task_; }
+  models::Model& model() { return *model_; }
+  int64_t step() const { return step_; }
+
+ private:
+  void save(int64_t step) const;
+  void log_line(const nlohmann::json& record);
+  std::vector<std::string> param_names() const;
+
+  TrainConfig config_;
+  TrainOptions options_;
+  std::unique_ptr<tasks::Task> task_;
+  std::unique_ptr<models::Model> model_;
+  std::unique_ptr<Optimizer> optimizer_;
+  nlohmann::json model_config_;
+  int64_t step_ = 0, max_length_ = 0;
+  uint64_t data_seed_ = 0;
+  std::string out_dir_;
+  std::FILE* metrics_ = nullptr;
+};
+
+// Held-out evaluation of a model at each task length (exactly that length), from a fixed
+// held-out stream per length (the same examples at every evaluation).
+std::vector<EvalResult> evaluate(const models::Model& model, const tasks::Task& task, const TrainConfig& config,
+                                 const std::vector<int64_t>& lengths, int64_t batches);
+
+// A trained model read back from a training output directory (for eval, generate, trace).
+struct TrainedRun {
+  TrainConfig config;
+  std::unique_ptr<tasks::Task> task;
+  std::unique_ptr<models::Model> model;
+  int64_t step = 0;
+};
+TrainedRun load_trained_run(const std::string& dir);
+
+// The task a config describes.
+std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& config);
+
+}  // namespace sdnc::train
