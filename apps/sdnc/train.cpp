@@ -47,7 +47,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
     options.progress = !opt->quiet;
     train::Trainer trainer(config_from(*opt), options);
     train::TrainSummary summary = trainer.train();
-    exit_code = summary.interrupted ? 130 : 0;
+    // Ctrl-C: the shell's convention for SIGINT; stop_at_step is a planned stop.
+    exit_code = summary.interrupted && summary.last_step != trainer.config().i("stop_at_step") ? 130 : 0;
   });
 }
 

@@ -25,6 +25,8 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"seed", K::Int, 0, 0, kBig, {}, "seed of the initial weights and of every batch"},
       {"steps", K::Int, 1000, 1, kBig, {}, "optimizer steps to train for"},
       {"max_seconds", K::Number, 0, 0, kInf, {}, "stop after this many seconds of training (0: no limit)"},
+      {"stop_at_step", K::Int, 0, 0, kBig, {},
+       "stop (with a checkpoint) at this step, as if interrupted; the schedule still spans 'steps' (0: off)"},
       {"batch_size", K::Int, 16, 1, 65536, {}, "sequences per batch"},
       // optimizer and schedule
       {"optimizer", K::String, "adamw", 0, 0, {"adamw", "rmsprop", "rmsprop_tf1"}, "optimizer"},
@@ -79,7 +81,7 @@ const std::vector<ConfigKey>& train_config_keys() {
 }
 
 bool key_may_change_on_resume(const std::string& key) {
-  static const std::vector<std::string> keys = {"steps",      "max_seconds", "eval_every", "eval_batches",
+  static const std::vector<std::string> keys = {"steps",      "max_seconds", "stop_at_step", "eval_every", "eval_batches",
                                                 "eval_lengths", "log_every", "checkpoint_every", "threads",
                                                 "out_dir"};
   return std::find(keys.begin(), keys.end(), key) != keys.end();

@@ -198,6 +198,7 @@ TrainSummary Trainer::train() {
   const int64_t total = config_.i("steps"), B = config_.i("batch_size"), log_every = config_.i("log_every");
   const int64_t checkpoint_every = config_.i("checkpoint_every"), eval_every = config_.i("eval_every");
   const double max_seconds = config_.d("max_seconds"), clip = config_.d("grad_clip");
+  const int64_t stop_at = config_.i("stop_at_step");
   const bool tty = options_.progress && isatty(STDERR_FILENO);
   auto start = Clock::now(), last_draw = start;
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
@@ -212,6 +213,10 @@ TrainSummary Trainer::train() {
       break;
     }
     if (max_seconds > 0 && elapsed() > max_seconds) break;
+    if (stop_at > 0 && step_ >= stop_at) {
+      summary.interrupted = true;
+      break;
+    }
     Generator g(rng_hash(data_seed_, static_cast<uint64_t>(step_)));
     tasks::Batch batch = task_->sample(g, B, config_.i("min_length"), max_length_, false);
     optimizer_->set_lr(schedule.at(step_));
@@ -254,6 +259,7 @@ TrainSummary Trainer::train() {
         fmt::print("{}step {:>6}  loss {:.5f}  lr {:.2e}  |g| {:.3g}  len {}  {:.0f} (T·B)/s\n", tty ? "\r" : "", done,
                    mean, optimizer_->lr(), window_norm / static_cast<double>(window_steps), max_length_,
                    tokens / std::max(1e-9, elapsed()));
+      std::fflush(stdout);
       double threshold = config_.d("curriculum_threshold");
       int64_t cap = config_.i("curriculum_max_length");
       if (threshold > 0 && mean < threshold && (cap == 0 || max_length_ < cap)) {
@@ -274,8 +280,11 @@ TrainSummary Trainer::train() {
   save(step_);
   if (summary.interrupted) {
     if (tty) fmt::print(stderr, "\n");
-    fmt::print(stderr, "[train] interrupted at step {}: checkpoint written to {}; continue with --resume\n", step_,
-               checkpoint_path(out_dir_));
+    if (g_interrupted)
+      fmt::print(stderr, "[train] interrupted at step {}: checkpoint written to {}; continue with --resume\n", step_,
+                 checkpoint_path(out_dir_));
+    else if (options_.progress)
+      fmt::print("[train] stopped at step {} (stop_at_step); continue with --resume\n", step_);
     return summary;
   }
   summary.evals = evaluate(*model_, *task_, config_, config_.list("eval_lengths"), config_.i("eval_batches"));

@@ -1,0 +1,329 @@
+#!/usr/bin/python3
+"""End-to-end tests of `sdnc train`, `eval` and `generate`, through the real binary.
+
+  /usr/bin/python3 tests/cli/test_train_cli.py --sdnc build/release/sdnc [-k NAME] [--keep]
+
+Checks
+  * a seeded tiny training run per model/task whose loss falls below a stated threshold
+    (absolute, or a stated fraction of the first logged loss for the slow learners);
+  * --resume continues the same loss curve bit for bit (metrics.jsonl and the final weights)
+    for AdamW with warm-up + cosine and for TF1 RMSProp;
+  * Ctrl-C writes a checkpoint, exits 130, and --resume continues from it;
+  * `sdnc eval` reproduces the run's final held-out metrics; `sdnc generate` is deterministic
+    for a seed and greedy decoding picks the argmax of `sdnc run`'s logits;
+  * bad input (unknown key, wrong type, out-of-range value, missing corpus, a checkpoint from
+    another model, a corrupt checkpoint, resume with a changed key): one "sdnc: [" line naming
+    the key or file, a non-zero exit, and the previous checkpoint left byte-for-byte intact.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "golden"))
+import safetensors_np  # noqa: E402
+from harness import Suite, check  # noqa: E402
+
+S = Suite("cli_train")
+CORPUS = None  # a small repetitive text written once
+
+
+def train(out, *flags, expect_ok=True):
+    rc, so, se = S.sdnc("train", "--out_dir", out, "--threads", 1, "--quiet", *flags)
+    if expect_ok:
+        check(rc == 0, f"sdnc train {' '.join(map(str, flags))} exited {rc}: {se.strip()[-2000:]}")
+    return rc, so, se
+
+
+def metrics(out):
+    with open(os.path.join(out, "metrics.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+def losses(out):
+    return [(r["step"], r["loss"]) for r in metrics(out) if "loss" in r]
+
+
+def final_eval(out):
+    return {r["eval_length"]: r["eval"] for r in metrics(out) if "eval" in r}
+
+
+def expect_error(rc, se, *words):
+    check(rc not in (0, None) and rc > 0, f"exit code {rc}, expected a non-zero exit without a signal")
+    lines = [l for l in se.strip().splitlines() if l]
+    check(len(lines) == 1 and lines[0].startswith("sdnc: ["), f"expected one 'sdnc: [' line, got: {se.strip()[:600]}")
+    for w in words:
+        check(w in lines[0], f"message {lines[0]!r} does not name {w!r}")
+    return lines[0]
+
+
+# ---- learning -----------------------------------------------------------------------------
+
+LEARNING = [
+    # name, flags, threshold on the last logged loss: ("abs", x) or ("frac", x of the first)
+    ("dnc_copy", ["--model", "dnc", "--task", "copy", "--num_bits", 4, "--max_length", 3, "--steps", 300,
+                  "--lr", 3e-3], ("frac", 0.5)),
+    ("dnc_repeat_copy_tf1", ["--model", "dnc", "--task", "repeat_copy", "--optimizer", "rmsprop_tf1", "--lr", 1e-3,
+                             "--steps", 200], ("frac", 0.8)),
+    ("lstm_copy", ["--model", "lstm", "--task", "copy", "--num_bits", 4, "--max_length", 3, "--steps", 300,
+                   "--lr", 3e-3], ("frac", 0.5)),
+    ("sdnc_copy", ["--model", "sdnc", "--task", "copy", "--num_bits", 4, "--max_length", 4, "--steps", 300,
+                   "--d_model", 32, "--d_ffn", 64, "--lr", 3e-3], ("abs", 1.0)),
+    ("sdnc_associative_recall", ["--model", "sdnc", "--task", "associative_recall", "--num_bits", 4,
+                                 "--item_length", 1, "--max_length", 3, "--steps", 200, "--d_model", 32,
+                                 "--d_ffn", 64, "--lr", 3e-3], ("frac", 0.6)),
+    ("sdnc_char_lm", ["--model", "sdnc", "--task", "char_lm", "--max_length", 32, "--steps", 150, "--d_model", 32,
+                      "--d_ffn", 64, "--lr", 3e-3], ("abs", 1.0)),
+    ("encoder_decoder_reverse", ["--model", "encoder_decoder", "--task", "reverse", "--num_symbols", 6,
+                                 "--max_length", 4, "--steps", 200, "--d_model", 32, "--d_ffn", 64, "--num_layers", 1,
+                                 "--lr", 3e-3], ("abs", 0.5)),
+    ("encoder_decoder_addition", ["--model", "encoder_decoder", "--task", "addition", "--max_length", 2,
+                                  "--steps", 200, "--d_model", 32, "--d_ffn", 64, "--num_layers", 1, "--lr", 3e-3],
+     ("frac", 0.6)),
+]
+
+
+def learning_case(name, flags, threshold):
+    @S.case(f"learns {name}")
+    def run():
+        out = S.fresh_dir(name)
+        extra = ["--corpus", CORPUS] if "char_lm" in flags else []
+        train(out, "--seed", 1, "--log_every", 25, "--eval_batches", 2, *flags, *extra)
+        curve = losses(out)
+        first, last = curve[0][1], curve[-1][1]
+        kind, x = threshold
+        limit = x if kind == "abs" else x * first
+        check(np.isfinite(last) and last < limit,
+              f"last logged loss {last:.4f} is not below {limit:.4f} ({kind} {x}; first {first:.4f})")
+        check(os.path.isfile(os.path.join(out, "model", "model.safetensors")), "no model/ export")
+        return f"loss {first:.3f} -> {last:.3f} (< {limit:.3f})"
+
+
+for _n, _f, _t in LEARNING:
+    learning_case(_n, _f, _t)
+
+
+# ---- resume -------------------------------------------------------------------------------
+
+def resume_case(name, flags):
+    @S.case(f"resume continues the same loss curve: {name}")
+    def run():
+        full, part = S.fresh_dir(name + "_full"), S.fresh_dir(name + "_part")
+        common = ["--seed", 3, "--log_every", 1, "--eval_batches", 1, *flags]
+        train(full, *common, "--steps", 24)
+        train(part, *common, "--steps", 24, "--stop_at_step", 10)
+        check(len(losses(part)) == 10, f"stop_at_step 10 logged {len(losses(part))} steps")
+        train(part, "--resume", "--stop_at_step", 0)
+        a, b = losses(full), losses(part)
+        check([s for s, _ in b] == list(range(1, 25)), f"resumed run logged steps {[s for s, _ in b]}")
+        if a != b:
+            check(False, f"loss curves differ: first difference at {next((x, y) for x, y in zip(a, b) if x != y)}")
+        wa, _ = safetensors_np.load(os.path.join(full, "model", "model.safetensors"))
+        wb, _ = safetensors_np.load(os.path.join(part, "model", "model.safetensors"))
+        check(wa.keys() == wb.keys(), "different parameter names")
+        for k in wa:
+            check(np.array_equal(wa[k], wb[k]), f"final weights differ in {k}")
+        return f"{len(a)} losses and {len(wa)} tensors identical"
+
+
+resume_case("sdnc_adamw_cosine", ["--model", "sdnc", "--task", "copy", "--max_length", 3, "--d_model", 16,
+                                  "--d_ffn", 32, "--warmup_steps", 5, "--lr_schedule", "cosine"])
+resume_case("dnc_rmsprop_tf1", ["--model", "dnc", "--task", "repeat_copy", "--optimizer", "rmsprop_tf1",
+                                "--hidden_size", 16, "--memory_size", 8, "--word_size", 4, "--num_read_heads", 2])
+
+
+@S.case("Ctrl-C writes a checkpoint and --resume continues it")
+def ctrl_c():
+    out = S.fresh_dir("interrupt")
+    p = subprocess.Popen([S.binary, "train", "--out_dir", out, "--threads", "1", "--model", "lstm", "--task", "copy",
+                          "--steps", "1000000", "--log_every", "1", "--hidden_size", "8"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    metrics_path = os.path.join(out, "metrics.jsonl")
+    while time.time() < deadline and not (os.path.exists(metrics_path) and os.path.getsize(metrics_path) > 200):
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    so, se = p.communicate(timeout=120)
+    check(p.returncode == 130, f"exit code {p.returncode} after Ctrl-C, expected 130; stderr {se.decode()[-500:]}")
+    check(b"interrupted at step" in se, f"no interruption message: {se.decode()[-500:]}")
+    step = int(safetensors_np.load(os.path.join(out, "checkpoint.safetensors"))[1]["step"])
+    check(step >= 1, f"checkpoint at step {step}")
+    train(out, "--resume", "--steps", step + 3, "--eval_batches", 1)
+    steps = [s for s, _ in losses(out)]
+    check(steps == list(range(1, step + 4)), f"steps after resume: {steps[-6:]}")
+    return f"stopped at step {step}, resumed to {step + 3}"
+
+
+# ---- eval and generate --------------------------------------------------------------------
+
+@S.case("eval reproduces the final held-out metrics of training")
+def eval_matches():
+    out = S.fresh_dir("eval")
+    train(out, "--model", "dnc", "--task", "copy", "--steps", 20, "--eval_lengths", "2,5", "--eval_batches", 2,
+          "--max_length", 3)
+    rc, so, se = S.sdnc("eval", "--checkpoint", out)
+    check(rc == 0, f"eval exited {rc}: {se}")
+    rows = [json.loads(l) for l in so.strip().splitlines()]
+    want = final_eval(out)
+    check([r["length"] for r in rows] == [2, 5], f"lengths {[r['length'] for r in rows]}")
+    for r in rows:
+        for k, v in want[r["length"]].items():
+            check(abs(r[k] - v) <= 1e-12 * max(1.0, abs(v)), f"length {r['length']} {k}: eval {r[k]} vs train {v}")
+    rc, so, se = S.sdnc("eval", "--checkpoint", out, "--lengths", "7", "--batches", 1)
+    check(rc == 0 and json.loads(so)["length"] == 7, f"--lengths 7: {rc} {so} {se}")
+    return "bit_errors at 2/5: " + ", ".join(f"{want[L]['bit_errors']:.2f}" for L in (2, 5))
+
+
+@S.case("generate is deterministic for a seed and greedy picks the argmax")
+def generate():
+    out = S.fresh_dir("lm")
+    train(out, "--model", "sdnc", "--task", "char_lm", "--corpus", CORPUS, "--max_length", 32, "--steps", 40,
+          "--d_model", 32, "--d_ffn", 64, "--eval_batches", 1)
+    args = ["generate", "--checkpoint", out, "--prompt", "the quick ", "--tokens", "40"]
+    r1, r2 = S.sdnc(*args, "--seed", 5), S.sdnc(*args, "--seed", 5)
+    check(r1[0] == 0, f"generate exited {r1[0]}: {r1[2]}")
+    check(r1[1] == r2[1], "same seed, different text")
+    raw = subprocess.run([S.binary, *args, "--seed", "5"], stdout=subprocess.PIPE).stdout
+    check(raw.startswith(b"the quick ") and len(raw) == len("the quick ") + 40 + 1, f"output {raw!r}")
+    r3 = S.sdnc("generate", "--checkpoint", out, "--tokens", 5, "--seed", 5, stdin=b"the quick ")
+    check(r3[0] == 0 and r3[1].startswith("the quick "), f"prompt from stdin: {r3}")
+    # Greedy: the first new byte is the argmax of the parallel form's last logits.
+    rg = S.sdnc(*args[:-2], "--tokens", 1, "--temperature", 0)
+    check(rg[0] == 0, f"greedy exited {rg[0]}: {rg[2]}")
+    inp, res = os.path.join(out, "in.safetensors"), os.path.join(out, "out.safetensors")
+    safetensors_np.save(inp, {"tokens": np.frombuffer(b"the quick ", dtype=np.uint8).astype(np.int64)[None, :]})
+    rc, _, se = S.sdnc("run", "--model", os.path.join(out, "model"), "--input", inp, "--output", res)
+    check(rc == 0, f"sdnc run on the exported model: {se}")
+    logits = safetensors_np.load(res)[0]["logits"]
+    want = chr(int(np.argmax(logits[0, -1])))
+    got = chr(subprocess.run([S.binary, *args[:-2], "--tokens", "1", "--temperature", "0"],
+                             stdout=subprocess.PIPE).stdout[-2])
+    check(got == want, f"greedy byte {got!r} != argmax of run's logits {want!r}")
+    return f"sample: {r1[1].strip()[:50]!r}"
+
+
+# ---- bad input ----------------------------------------------------------------------------
+
+def write_json(path, obj):
+    with open(path, "w") as f:
+        f.write(obj if isinstance(obj, str) else json.dumps(obj))
+    return path
+
+
+BAD_CONFIGS = [
+    ("unknown key", {"model": "dnc", "batch_sise": 8}, ["batch_sise", "did you mean 'batch_size'"]),
+    ("wrong type", {"lr": "fast"}, ["'lr'", "number"]),
+    ("out of range", {"batch_size": 0}, ["'batch_size'", "[1, 65536]", "got 0"]),
+    ("bad choice", {"model": "transformer"}, ["'model'", "dnc"]),
+    ("not an object", [1, 2], ["JSON object"]),
+    ("model and task disagree", {"model": "dnc", "task": "reverse"}, ["reverse", "encoder_decoder"]),
+    ("lengths", {"min_length": 5, "max_length": 2}, ["min_length"]),
+    ("null value", {"lr": None}, ["'lr'"]),
+    ("invalid JSON", "{\"lr\": 1e-3,,}", ["invalid JSON"]),
+]
+
+
+@S.case("bad training configs: one message naming the key, nothing written")
+def bad_configs():
+    for name, cfg, words in BAD_CONFIGS:
+        d = S.fresh_dir("badcfg")
+        path = write_json(os.path.join(d, "cfg.json"), cfg)
+        out = os.path.join(d, "out")
+        rc, so, se = S.sdnc("train", "--config", path, "--out_dir", out, "--quiet")
+        try:
+            expect_error(rc, se, *words)
+        except Exception as e:
+            raise type(e)(f"{name}: {e}")
+        check(not os.path.exists(out), f"{name}: {out} was created")
+    rc, so, se = S.sdnc("train", "--lr", "-1", "--out_dir", os.path.join(S.work, "x"), "--quiet")
+    expect_error(rc, se, "--lr")
+    rc, so, se = S.sdnc("train", "--config", os.path.join(S.work, "missing.json"), "--quiet")
+    expect_error(rc, se, "missing.json")
+    return f"{len(BAD_CONFIGS) + 2} cases"
+
+
+@S.case("missing corpus file")
+def missing_corpus():
+    d = S.fresh_dir("nocorpus")
+    rc, so, se = S.sdnc("train", "--model", "sdnc", "--task", "char_lm", "--corpus", os.path.join(d, "nope.txt"),
+                        "--out_dir", os.path.join(d, "out"), "--quiet")
+    expect_error(rc, se, "nope.txt")
+    check(not os.path.exists(os.path.join(d, "out")), "output directory created")
+
+
+def snapshot(out):
+    with open(os.path.join(out, "checkpoint.safetensors"), "rb") as f:
+        return f.read()
+
+
+@S.case("bad checkpoints: message names the file, the previous checkpoint is intact")
+def bad_checkpoints():
+    out = S.fresh_dir("ck")
+    train(out, "--model", "dnc", "--task", "copy", "--steps", 3, "--eval_batches", 1, "--max_length", 2,
+          "--hidden_size", 8)
+    before = snapshot(out)
+    rc, so, se = S.sdnc("train", "--out_dir", out, "--resume", "--model", "lstm", "--quiet")
+    expect_error(rc, se, "'model'")  # resume with another model
+    rc, so, se = S.sdnc("train", "--out_dir", out, "--model", "dnc", "--quiet")
+    expect_error(rc, se, "already holds a checkpoint")  # no silent overwrite
+    check(snapshot(out) == before, "checkpoint changed by a refused run")
+    # A checkpoint from another model: an lstm's tensors under a dnc's config.
+    other = S.fresh_dir("ck_lstm")
+    train(other, "--model", "lstm", "--task", "copy", "--steps", 2, "--eval_batches", 1, "--max_length", 2)
+    mixed = S.fresh_dir("ck_mixed")
+    t, meta = safetensors_np.load(os.path.join(other, "checkpoint.safetensors"))
+    _, dmeta = safetensors_np.load(os.path.join(out, "checkpoint.safetensors"))
+    meta["model_config"], meta["train_config"] = dmeta["model_config"], dmeta["train_config"]
+    safetensors_np.save(os.path.join(mixed, "checkpoint.safetensors"), t, metadata=meta)
+    rc, so, se = S.sdnc("eval", "--checkpoint", mixed)
+    expect_error(rc, se, "checkpoint.safetensors")
+    # Corrupt: truncated, and garbage.
+    for name, data in (("truncated", before[: len(before) // 2]), ("garbage", b"\x00" * 64)):
+        bad = S.fresh_dir("ck_" + name)
+        shutil.copy(os.path.join(out, "metrics.jsonl"), bad)
+        with open(os.path.join(bad, "checkpoint.safetensors"), "wb") as f:
+            f.write(data)
+        for cmd in (["eval", "--checkpoint", bad], ["train", "--out_dir", bad, "--resume", "--quiet"]):
+            rc, so, se = S.sdnc(*cmd)
+            expect_error(rc, se, "checkpoint.safetensors")
+        with open(os.path.join(bad, "checkpoint.safetensors"), "rb") as f:
+            check(f.read() == data, f"{name} checkpoint was modified")
+    rc, so, se = S.sdnc("eval", "--checkpoint", os.path.join(S.work, "nowhere"))
+    expect_error(rc, se, "nowhere")
+    rc, so, se = S.sdnc("generate", "--checkpoint", out, "--prompt", "x")
+    expect_error(rc, se, "char_lm")  # not a language model
+    return "resume/another model/truncated/garbage/missing"
+
+
+def main():
+    global CORPUS
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sdnc", required=True)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    S.binary = os.path.abspath(args.sdnc)
+    S.work = tempfile.mkdtemp(prefix="sdnc_cli_train_")
+    CORPUS = os.path.join(S.work, "corpus.txt")
+    with open(CORPUS, "w") as f:
+        f.write("the quick brown fox jumps over the lazy dog. " * 400)
+    try:
+        return S.run(args.k)
+    finally:
+        if args.keep:
+            print(f"[cli_train] scratch folder kept: {S.work}")
+        else:
+            shutil.rmtree(S.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
