@@ -15,6 +15,7 @@
 #include "sdnc/viz/colormap.h"
 #include "sdnc/viz/heatmap.h"
 #include "sdnc/viz/png_writer.h"
+#include "sdnc/viz/trace_page.h"
 
 namespace sdnc::viz {
 namespace {
@@ -290,6 +291,43 @@ TEST(VizHeatmap, PanelsShareOneScale) {
   Image col = side_by_side({one, one, one}, "", 1);
   EXPECT_GT(col.height, 3 * one.height);
   EXPECT_LT(col.width, 2 * one.width);
+}
+
+// ---- HTML page ---------------------------------------------------------------------------
+
+TEST(VizTracePage, ListsFiguresAndEscapesText) {
+  TracePage page;
+  page.title = "copy task <T=8>";
+  page.sections = {{"input", "a b <eos>\n1 & 2"}, {"output", "a b"}};
+  page.figures = {{"layer0_read.png", "read weights, layer 0 (\"head\" <0>)"}, {"sub dir/x.png", "x"}};
+  std::string html = render_trace_page(page);
+  EXPECT_TRUE(contains(html, "<img src=\"layer0_read.png\""));
+  EXPECT_TRUE(contains(html, "<img src=\"sub dir/x.png\""));
+  EXPECT_TRUE(contains(html, "<figcaption>read weights, layer 0 (&quot;head&quot; &lt;0&gt;)</figcaption>"));
+  EXPECT_TRUE(contains(html, "<pre>a b &lt;eos&gt;\n1 &amp; 2</pre>"));
+  EXPECT_TRUE(contains(html, "<h1>copy task &lt;T=8&gt;</h1>"));
+  EXPECT_FALSE(contains(html, "<eos>"));
+  EXPECT_FALSE(contains(html, "<T=8>"));
+  EXPECT_EQ(html_escape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
+
+  std::string path = temp_path("trace.html");
+  write_trace_page(path, page);
+  EXPECT_EQ(read_all(path), html);
+  EXPECT_FALSE(fs::exists(tmp_file_of(path)));
+  fs::remove(path);
+}
+
+TEST(VizTracePage, FailsCleanly) {
+  TracePage page;
+  page.figures = {{"/abs/x.png", "x"}};
+  std::string path = temp_path("bad_trace.html");
+  std::string msg = error_of([&] { write_trace_page(path, page); });
+  EXPECT_TRUE(starts_with(msg, "[trace_page] " + path + ": figure file /abs/x.png must be relative")) << msg;
+  EXPECT_FALSE(fs::exists(path));
+  std::string nowhere = temp_path("no_such_dir") + "/trace.html";
+  msg = error_of([&] { write_trace_page(nowhere, TracePage{}); });
+  EXPECT_TRUE(starts_with(msg, "[trace_page] " + nowhere + ": ")) << msg;
+  EXPECT_FALSE(fs::exists(nowhere));
 }
 
 }  // namespace
