@@ -12,3 +12,14 @@ endif()
 add_library(sdnc_blas INTERFACE)
 target_include_directories(sdnc_blas INTERFACE ${SDNC_DNNL_INCLUDE})
 target_link_libraries(sdnc_blas INTERFACE ${SDNC_DNNL_LIB})
+
+# PNG encoding (viz/png_writer.cpp) and decoding in tests: stb from libstb-dev, which ships the
+# headers under <stb/...> and the compiled implementations as libstb.
+find_path(SDNC_STB_INCLUDE stb/stb_image_write.h)
+find_library(SDNC_STB_LIB NAMES stb)
+if(NOT SDNC_STB_INCLUDE OR NOT SDNC_STB_LIB)
+  message(FATAL_ERROR "stb not found: run scripts/setup.sh (installs libstb-dev)")
+endif()
+add_library(sdnc_stb INTERFACE)
+target_include_directories(sdnc_stb INTERFACE ${SDNC_STB_INCLUDE})
+target_link_libraries(sdnc_stb INTERFACE ${SDNC_STB_LIB})
