@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "${SDNC_JOBS:-$(nproc)}"
-if [[ $# -eq 0 ]]; then set -- verify; fi
+if [[ $# -eq 0 ]]; then set -- compare; fi
 exec ./build/release/sdnc "$@"

@@ -12,9 +12,11 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   sdnc::cli::add_verify_command(app, exit_code);
   sdnc::cli::add_run_command(app, exit_code);
+  sdnc::cli::add_compare_command(app, exit_code);
   sdnc::cli::add_train_command(app, exit_code);
   sdnc::cli::add_eval_command(app, exit_code);
   sdnc::cli::add_generate_command(app, exit_code);
+  sdnc::cli::add_trace_command(app, exit_code);
   sdnc::cli::add_demo_command(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -211,6 +211,69 @@ def generate():
     return f"sample: {r1[1].strip()[:50]!r}"
 
 
+# ---- trace ------------------------------------------------------------------------------
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(33)
+    check(head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG")
+    check(head[12:16] == b"IHDR", f"{path} has no IHDR chunk first")
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+TRACE_FIGURES = {
+    "dnc": ["io.png", "read_weights.png", "write_weights.png", "usage.png", "link.png", "memory.png"],
+    "sdnc": ["io.png", "layers.0.read_weights.png", "layers.1.read_weights.png"],
+    "encoder_decoder": ["encoder.layers.0.read_weights.png", "layers.0.read_weights.png",
+                        "layers.0.cross_read_weights.png"],
+}
+
+
+@S.case("trace writes valid PNG heatmaps and one HTML page that shows them")
+def trace():
+    import html.parser
+
+    for model, files in TRACE_FIGURES.items():
+        out = S.fresh_dir("trace_" + model)
+        task = "reverse" if model == "encoder_decoder" else "copy"
+        train(out, "--model", model, "--task", task, "--steps", 3, "--eval_batches", 1, "--max_length", 3,
+              "--num_layers", 2 if model == "sdnc" else 1, "--d_model", 16, "--d_ffn", 32)
+        pics = os.path.join(out, "pics")
+        rc, so, se = S.sdnc("trace", "--checkpoint", out, "--out", pics, "--length", 4)
+        check(rc == 0, f"{model}: trace exited {rc}: {se}")
+        check(so.strip() == os.path.join(pics, "index.html"), f"{model}: printed {so!r}")
+        for f in files:
+            w, h = png_size(os.path.join(pics, f))
+            check(40 <= w <= 4000 and 40 <= h <= 6000, f"{model}/{f}: odd size {w}x{h}")
+
+        class Page(html.parser.HTMLParser):
+            def __init__(self):
+                super().__init__()
+                self.images, self.open = [], []
+
+            def handle_starttag(self, tag, attrs):
+                if tag == "img":
+                    self.images.append(dict(attrs).get("src"))
+                elif tag not in ("meta", "br", "link"):
+                    self.open.append(tag)
+
+            def handle_endtag(self, tag):
+                check(self.open and self.open[-1] == tag, f"{model}: unbalanced </{tag}>")
+                self.open.pop()
+
+        page = Page()
+        with open(os.path.join(pics, "index.html"), encoding="utf-8") as fh:
+            text = fh.read()
+        page.feed(text)
+        check(not page.open, f"{model}: unclosed tags {page.open}")
+        check(set(files) <= set(page.images), f"{model}: page shows {page.images}, expected {files}")
+        for src in page.images:
+            check(os.path.isfile(os.path.join(pics, src)), f"{model}: page links a missing {src}")
+    rc, so, se = S.sdnc("trace", "--checkpoint", os.path.join(S.work, "trace_dnc"), "--out", "/proc/forbidden/x")
+    expect_error(rc, se, "/proc/forbidden")
+    return ", ".join(f"{m}: {len(f)} figures" for m, f in TRACE_FIGURES.items())
+
+
 # ---- bad input ----------------------------------------------------------------------------
 
 def write_json(path, obj):
