@@ -66,6 +66,18 @@ void Module::zero_grad() {
   }
 }
 
+void Module::to(DType dtype) {
+  for (auto& [name, t] : named_parameters()) {
+    if (t.dtype() == dtype) continue;
+    Tensor converted = t.to(dtype);
+    TensorImpl& impl = t.impl();
+    impl.storage = converted.impl().storage;
+    impl.offset = converted.impl().offset;
+    impl.dtype = dtype;
+    impl.grad.reset();
+  }
+}
+
 void Module::set_training(bool on) {
   training_ = on;
   for (auto& [name, child] : children_) child->set_training(on);

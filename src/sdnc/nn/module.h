@@ -31,6 +31,9 @@ class Module {
   void load_state_dict(const std::map<std::string, Tensor>& state, bool allow_unexpected = false);
 
   void zero_grad();
+  // Converts every parameter to dtype in place (the handles stay valid; gradients are dropped),
+  // e.g. to F64 for finite-difference checks.
+  void to(DType dtype);
   void set_training(bool on);
   bool training() const { return training_; }
 
