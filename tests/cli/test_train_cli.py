@@ -112,6 +112,23 @@ for _n, _f, _t in LEARNING:
     learning_case(_n, _f, _t)
 
 
+@S.case("curriculum grows max_length; the default corpus trains")
+def curriculum():
+    out = S.fresh_dir("curriculum")
+    train(out, "--model", "lstm", "--task", "copy", "--steps", 12, "--log_every", 3, "--max_length", 2,
+          "--curriculum_threshold", 1e9, "--curriculum_increment", 2, "--curriculum_max_length", 7,
+          "--eval_batches", 1, "--checkpoint_every", 5)
+    grown = [r["curriculum_max_length"] for r in metrics(out) if "curriculum_max_length" in r]
+    check(grown == [4, 6, 7], f"curriculum max lengths {grown}, expected [4, 6, 7]")
+    lens = [r["max_length"] for r in metrics(out) if "loss" in r]
+    check(lens == [2, 4, 6, 7], f"logged lengths {lens}")
+    # The King James text that scripts/setup.sh writes is the default corpus.
+    lm = S.fresh_dir("kjv")
+    train(lm, "--model", "lstm", "--task", "char_lm", "--steps", 2, "--max_length", 16, "--hidden_size", 8,
+          "--eval_batches", 1)
+    return f"max_length 2 -> {grown}"
+
+
 # ---- resume -------------------------------------------------------------------------------
 
 def resume_case(name, flags):

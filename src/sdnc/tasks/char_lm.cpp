@@ -20,7 +20,7 @@ class CharLmTask : public Task {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path_, ec))
       fail("task", "corpus {}: no such file{}", path_,
-           path_ == "data/kjv.txt" ? " (scripts/setup.sh writes it from Debian's bible-kjv-text)" : "");
+           path_.ends_with("data/kjv.txt") ? " (scripts/setup.sh writes it from Debian's bible-kjv-text)" : "");
     std::ifstream in(path_, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();

@@ -94,6 +94,17 @@ void truncate_metrics(const std::string& path, int64_t last_step) {
 
 }  // namespace
 
+std::string resolve_corpus(const std::string& path) {
+  std::error_code ec;
+  if (path != kDefaultCorpus || std::filesystem::exists(path, ec)) return path;
+  // The default corpus lives in the source tree (scripts/setup.sh writes it); find it from the
+  // binary's place (build/<preset>/sdnc or build/<preset>/tests/...) when run from elsewhere.
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  for (auto dir = exe.parent_path(); !ec && !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+    if (std::filesystem::exists(dir / kDefaultCorpus, ec)) return (dir / kDefaultCorpus).string();
+  return path;
+}
+
 std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& c) {
   tasks::TaskConfig tc;
   tc.name = c.s("task");
@@ -102,7 +113,7 @@ std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& c) {
   tc.max_repeats = c.i("max_repeats");
   tc.item_length = c.i("item_length");
   tc.num_symbols = c.i("num_symbols");
-  tc.corpus = c.s("corpus");
+  tc.corpus = resolve_corpus(c.s("corpus"));
   return tasks::make_task(tc);
 }
 

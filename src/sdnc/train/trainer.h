@@ -79,6 +79,12 @@ struct TrainedRun {
 };
 TrainedRun load_trained_run(const std::string& dir);
 
+// The default char_lm corpus (written by scripts/setup.sh), relative to the source tree.
+inline constexpr const char* kDefaultCorpus = "data/kjv.txt";
+// path itself, or for the default corpus when it is not under the working directory, the copy
+// in the source tree above the running binary.
+std::string resolve_corpus(const std::string& path);
+
 // The task a config describes.
 std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& config);
 
