@@ -11,6 +11,7 @@
 
 #include "sdnc/sdnc.h"
 #include "sdnc/train/adamw.h"
+#include "../common/optimizer_replay.h"
 
 namespace sdnc {
 namespace {
@@ -34,15 +35,7 @@ std::string run_oracle(const Case& c, int index) {
 }
 
 void expect_close(const Tensor& got, const Tensor& want, const Case& c, const std::string& what) {
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  ASSERT_EQ(got.dtype(), want.dtype()) << what;
-  auto g = got.to_doubles(), w = want.to_doubles();
-  int bad = 0;
-  for (size_t i = 0; i < g.size() && bad < 5; ++i)
-    if (!(std::abs(g[i] - w[i]) <= c.atol + c.rtol * std::abs(w[i]))) {
-      ADD_FAILURE() << what << "[" << i << "]: sdnc " << g[i] << " vs torch " << w[i];
-      ++bad;
-    }
+  test::expect_close_elementwise(got, want, c.atol, c.rtol, what);
 }
 
 class AdamWVsTorch : public ::testing::TestWithParam<int> {};
@@ -59,20 +52,10 @@ TEST_P(AdamWVsTorch, FiveStepsMatchPyTorch) {
   std::string path = run_oracle(c, GetParam());
   SafetensorsFile f = load_safetensors(path);
   fs::remove(path);
-  const int steps = std::stoi(f.metadata.at("steps")), n = std::stoi(f.metadata.at("params"));
-  std::vector<Tensor> params;
-  for (int i = 0; i < n; ++i) params.push_back(f.tensors.at(fmt::format("p{}.init", i)).clone().requires_grad_());
+  std::vector<Tensor> params = test::oracle_params(f);
+  const int n = static_cast<int>(params.size());
   train::AdamW opt(params, c.lr, c.beta1, c.beta2, c.eps, c.weight_decay);
-  for (int k = 0; k < steps; ++k) {
-    for (int i = 0; i < n; ++i) {
-      auto it = f.tensors.find(fmt::format("p{}.grad{}", i, k));
-      if (it == f.tensors.end()) params[i].zero_grad();
-      else params[i].set_grad(it->second.clone());
-    }
-    opt.step();
-    for (int i = 0; i < n; ++i)
-      expect_close(params[i], f.tensors.at(fmt::format("p{}.after{}", i, k)), c, fmt::format("p{} after step {}", i, k));
-  }
+  test::replay_oracle_steps(f, params, opt, c.atol, c.rtol);
   for (int i = 0; i < n; ++i) {
     expect_close(opt.state()[i].exp_avg, f.tensors.at(fmt::format("p{}.exp_avg", i)), c, fmt::format("p{} exp_avg", i));
     expect_close(opt.state()[i].exp_avg_sq, f.tensors.at(fmt::format("p{}.exp_avg_sq", i)), c,

@@ -12,6 +12,7 @@
 #include "sdnc/sdnc.h"
 #include "sdnc/train/grad_clip.h"
 #include "sdnc/train/rmsprop.h"
+#include "../common/optimizer_replay.h"
 #include "sdnc/train/schedule.h"
 
 namespace sdnc {
@@ -45,31 +46,14 @@ TEST_P(RmsPropVsOracle, FiveStepsMatch) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   SafetensorsFile f = load_safetensors(path);
   fs::remove(path);
-  const int steps = std::stoi(f.metadata.at("steps")), n = std::stoi(f.metadata.at("params"));
-  std::vector<Tensor> params;
-  for (int i = 0; i < n; ++i) params.push_back(f.tensors.at(fmt::format("p{}.init", i)).clone().requires_grad_());
+  std::vector<Tensor> params = test::oracle_params(f);
+  const int n = static_cast<int>(params.size());
   auto variant = std::string(c.variant) == "tf1" ? train::RmsPropVariant::TF1 : train::RmsPropVariant::Torch;
   train::RmsProp opt(params, c.lr, variant, c.decay, c.eps, c.momentum);
+  test::replay_oracle_steps(f, params, opt, c.atol, c.rtol);
   auto expect_close = [&](const Tensor& got, const Tensor& want, const std::string& what) {
-    ASSERT_EQ(got.shape(), want.shape()) << what;
-    auto g = got.to_doubles(), w = want.to_doubles();
-    int bad = 0;
-    for (size_t i = 0; i < g.size() && bad < 5; ++i)
-      if (!(std::abs(g[i] - w[i]) <= c.atol + c.rtol * std::abs(w[i]))) {
-        ADD_FAILURE() << what << "[" << i << "]: sdnc " << g[i] << " vs oracle " << w[i];
-        ++bad;
-      }
+    test::expect_close_elementwise(got, want, c.atol, c.rtol, what);
   };
-  for (int k = 0; k < steps; ++k) {
-    for (int i = 0; i < n; ++i) {
-      auto it = f.tensors.find(fmt::format("p{}.grad{}", i, k));
-      if (it == f.tensors.end()) params[i].zero_grad();
-      else params[i].set_grad(it->second.clone());
-    }
-    opt.step();
-    for (int i = 0; i < n; ++i)
-      expect_close(params[i], f.tensors.at(fmt::format("p{}.after{}", i, k)), fmt::format("p{} after step {}", i, k));
-  }
   for (int i = 0; i < n; ++i) {
     expect_close(opt.state()[i].square_avg, f.tensors.at(fmt::format("p{}.square_avg", i)), fmt::format("p{} ms", i));
     expect_close(opt.state()[i].momentum, f.tensors.at(fmt::format("p{}.momentum", i)), fmt::format("p{} mom", i));
