@@ -8,6 +8,10 @@
 int main(int argc, char** argv) {
   CLI::App app{"sdnc — Transformers and Differentiable Neural Computers from one set of memory-machine parts"};
   app.require_subcommand(1);
+  // Command-line mistakes (a missing value, an unknown flag) read like every other error.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("sdnc: [cli] ") + e.what() + " (see sdnc --help)\n";
+  });
   app.set_version_flag("--version", "sdnc 0.1.0");
   int exit_code = 0;
   sdnc::cli::add_verify_command(app, exit_code);

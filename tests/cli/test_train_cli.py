@@ -333,7 +333,11 @@ def bad_configs():
     expect_error(rc, se, "--lr")
     rc, so, se = S.sdnc("train", "--config", os.path.join(S.work, "missing.json"), "--quiet")
     expect_error(rc, se, "missing.json")
-    return f"{len(BAD_CONFIGS) + 2} cases"
+    rc, so, se = S.sdnc("train", "--no_such_flag", "1")
+    expect_error(rc, se, "--no_such_flag")
+    rc, so, se = S.sdnc("eval", "--checkpoint")
+    expect_error(rc, se, "--checkpoint")
+    return f"{len(BAD_CONFIGS) + 4} cases"
 
 
 @S.case("missing corpus file")
