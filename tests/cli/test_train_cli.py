@@ -141,10 +141,10 @@ def resume_case(name, flags):
     def run():
         full, part = S.fresh_dir(name + "_full"), S.fresh_dir(name + "_part")
         common = ["--seed", 3, "--log_every", 1, "--eval_batches", 1, *flags]
-        train(full, *common, "--steps", 24)
+        train(full, *common, "--steps", 24, "--eval_lengths", "3,4")
         train(part, *common, "--steps", 24, "--stop_at_step", 10)
         check(len(losses(part)) == 10, f"stop_at_step 10 logged {len(losses(part))} steps")
-        train(part, "--resume", "--stop_at_step", 0)
+        train(part, "--resume", "--stop_at_step", 0, "--eval_lengths", "3,4")
         a, b = losses(full), losses(part)
         check([s for s, _ in b] == list(range(1, 25)), f"resumed run logged steps {[s for s, _ in b]}")
         if a != b:

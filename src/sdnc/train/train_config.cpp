@@ -166,6 +166,10 @@ void TrainConfig::set(const ConfigKey& k, const json& v, const std::string& wher
   values_[k.name] = v;
 }
 
+void TrainConfig::set_value(const std::string& key, const json& value, const std::string& where) {
+  set(find_key(key, where), value, where);
+}
+
 TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
   if (!j.is_object()) fail("config", "{}: a training config must be a JSON object, got {}", where, j.type_name());
   TrainConfig c;
@@ -238,6 +242,9 @@ void TrainConfig::resolve() {
     fail("config", "min_length {} is larger than max_length {}", i("min_length"), i("max_length"));
   if (task == "associative_recall" && i("min_length") < 2)
     fail("config", "key 'min_length' must be >= 2 for associative_recall (items), got {}", i("min_length"));
+  if (task == "associative_recall")
+    for (int64_t L : list("eval_lengths"))
+      if (L < 2) fail("config", "key 'eval_lengths' must hold lengths >= 2 for associative_recall (items), got {}", L);
   if (i("min_repeats") > i("max_repeats"))
     fail("config", "min_repeats {} is larger than max_repeats {}", i("min_repeats"), i("max_repeats"));
   bool seq2seq = task == "reverse" || task == "sort" || task == "addition";

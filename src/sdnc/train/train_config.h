@@ -29,6 +29,8 @@ class TrainConfig {
  public:
   // Parses a JSON object; `where` names it in errors.
   static TrainConfig from_json(const nlohmann::json& j, const std::string& where);
+  // Sets one key to a JSON value (checked like a file's); `where` names its origin in errors.
+  void set_value(const std::string& key, const nlohmann::json& value, const std::string& where);
   // Sets one key from a command-line string value ("--lr" "3e-4"); lists are comma-separated.
   void set_from_string(const std::string& key, const std::string& value);
   // Fills task-dependent defaults and checks the combination (min_length ≤ max_length, the

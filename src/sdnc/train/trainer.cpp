@@ -129,7 +129,7 @@ Trainer::Trainer(TrainConfig config, const TrainOptions& options) : options_(opt
            value.dump(), out_dir, saved.values().at(key).dump(),
            "steps, max_seconds, eval_*, log_every, checkpoint_every, threads");
     }
-    for (auto& [key, value] : config.values().items()) saved.set_from_string(key, value.is_string() ? value.get<std::string>() : value.dump());
+    for (auto& [key, value] : config.values().items()) saved.set_value(key, value, "--" + key);
     config_ = saved;
     config_.resolve();
     task_ = make_task_for(config_);
@@ -159,6 +159,12 @@ Trainer::Trainer(TrainConfig config, const TrainOptions& options) : options_(opt
     optimizer_ = make_optimizer(config_, model_->module().parameters());
     max_length_ = config_.i("max_length");
     data_seed_ = data_seed_for(config_);
+  }
+  // Evaluation lengths the task cannot draw (a corpus's held-out part too short for the
+  // context) fail now, not after training.
+  for (int64_t L : config_.list("eval_lengths")) {
+    Generator probe(0);
+    task_->sample(probe, 1, L, L, true);
   }
   if (config_.i("threads") > 0) set_num_threads(static_cast<int>(config_.i("threads")));
   // Everything is valid: now touch the output directory.
