@@ -105,12 +105,18 @@ Tensor stack_time(const std::vector<Tensor>& steps) {  // T × [B, ...] → [B, 
 Tensor DncModel::forward(const Tensor& inputs, DncTrace* trace) const {
   SDNC_CHECK(inputs.ndim() == 3 && inputs.size(2) == config_.input_size, "dnc", "inputs {} must be [B, T, {}]",
              shape_str(inputs.shape()), config_.input_size);
-  const int64_t B = inputs.size(0), T = inputs.size(1);
+  const int64_t B = inputs.size(0), T = inputs.size(1), RW = config_.num_read_heads * config_.word_size;
   DncState state = zero_state(B, inputs.dtype());
-  std::vector<Tensor> ys, usage, ww, rw, words, mem, link, prec;
+  // The fused path concatenates the interface linears once per sequence, not once per step.
+  memory::DncAccess::FusedInterface fi;
+  if (fused()) fi = access->fused_interface();
+  std::vector<Tensor> features, usage, ww, rw, words, mem, link, prec;  // features: [o ; r_t] per step
   for (int64_t t = 0; t < T; ++t) {
     Tensor x = reshape(slice(inputs, 1, t, t + 1), {B, config_.input_size});
-    ys.push_back(step(x, state));
+    Tensor chi = concat({x, reshape(state.read_words, {B, RW})}, 1);
+    Tensor o = controller->step(chi, state.controller, &state.controller);
+    state.read_words = access->step(o, state.access, &state.access, fused() ? &fi : nullptr);
+    features.push_back(concat({o, reshape(state.read_words, {B, RW})}, 1));
     if (trace) {
       usage.push_back(state.access.usage.detach());
       ww.push_back(state.access.write_weights.detach());
@@ -126,7 +132,9 @@ Tensor DncModel::forward(const Tensor& inputs, DncTrace* trace) const {
     *trace = {stack_time(usage), stack_time(ww),   stack_time(rw),  stack_time(words),
               stack_time(mem),   stack_time(link), stack_time(prec)};
   }
-  return stack_time(ys);
+  // The output layer does not feed back: one GEMM over all steps, [B, T, h + R·W] → [B, T, Y].
+  Tensor y = output->forward(stack_time(features));
+  return controllers::clip_if_enabled(y, config_.clip_value);
 }
 
 }  // namespace sdnc::models

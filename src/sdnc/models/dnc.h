@@ -73,6 +73,11 @@ class DncModel : public nn::Module {
   // inputs [B, T, X] → logits [B, T, Y], from the zero state; with trace, per-step states.
   Tensor forward(const Tensor& inputs, DncTrace* trace = nullptr) const;
 
+  // Execution switch (not architecture): the fused access step (default) or the composed,
+  // op-by-op reference path. Same results; the tests compare them.
+  void set_fused(bool on) { access->set_fused(on); }
+  bool fused() const { return access->config().fused; }
+
   std::shared_ptr<controllers::RecurrentController> controller;
   std::shared_ptr<memory::DncAccess> access;
   std::shared_ptr<nn::Linear> output;
