@@ -6,6 +6,7 @@
 //       T=9, X=6 (4 bits + 2 flags), Y=5: forward (DncModel::forward), sigmoid BCE (mean),
 //       backward, AdamW (lr 1e-4, weight decay 0.01). (T·B)/s = T·B / step time.
 //   D2  training step: LSTM 256, N=128, W=64, R=4, H=1, B=32, T=100, X=10, Y=9.
+//   kernel  a profile of the pieces at the D1/D2 shapes (see run_kernel)
 //   D3  inference with the D2 model, B=1, T=10,000 under NoGradGuard (no per-step state is
 //       kept): steps/s and the process's peak RSS.
 //
@@ -15,6 +16,7 @@
 // Times are medians over --steps measured repetitions after --warmup unmeasured ones.
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/models/dnc.h"
 #include "sdnc/sdnc.h"
 #include "sdnc/train/adamw.h"
@@ -33,6 +36,13 @@ namespace {
 
 using namespace sdnc;
 using Clock = std::chrono::steady_clock;
+
+// SDNC_BENCH_CPU_TIME=1: thread CPU time instead of wall time (profiling on a loaded machine).
+double cpu_now() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -137,6 +147,86 @@ void run_d3(const Options& o) {
                             o.threads, s.T, s.T / dt, dt / s.T * 1e3, peak_rss_mb(), rss0, checksum / y.numel()));
 }
 
+// A profile of the pieces at the D1 and D2 shapes, in thread CPU time (this machine is shared):
+//   step_{forward,backward}_us   the fused access step alone, the same state every call
+//   chain_{forward,backward}_us  per step of a 100-step chain with grad, from the zero state,
+//                                as in training (memory is kept for the backward)
+//   lstm_cell_us, gemm_us        the controller's cell forward and its two GEMMs
+void run_kernel(const Options& o) {
+  for (const auto& [name, s] : {std::pair{"D1", kD1}, std::pair{"D2", kD2}}) {
+    Generator g(4);
+    const int64_t B = s.B, N = s.N, W = s.W, R = s.R, H = s.H, I = dnc_interface_width(W, R, H);
+    auto rnd = [&](sdnc::Shape sh, double lo, double hi) {
+      Tensor t = Tensor::empty(sh);
+      g.fill_uniform(t, lo, hi);
+      return t;
+    };
+    auto zero_state = [&] {
+      return std::vector<Tensor>{Tensor::zeros({B, N, W}),    Tensor::zeros({B, R, N}), Tensor::zeros({B, H, N}),
+                                 Tensor::zeros({B, H, N, N}), Tensor::zeros({B, H, N}), Tensor::zeros({B, N})};
+    };
+    Tensor iface = rnd({B, I}, -2, 2).requires_grad_();
+    std::vector<Tensor> st = {rnd({B, N, W}, -1, 1),           rnd({B, R, N}, 0, 1.0 / N), rnd({B, H, N}, 0, 1.0 / N),
+                              rnd({B, H, N, N}, 0, 1.0 / N), rnd({B, H, N}, 0, 1.0 / N), rnd({B, N}, 0, 1)};
+    for (int k : {0, 1, 3, 4, 5}) st[k].requires_grad_();
+    std::vector<double> fwd, bwd;
+    for (int i = 0; i < o.warmup + 20 * o.steps; ++i) {
+      double t0 = cpu_now();
+      auto out = dnc_access_step(iface, st[0], st[1], st[2], st[3], st[4], st[5]);
+      double tf = cpu_now() - t0;
+      std::vector<Tensor> gs;
+      for (const Tensor& t : out) gs.push_back(Tensor::ones(t.shape()));
+      double t1 = cpu_now();
+      run_backward(out, gs);
+      double tb = cpu_now() - t1;
+      if (i >= o.warmup) fwd.push_back(tf), bwd.push_back(tb);
+      for (Tensor& t : st) t.zero_grad();
+      iface.zero_grad();
+    }
+    double chain_f, chain_b;
+    {
+      std::vector<Tensor> cs = zero_state();
+      Tensor xs = rnd({100, B, I}, -2, 2).requires_grad_();
+      std::vector<Tensor> words;
+      double t0 = cpu_now();
+      for (int i = 0; i < 100; ++i) {
+        auto out = dnc_access_step(reshape(slice(xs, 0, i, i + 1), {B, I}), cs[0], cs[1], cs[2], cs[3], cs[4], cs[5]);
+        words.push_back(out[0]);
+        for (int k = 0; k < 6; ++k) cs[k] = out[k + 1];
+      }
+      chain_f = (cpu_now() - t0) / 100;
+      Tensor loss = Tensor::scalar(0.0);
+      for (auto& w : words) loss = add(loss, sum_all(w));
+      double t1 = cpu_now();
+      loss.backward();
+      chain_b = (cpu_now() - t1) / 100;
+    }
+    std::vector<double> tl, tg;
+    {
+      const int64_t hid = s.hidden, X = s.X + R * W;
+      Tensor x = rnd({B, X}, -1, 1), h = rnd({B, hid}, -1, 1), c = rnd({B, hid}, -1, 1);
+      Tensor wih = rnd({4 * hid, X}, -0.1, 0.1), whh = rnd({4 * hid, hid}, -0.1, 0.1), bias = rnd({4 * hid}, -0.1, 0.1);
+      Tensor gates = Tensor::empty({B, 4 * hid});
+      for (int i = 0; i < 20 * o.steps; ++i) {
+        double t0 = cpu_now();
+        auto hc = lstm_cell(x, h, c, wih, whh, bias, 1.0);
+        tl.push_back(cpu_now() - t0);
+        t0 = cpu_now();
+        cpu::gemm(false, true, B, 4 * hid, X, 1.0f, x.data<float>(), X, wih.data<float>(), X, 0.0f, gates.data<float>(),
+                  4 * hid);
+        cpu::gemm(false, true, B, 4 * hid, hid, 1.0f, h.data<float>(), hid, whh.data<float>(), hid, 1.0f,
+                  gates.data<float>(), 4 * hid);
+        tg.push_back(cpu_now() - t0);
+      }
+    }
+    print_line(o, fmt::format("\"workload\": \"kernel_{}\", \"threads\": {}, \"B\": {}, \"step_forward_us\": {:.1f}, "
+                              "\"step_backward_us\": {:.1f}, \"chain_forward_us\": {:.1f}, \"chain_backward_us\": {:.1f}, "
+                              "\"lstm_cell_us\": {:.1f}, \"gemm_us\": {:.1f}",
+                              name, o.threads, B, median(fwd) * 1e6, median(bwd) * 1e6, chain_f * 1e6, chain_b * 1e6,
+                              median(tl) * 1e6, median(tg) * 1e6));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,6 +262,7 @@ int main(int argc, char** argv) {
     if (w == "D1") run_train("D1", kD1, o);
     else if (w == "D2") run_train("D2", kD2, o);
     else if (w == "D3") run_d3(o);
+    else if (w == "kernel") run_kernel(o);
     b = e + 1;
   }
   return 0;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
+#include "sdnc/backend/cpu/simd_math.h"
 #include "sdnc/core/parallel.h"
 
 namespace sdnc::cpu {
@@ -62,9 +64,17 @@ template <class T> inline void axpy(T a, const T* x, T* y, int64_t n) {  // y +=
 }
 
 template <class T> inline T sigmoid(T x) {
-  T e = std::exp(-std::fabs(x));
+  T e = exp_fast(-std::fabs(x));
   T r = T(1) / (T(1) + e);
   return x >= T(0) ? r : e * r;
+}
+
+// An unsigned integer that orders as −x does (smaller for a larger float x; NaN aside).
+inline uint32_t descending_bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);  // now ascending in x
+  return ~u;
 }
 
 template <class T> inline T softplus(T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::fabs(x))); }
@@ -89,10 +99,11 @@ void cosine_forward(const T* M, const T* nm, const T* keys, const T* beta, int64
     for (int64_t n = 0; n < N; ++n) {
       Dk[n] = dot(key, M + n * W, W) / (nk[k] * nm[n] + T(kEps));
       Ck[n] = beta[k] * Dk[n];
-      mx = std::max(mx, Ck[n]);
     }
+    for (int64_t n = 0; n < N; ++n) mx = std::max(mx, Ck[n]);
     T sum = 0;
-    for (int64_t n = 0; n < N; ++n) sum += (Ck[n] = std::exp(Ck[n] - mx));
+#pragma omp simd reduction(+ : sum)
+    for (int64_t n = 0; n < N; ++n) sum += (Ck[n] = exp_fast(Ck[n] - mx));
     T inv = T(1) / sum;
     for (int64_t n = 0; n < N; ++n) Ck[n] *= inv;
   }
@@ -117,8 +128,13 @@ void cosine_backward(const T* M, const T* nm, const T* keys, const T* beta, cons
       T ddot = dD / den, dden = -dD * Dk[n] / den;
       dnk += dden * nm[n];
       dnm[n] += dden * nk[k];
-      axpy(ddot, M + n * W, dkey, W);
-      axpy(ddot, key, dM + n * W, W);
+      const T* m = M + n * W;
+      T* dm = dM + n * W;
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) {
+        dkey[w] += ddot * m[w];
+        dm[w] += ddot * key[w];
+      }
     }
     dbeta[k] += db;
     axpy(dnk / nk[k], key, dkey, W);
@@ -165,7 +181,7 @@ struct Kernel {
 
   // ---- forward (DNC.md "Order of one step") -----------------------------------------------
   void forward(const T* raw, const State& in, const State& out, T* words, T* sv, int32_t* order,
-               std::vector<int32_t>& idx, std::vector<float>& key) const {
+               std::vector<int32_t>& idx, std::vector<uint64_t>& key) const {
     T* act = sv + sl.act;
     activate(raw, act);
     const T *v = act + il.v, *e = act + il.e, *f = act + il.f, *ga = act + il.ga, *gw = act + il.gw;
@@ -189,9 +205,13 @@ struct Kernel {
       const T* uh = ubar + h * N;
       T* ah = alloc + h * N;
       int32_t* ord = order + h * N;
-      for (int64_t i = 0; i < N; ++i) key[i] = dnc_allocation_sort_key(static_cast<double>(uh[i]));
-      std::iota(idx.begin(), idx.end(), 0);
-      std::stable_sort(idx.begin(), idx.end(), [&](int32_t i, int32_t j) { return key[i] > key[j]; });
+      // Stable descending sort of the float32 keys: sort (order-preserving bits of −key, slot)
+      // pairs ascending, so equal keys keep the lower slot first (tf.nn.top_k's rule).
+      for (int64_t i = 0; i < N; ++i)
+        key[i] = (uint64_t{descending_bits(dnc_allocation_sort_key(static_cast<double>(uh[i])))} << 32) |
+                 static_cast<uint32_t>(i);
+      std::sort(key.begin(), key.end());
+      for (int64_t j = 0; j < N; ++j) idx[j] = static_cast<int32_t>(key[j] & 0xffffffffu);
       T prod = 1;
       for (int64_t j = 0; j < N; ++j) {
         int32_t i = ord[j] = idx[j];
@@ -245,10 +265,17 @@ struct Kernel {
 #pragma omp simd
         for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
         l[i] = 0;
-        for (int64_t r = 0; r < R; ++r) {
+        for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] += L[i,j]·wʳ₀[i]
           const T* wr0 = in.wr + r * N;
-          fw[(r * H + h) * N + i] = dot(l, wr0, N);
-          axpy(wr0[i], l, bwd + (r * H + h) * N, N);
+          T* br = bwd + (r * H + h) * N;
+          const T wri = wr0[i];
+          T acc = 0;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t j = 0; j < N; ++j) {
+            acc += l[j] * wr0[j];
+            br[j] += wri * l[j];
+          }
+          fw[(r * H + h) * N + i] = acc;
         }
       }
       T total = 0;
@@ -282,10 +309,10 @@ struct Kernel {
   // Scratch per thread: dM [N, W], dww [H, N], dwr [R, N], dcw [H, N], dcr [R, N], dfw and dbw
   // [R, H, N], da [H, N], g [N], vec [N] and the sorted-order buffers (4N).
   struct Scratch {
-    std::vector<T> dM, dww, dwr, dcw, dcr, dfw, dbw, da, g, vec, sn, sp, sda, G;
+    std::vector<T> dM, dww, dwr, dcw, dcr, dfw, dbw, da, g, vec, sn, sp, sda, G, row, row2;
     explicit Scratch(const Kernel& k)
         : dM(k.N * k.W), dww(k.H * k.N), dwr(k.R * k.N), dcw(k.H * k.N), dcr(k.R * k.N), dfw(k.R * k.H * k.N),
-          dbw(k.R * k.H * k.N), da(k.H * k.N), g(k.N), vec(k.N), sn(k.N), sp(k.N), sda(k.N), G(k.N) {}
+          dbw(k.R * k.H * k.N), da(k.H * k.N), g(k.N), vec(k.N), sn(k.N), sp(k.N), sda(k.N), G(k.N), row(k.W), row2(k.W) {}
   };
 
   void backward(const T* raw, const State& in, const State& out, const T* sv, const int32_t* order, const T* dwords,
@@ -304,11 +331,21 @@ struct Kernel {
     T *dM = s.dM.data(), *dwr = s.dwr.data(), *dww = s.dww.data();
 
     // read words: r = wʳ·M
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t n = 0; n < N; ++n) {
-        dwr[r * N + n] += dot(dwords + r * W, out.M + n * W, W);
-        axpy(out.wr[r * N + n], dwords + r * W, dM + n * W, W);
+    for (int64_t n = 0; n < N; ++n) {
+      const T* m = out.M + n * W;
+      T* dm = dM + n * W;
+      for (int64_t r = 0; r < R; ++r) {
+        const T* dr = dwords + r * W;
+        const T wrn = out.wr[r * N + n];
+        T acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t w = 0; w < W; ++w) {
+          acc += dr[w] * m[w];
+          dm[w] += wrn * dr[w];
+        }
+        dwr[r * N + n] += acc;
       }
+    }
     // read weights: wʳ = π_c·cʳ + Σ_h π_f,h·f_h + Σ_h π_b,h·b_h
     for (int64_t r = 0; r < R; ++r) {
       const T* dw = dwr + r * N;
@@ -353,14 +390,19 @@ struct Kernel {
         const T* l = out.L + (h * N + i) * N;
         const T* l0 = in.L + (h * N + i) * N;
         std::copy(gout.L + (h * N + i) * N, gout.L + (h * N + i + 1) * N, g);
-        for (int64_t r = 0; r < R; ++r) {
+        for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] = Σ_i L[i,j]·wʳ₀[i]
           const T* wr0 = in.wr + r * N;
-          const T dfi = s.dfw[(r * H + h) * N + i];
+          const T dfi = s.dfw[(r * H + h) * N + i], wri = wr0[i];
           const T* dbr = s.dbw.data() + (r * H + h) * N;
-          axpy(dfi, wr0, g, N);           // f[i] = Σ_j L[i,j]·wʳ₀[j]
-          axpy(wr0[i], dbr, g, N);        // b[j] = Σ_i L[i,j]·wʳ₀[i]
-          axpy(dfi, l, gin.wr + r * N, N);
-          gin.wr[r * N + i] += dot(dbr, l, N);
+          T* dwr0 = gin.wr + r * N;
+          T acc = 0;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t j = 0; j < N; ++j) {
+            g[j] += dfi * wr0[j] + wri * dbr[j];
+            dwr0[j] += dfi * l[j];
+            acc += dbr[j] * l[j];
+          }
+          dwr0[i] += acc;
         }
         g[i] = 0;  // the diagonal is set to 0 after the update
         const T wi = w[i];
@@ -377,27 +419,39 @@ struct Kernel {
       }
     }
     // erase and add: M = M₀∘Π_h(1 − w_h e_hᵀ) + Σ_h w_h v_hᵀ
-    std::fill(gin.M, gin.M + N * W, T(0));
+    T* keep = s.row.data();
+    T* others = s.row2.data();
     for (int64_t n = 0; n < N; ++n) {
       const T* m0 = in.M + n * W;
       const T* dm = dM + n * W;
       T* dm0 = gin.M + n * W;
-      for (int64_t w = 0; w < W; ++w) {
-        T keep = 1;
-        for (int64_t h = 0; h < H; ++h) keep *= T(1) - out.ww[h * N + n] * e[h * W + w];
-        dm0[w] = dm[w] * keep;
-      }
+      std::fill(keep, keep + W, T(1));
       for (int64_t h = 0; h < H; ++h) {
         const T wh = out.ww[h * N + n];
-        T dwh = 0;
+        const T* eh = e + h * W;
+#pragma omp simd
+        for (int64_t w = 0; w < W; ++w) keep[w] *= T(1) - wh * eh[w];
+      }
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) dm0[w] = dm[w] * keep[w];
+      for (int64_t h = 0; h < H; ++h) {
+        std::fill(others, others + W, T(1));  // Π over the other heads: no division
+        for (int64_t k = 0; k < H; ++k) {
+          if (k == h) continue;
+          const T wk = out.ww[k * N + n];
+          const T* ek = e + k * W;
+#pragma omp simd
+          for (int64_t w = 0; w < W; ++w) others[w] *= T(1) - wk * ek[w];
+        }
+        const T wh = out.ww[h * N + n];
+        const T *eh = e + h * W, *vh = v + h * W;
         T* de = dact + il.e + h * W;
         T* dv = dact + il.v + h * W;
+        T dwh = 0;
+#pragma omp simd reduction(+ : dwh)
         for (int64_t w = 0; w < W; ++w) {
-          T others = 1;  // Π over the other heads: no division
-          for (int64_t k = 0; k < H; ++k)
-            if (k != h) others *= T(1) - out.ww[k * N + n] * e[k * W + w];
-          T dq = dm[w] * m0[w] * others;
-          dwh += -dq * e[h * W + w] + dm[w] * v[h * W + w];
+          const T dq = dm[w] * m0[w] * others[w];
+          dwh += dm[w] * vh[w] - dq * eh[w];
           de[w] -= dq * wh;
           dv[w] += dm[w] * wh;
         }
@@ -522,7 +576,7 @@ void dnc_step_forward(const DncDims& d, const Tensor& iface, const DncStateTenso
     parallel_for(B, batch_grain(d), [&](int64_t b0, int64_t b1) {
       std::vector<T> scratch_sv(keep ? 0 : S);
       std::vector<int32_t> scratch_order(order ? 0 : d.H * d.N), idx(d.N);
-      std::vector<float> key(d.N);
+      std::vector<uint64_t> key(d.N);
       for (int64_t b = b0; b < b1; ++b) {
         T* sv = keep ? psv + b * S : scratch_sv.data();
         int32_t* ord = order ? order->data() + b * d.H * d.N : scratch_order.data();
