@@ -6,7 +6,8 @@ with the same shapes, fp32, eager (Debian's torch 1.13 has no torch.compile: it 
 bias, clipping ±20), ONE Linear for the whole interface, then usage, write content (old
 memory), allocation (stable descending sort of the float32 nonusage, exclusive cumprod,
 unsort), write weights, erase/add, link, precedence, read content (new memory),
-forward/backward weights (bmm), read weights, read words (bmm), and the output Linear on
+forward/backward weights (matmul on the link and its
+transposed view), read weights, read words (bmm), and the output Linear on
 [o ; r_t], applied once over all steps (it does not feed back).
 
   D1  training step, DeepMind repeat-copy defaults: LSTM 64, N=16, W=16, R=4, H=1, B=16,
@@ -50,6 +51,7 @@ class DNC(nn.Module):
         self.sizes = [H * W, H * W, R, H, H, R * (1 + 2 * H), H * W, H, R * W, R]
         self.interface = nn.Linear(hidden, sum(self.sizes))
         self.output = nn.Linear(hidden + R * W, Y)
+        self.register_buffer("off_diagonal", 1 - torch.eye(N), persistent=False)
 
     def zero_state(self, B):
         N, W, R, H, h = self.N, self.W, self.R, self.H, self.lstm.hidden_size
@@ -103,13 +105,13 @@ class DNC(nn.Module):
         # link (old precedence, zero diagonal), precedence
         wi, wj = ww.unsqueeze(-1), ww.unsqueeze(-2)
         L = (1 - wi - wj) * s["L"] + wi * s["p"].unsqueeze(-2)
-        L = L * (1 - torch.eye(N))
+        L = L * self.off_diagonal
         p = (1 - ww.sum(-1, keepdim=True)) * s["p"] + ww
         # read weights: content on the new memory, directions on the new link and old read weights
         cr = self.cosine(M, kr, br)
-        Lf = L.reshape(B, H * N, N)
-        fwd = torch.bmm(Lf, s["wr"].transpose(1, 2)).view(B, H, N, R).permute(0, 3, 1, 2)  # [B,R,H,N]
-        bwd = torch.bmm(L.transpose(2, 3).reshape(B, H * N, N), s["wr"].transpose(1, 2)).view(B, H, N, R).permute(0, 3, 1, 2)
+        wr0 = s["wr"].unsqueeze(1)  # [B,1,R,N]; matmul takes the transposed link as a view (no copy)
+        fwd = torch.matmul(wr0, L.transpose(2, 3)).transpose(1, 2)  # [B,R,H,N]: f[i] = Σ_j L[i,j]·w[j]
+        bwd = torch.matmul(wr0, L).transpose(1, 2)  # b[j] = Σ_i L[i,j]·w[i]
         wr = (modes[..., 2 * H:] * cr + (modes[..., H:2 * H].unsqueeze(-1) * fwd).sum(2)
               + (modes[..., :H].unsqueeze(-1) * bwd).sum(2))
         r = torch.bmm(wr, M)

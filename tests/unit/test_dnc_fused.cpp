@@ -225,6 +225,30 @@ TEST(DncFusedModel, MatchesComposedF32) {
   compare_models(small_config(controllers::ControllerKind::FeedForward, 2), DType::F32, 1e-5, 1e-4);
 }
 
+// forward() batches the output layer over chunks of steps; step() computes it per step.
+TEST(DncFusedModel, ForwardOverSeveralOutputChunksEqualsStepByStep) {
+  models::DncConfig c = small_config(controllers::ControllerKind::Lstm, 1);
+  models::DncModel m(c);
+  Generator g(11);
+  m.init(g);
+  to_dtype(m, DType::F64);
+  const int64_t B = 2, T = 150;  // more than two chunks of 64
+  Tensor x = uniform({B, T, c.input_size}, g, -1, 1);
+  NoGradGuard ng;
+  Tensor y = m.forward(x);
+  ASSERT_EQ(y.shape(), (sdnc::Shape{B, T, c.output_size}));
+  models::DncState st = m.zero_state(B, DType::F64);
+  std::vector<double> got = y.to_doubles();
+  double worst = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    std::vector<double> yt = m.step(reshape(slice(x, 1, t, t + 1), {B, c.input_size}), st).to_doubles();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < c.output_size; ++k)
+        worst = std::max(worst, std::fabs(got[(b * T + t) * c.output_size + k] - yt[b * c.output_size + k]));
+  }
+  EXPECT_LE(worst, 1e-12);
+}
+
 // ---- finite differences of the fused op (F64, central) -----------------------------------
 
 TEST(DncFusedFiniteDifferences, EveryDifferentiableInput) {

@@ -110,13 +110,22 @@ Tensor DncModel::forward(const Tensor& inputs, DncTrace* trace) const {
   // The fused path concatenates the interface linears once per sequence, not once per step.
   memory::DncAccess::FusedInterface fi;
   if (fused()) fi = access->fused_interface();
-  std::vector<Tensor> features, usage, ww, rw, words, mem, link, prec;  // features: [o ; r_t] per step
+  // The output layer does not feed back: it runs once per chunk of kOutputChunk steps (one
+  // GEMM, [B, chunk, h + R·W] → [B, chunk, Y]), so a long sequence keeps only its logits.
+  constexpr int64_t kOutputChunk = 64;
+  std::vector<Tensor> features, ys, usage, ww, rw, words, mem, link, prec;  // features: [o ; r_t] per step
+  auto flush = [&] {
+    if (features.empty()) return;
+    ys.push_back(controllers::clip_if_enabled(output->forward(stack_time(features)), config_.clip_value));
+    features.clear();
+  };
   for (int64_t t = 0; t < T; ++t) {
     Tensor x = reshape(slice(inputs, 1, t, t + 1), {B, config_.input_size});
     Tensor chi = concat({x, reshape(state.read_words, {B, RW})}, 1);
     Tensor o = controller->step(chi, state.controller, &state.controller);
     state.read_words = access->step(o, state.access, &state.access, fused() ? &fi : nullptr);
     features.push_back(concat({o, reshape(state.read_words, {B, RW})}, 1));
+    if (static_cast<int64_t>(features.size()) == kOutputChunk) flush();
     if (trace) {
       usage.push_back(state.access.usage.detach());
       ww.push_back(state.access.write_weights.detach());
@@ -132,9 +141,8 @@ Tensor DncModel::forward(const Tensor& inputs, DncTrace* trace) const {
     *trace = {stack_time(usage), stack_time(ww),   stack_time(rw),  stack_time(words),
               stack_time(mem),   stack_time(link), stack_time(prec)};
   }
-  // The output layer does not feed back: one GEMM over all steps, [B, T, h + R·W] → [B, T, Y].
-  Tensor y = output->forward(stack_time(features));
-  return controllers::clip_if_enabled(y, config_.clip_value);
+  flush();
+  return ys.size() == 1 ? ys[0] : concat(ys, 1);
 }
 
 }  // namespace sdnc::models
