@@ -307,12 +307,12 @@ struct Kernel {
 
   // ---- backward (the forward's phases in reverse) -------------------------------------------
   // Scratch per thread: dM [N, W], dww [H, N], dwr [R, N], dcw [H, N], dcr [R, N], dfw and dbw
-  // [R, H, N], da [H, N], g [N], vec [N] and the sorted-order buffers (4N).
+  // [R, H, N], da [H, N], g, vec and lrow [N], the sorted-order buffers (4N), row and row2 [W].
   struct Scratch {
-    std::vector<T> dM, dww, dwr, dcw, dcr, dfw, dbw, da, g, vec, sn, sp, sda, G, row, row2;
+    std::vector<T> dM, dww, dwr, dcw, dcr, dfw, dbw, da, g, vec, lrow, sn, sp, sda, G, row, row2;
     explicit Scratch(const Kernel& k)
         : dM(k.N * k.W), dww(k.H * k.N), dwr(k.R * k.N), dcw(k.H * k.N), dcr(k.R * k.N), dfw(k.R * k.H * k.N),
-          dbw(k.R * k.H * k.N), da(k.H * k.N), g(k.N), vec(k.N), sn(k.N), sp(k.N), sda(k.N), G(k.N), row(k.W), row2(k.W) {}
+          dbw(k.R * k.H * k.N), da(k.H * k.N), g(k.N), vec(k.N), lrow(k.N), sn(k.N), sp(k.N), sda(k.N), G(k.N), row(k.W), row2(k.W) {}
   };
 
   void backward(const T* raw, const State& in, const State& out, const T* sv, const int32_t* order, const T* dwords,
@@ -379,16 +379,23 @@ struct Kernel {
         dww[h * N + n] += dp[n] + dtotal;
       }
     }
-    // directional weights and link, row by row: g = dL (output gradient + directions)
+    // directional weights and link, row by row: g = dL (output gradient + directions). The
+    // row of the new link is recomputed from the old one (3 flops per entry) rather than read:
+    // in training both were written long before the backward, and this sweep is bound by
+    // memory traffic (B·H·N² floats per array).
     for (int64_t h = 0; h < H; ++h) {
       const T* w = out.ww + h * N;
       const T* p0 = in.p + h * N;
       T* dw = dww + h * N;
       T* dp0 = gin.p + h * N;
       T* g = s.g.data();
+      T* l = s.lrow.data();
       for (int64_t i = 0; i < N; ++i) {
-        const T* l = out.L + (h * N + i) * N;
         const T* l0 = in.L + (h * N + i) * N;
+        const T wi = w[i];
+#pragma omp simd
+        for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
+        l[i] = 0;
         std::copy(gout.L + (h * N + i) * N, gout.L + (h * N + i + 1) * N, g);
         for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] = Σ_i L[i,j]·wʳ₀[i]
           const T* wr0 = in.wr + r * N;
@@ -405,7 +412,6 @@ struct Kernel {
           dwr0[i] += acc;
         }
         g[i] = 0;  // the diagonal is set to 0 after the update
-        const T wi = w[i];
         T* dl0 = gin.L + (h * N + i) * N;
         T dwi = 0;
 #pragma omp simd reduction(+ : dwi)
