@@ -55,7 +55,10 @@ for threads in $threads_list; do
   export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
   for ((r = 1; r <= rounds; r++)); do
     for w in ${workloads//,/ }; do
-      common=(--threads "$threads" --workloads "$w" --steps "$steps" --warmup "$warmup" --d3-steps "$d3_steps")
+      # D1 steps take milliseconds: 10x the repetitions, so its medians are not a handful of samples
+      ws=$steps wu=$warmup
+      [[ $w == D1 ]] && ws=$((steps * 10)) wu=$((warmup * 5))
+      common=(--threads "$threads" --workloads "$w" --steps "$ws" --warmup "$wu" --d3-steps "$d3_steps")
       sides=("sdnc" "torch")
       ((composed)) && sides+=("composed")
       [[ $pypi == 1 && $w != D3 ]] && sides+=("pypi")
@@ -65,15 +68,15 @@ for threads in $threads_list; do
           sdnc) "$bench" "${common[@]}" | tag "$r" ;;
           composed) "$bench" "${common[@]}" --path composed | sed -u 's/"impl": "sdnc"/"impl": "composed"/' | tag "$r" ;;
           torch) "$python" bench/torch_dnc.py "${common[@]}" | tag "$r" ;;
-          pypi) "$pypi_python" bench/pypi_dnc.py --threads "$threads" --workloads "$w" --steps "$steps" \
-                  --warmup "$warmup" 2>&1 | grep '^{' | tag "$r" || true ;;
+          pypi) "$pypi_python" bench/pypi_dnc.py --threads "$threads" --workloads "$w" --steps "$ws" \
+                  --warmup "$wu" 2>&1 | grep '^{' | tag "$r" || true ;;
         esac
       done
     done
   done
 done
 
-echo "# OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, threads: $threads_list, rounds $rounds, steps $steps (+$warmup warm-up), D3 T=$d3_steps"
+echo "# OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, threads: $threads_list, rounds $rounds, steps $steps (+$warmup warm-up; D1 10x), D3 T=$d3_steps"
 "$python" - "$out" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -94,8 +97,8 @@ def ratio(d, a, b, invert=False):
     return f"{statistics.median(v):.2f} ({min(v):.2f}–{max(v):.2f})" if v else "–"
 fmt = lambda x, f: (f.format(x) if x is not None else "–")
 print("| workload | threads | " + " | ".join(f"{i} ms/step | {i} (T·B)/s" for i in impls) +
-      " | speed-up sdnc/PyTorch (min–max) |" + (" sdnc fused/composed |" if "composed" in impls else "") +
-      (" sdnc/pypi dnc |" if "pypi" in impls else ""))
+      " | sdnc speed-up vs PyTorch (min–max) |" + (" vs composed |" if "composed" in impls else "") +
+      (" vs PyPI dnc |" if "pypi" in impls else ""))
 print("|---|---|" + "---|---|" * len(impls) + "---|" + ("---|" if "composed" in impls else "") + ("---|" if "pypi" in impls else ""))
 for th in sorted({r["threads"] for r in rows if "threads" in r}):
     for w in ("D1", "D2"):
@@ -110,10 +113,16 @@ for th in sorted({r["threads"] for r in rows if "threads" in r}):
         if "pypi" in impls:
             line += f" {ratio(ms, 'sdnc', 'pypi', invert=True)} |"
         print(line)
-    sps, rss = per_round("D3", th, "steps_per_s"), per_round("D3", th, "peak_rss_mb")
-    if sps:
-        print(f"| D3 inference T={rows[-1].get('T', '?')} | {th} | " + " | ".join(
-            f"{fmt(med(sps, i), '{:.0f}')} steps/s | peak RSS {fmt(med(rss, i), '{:.0f}')} MB" for i in impls if i != "pypi")
-            + f" | {ratio(sps, 'sdnc', 'torch')} |" + (f" {ratio(sps, 'sdnc', 'composed')} |" if "composed" in impls else "")
-            + (" – |" if "pypi" in impls else ""))
+d3 = [r for r in rows if r.get("workload") == "D3"]
+if d3:
+    print(f"\n| D3 inference, B=1, T={d3[0]['T']} | threads | steps/s | ms/step | peak RSS MB (before the run) | sdnc speed-up (min–max) |")
+    print("|---|---|---|---|---|---|")
+    for th in sorted({r["threads"] for r in d3}):
+        sps, ms = per_round("D3", th, "steps_per_s"), per_round("D3", th, "ms_per_step")
+        rss, rss0 = per_round("D3", th, "peak_rss_mb"), per_round("D3", th, "rss_before_mb")
+        for i in impls:
+            if med(sps, i) is None:
+                continue
+            sp = ratio(sps, "sdnc", i) if i != "sdnc" else "–"
+            print(f"| {i} | {th} | {med(sps, i):.0f} | {med(ms, i):.3f} | {med(rss, i):.0f} ({med(rss0, i):.0f}) | {sp} |")
 PY
