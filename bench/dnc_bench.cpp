@@ -11,8 +11,10 @@
 //       kept): steps/s and the process's peak RSS.
 //
 //   dnc_bench [--threads N] [--workloads D1,D2,D3] [--steps N] [--warmup N] [--d3-steps N]
-//             [--path fused|composed]
+//             [--path fused|composed] [--checkpoint K]
 // --path composed runs the op-by-op reference path (before/after of the fused step).
+// --checkpoint K trains D1/D2 with DncModel::set_checkpoint_every(K) (recomputed segments);
+// the training lines report the process's peak RSS (run one configuration per process).
 // Times are medians over --steps measured repetitions after --warmup unmeasured ones.
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -62,6 +64,7 @@ struct Options {
   int threads = 2, steps = 5, warmup = 2;
   int64_t d3_steps = 10000;
   std::string workloads = "D1,D2,D3", path = "fused";
+  int64_t checkpoint = 0;  // DncModel::set_checkpoint_every for D1/D2
 };
 
 struct DncShape {
@@ -77,6 +80,7 @@ std::unique_ptr<models::DncModel> make_model(const DncShape& s, const Options& o
   Generator g(1);
   m->init(g);
   m->set_fused(o.path == "fused");
+  m->set_checkpoint_every(o.checkpoint);
   return m;
 }
 
@@ -118,10 +122,10 @@ void run_train(const char* name, const DncShape& s, const Options& o) {
   double step = median(total);
   print_line(o, fmt::format("\"workload\": \"{}\", \"threads\": {}, \"step_ms\": {:.3f}, \"step_ms_min\": {:.3f}, "
                             "\"steps\": {}, \"tb_per_s\": {:.1f}, \"loss\": {:.5f}, \"forward_ms\": {:.3f}, "
-                            "\"backward_ms\": {:.3f}, \"optimizer_ms\": {:.3f}",
+                            "\"backward_ms\": {:.3f}, \"optimizer_ms\": {:.3f}, \"checkpoint\": {}, \"peak_rss_mb\": {:.1f}",
                             name, o.threads, step * 1e3, *std::min_element(total.begin(), total.end()) * 1e3,
                             total.size(), s.T * s.B / step, loss_value, median(fwd) * 1e3, median(bwd) * 1e3,
-                            median(optim) * 1e3));
+                            median(optim) * 1e3, o.checkpoint, peak_rss_mb()));
 }
 
 void run_d3(const Options& o) {
@@ -245,10 +249,11 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") o.warmup = std::stoi(value());
     else if (a == "--d3-steps") o.d3_steps = std::stoll(value());
     else if (a == "--path") o.path = value();
+    else if (a == "--checkpoint") o.checkpoint = std::stoll(value());
     else {
       std::fprintf(stderr,
                    "usage: dnc_bench [--threads N] [--workloads D1,D2,D3] [--steps N] [--warmup N] [--d3-steps N] "
-                   "[--path fused|composed]\n");
+                   "[--path fused|composed] [--checkpoint K]\n");
       return 2;
     }
   }

@@ -249,6 +249,47 @@ TEST(DncFusedModel, ForwardOverSeveralOutputChunksEqualsStepByStep) {
   EXPECT_LE(worst, 1e-12);
 }
 
+// Recomputation: segments of k steps rerun in the backward give the same logits and gradients.
+TEST(DncCheckpoint, SameLogitsAndGradientsAsKeepingEveryStep) {
+  struct Case {
+    controllers::ControllerKind kind;
+    int64_t H;
+    DType dtype;
+    bool fused;
+  };
+  for (Case cs : {Case{controllers::ControllerKind::Lstm, 1, DType::F64, true},
+                  Case{controllers::ControllerKind::FeedForward, 2, DType::F64, true},
+                  Case{controllers::ControllerKind::Lstm, 1, DType::F64, false},
+                  Case{controllers::ControllerKind::Lstm, 2, DType::F32, true}}) {
+    models::DncConfig c = small_config(cs.kind, cs.H);
+    const int64_t B = 2, T = 11;
+    Generator g(13);
+    Tensor x = uniform({B, T, c.input_size}, g, -1, 1, cs.dtype), cot = randn({B, T, c.output_size}, g, cs.dtype);
+    auto run = [&](int64_t every) {
+      models::DncModel m(c);
+      Generator gi(3);
+      m.init(gi);
+      to_dtype(m, cs.dtype);
+      m.set_fused(cs.fused);
+      m.set_checkpoint_every(every);
+      Tensor y = m.forward(x);
+      sum_all(mul(y, cot)).backward();
+      std::vector<Tensor> out{y};
+      for (auto& [n, p] : m.named_parameters()) out.push_back(p.grad());
+      return out;
+    };
+    const double tol = cs.dtype == DType::F64 ? 1e-12 : 1e-6;
+    std::vector<Tensor> ref = run(0);
+    for (int64_t every : {1, 4, 11, 20}) {
+      std::vector<Tensor> got = run(every);
+      const std::string tag = std::string(cs.fused ? "fused" : "composed") + " H=" + std::to_string(cs.H) +
+                              " k=" + std::to_string(every) + (cs.dtype == DType::F64 ? " F64" : " F32");
+      expect_close("checkpoint logits " + tag, got[0], ref[0], tol);
+      for (size_t i = 1; i < ref.size(); ++i) expect_close("checkpoint grad " + std::to_string(i) + " " + tag, got[i], ref[i], tol);
+    }
+  }
+}
+
 // ---- finite differences of the fused op (F64, central) -----------------------------------
 
 TEST(DncFusedFiniteDifferences, EveryDifferentiableInput) {
