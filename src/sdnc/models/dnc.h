@@ -84,6 +84,7 @@ class DncModel : public nn::Module {
   // at the segment's start; its backward reruns the segment's forward with gradients and
   // backpropagates through it. Memory: O(T/k) states plus one segment's graph (instead of
   // every step's link and memory); cost: one more forward. Same gradients. 0: off (default).
+  // The segment nodes call back into this model: it must outlive their backward.
   void set_checkpoint_every(int64_t k) { checkpoint_every_ = k > 0 ? k : 0; }
   int64_t checkpoint_every() const { return checkpoint_every_; }
 
