@@ -7,7 +7,9 @@
 //     parameter gradients, F64 to 1e-10 and F32 to the golden tolerances (1e-5 / 1e-4);
 //   - F64 central finite differences of the fused op's backward for every differentiable input;
 //   - the allocation tie rule (lower slot first) and no NaN from all-zero memory with
-//     saturated gates, values and gradients.
+//     saturated gates, values and gradients;
+//   - forward() over several output chunks equals step() one step at a time, and the
+//     recomputed segments of set_checkpoint_every(k) give the same logits and gradients.
 // The PyTorch golden (test_dnc_golden.cpp) runs the default path, which is the fused one.
 #include <gtest/gtest.h>
 
