@@ -3,23 +3,11 @@
 #include <algorithm>
 #include <numeric>
 
+#include "sdnc/backend/cpu/dnc_addressing.h"
 #include "sdnc/memory/cosine_weights.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::memory {
-
-namespace {
-
-// The reference's float32 sort key of one usage value: 1 − (ε + (1 − ε)·u), each operation
-// rounded to float32 (as TF and torch compute on float32 tensors with scalar constants).
-float sort_key(double u) {
-  const float one_minus_eps = static_cast<float>(1.0 - kDncEpsilon), eps = static_cast<float>(kDncEpsilon);
-  volatile float t = static_cast<float>(u) * one_minus_eps;  // volatile: no fused multiply-add
-  volatile float clamped = t + eps;
-  return 1.0f - clamped;
-}
-
-}  // namespace
 
 Tensor allocation_order(const Tensor& usage) {
   SDNC_CHECK(usage.ndim() == 2, "allocation", "usage {} must be [B, N]", shape_str(usage.shape()));
@@ -28,7 +16,7 @@ Tensor allocation_order(const Tensor& usage) {
   std::vector<int64_t> order(B * N);
   std::vector<float> key(N);
   for (int64_t b = 0; b < B; ++b) {
-    for (int64_t i = 0; i < N; ++i) key[i] = sort_key(u[b * N + i]);
+    for (int64_t i = 0; i < N; ++i) key[i] = cpu::dnc_allocation_sort_key(u[b * N + i]);  // shared with the fused step
     int64_t* row = order.data() + b * N;
     std::iota(row, row + N, int64_t{0});
     std::stable_sort(row, row + N, [&](int64_t i, int64_t j) { return key[i] > key[j]; });

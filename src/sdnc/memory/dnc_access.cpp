@@ -6,6 +6,7 @@
 #include "sdnc/memory/temporal_links.h"
 #include "sdnc/memory/usage.h"
 #include "sdnc/memory/word_memory.h"
+#include "sdnc/ops/dnc_addressing.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::memory {
@@ -58,7 +59,34 @@ Interface DncAccess::interface(const Tensor& o) const {
   return x;
 }
 
-Tensor DncAccess::step(const Tensor& o, const AccessState& prev, AccessState* next) const {
+DncAccess::FusedInterface DncAccess::fused_interface() const {
+  std::vector<Tensor> w, b;
+  for (const auto* l : {&write_vectors, &erase_vectors, &free_gate, &allocation_gate, &write_gate, &read_mode,
+                        &write_keys, &write_strengths, &read_keys, &read_strengths}) {
+    w.push_back((*l)->weight);
+    b.push_back((*l)->bias);
+  }
+  return {concat(w, 0), concat(b, 0)};
+}
+
+Tensor DncAccess::step(const Tensor& o, const AccessState& prev, AccessState* next, const FusedInterface* fi) const {
+  return config_.fused ? step_fused(o, prev, next, fi) : step_composed(o, prev, next);
+}
+
+Tensor DncAccess::step_fused(const Tensor& o, const AccessState& prev, AccessState* next,
+                             const FusedInterface* fi) const {
+  SDNC_CHECK(o.ndim() == 2 && o.size(1) == config_.input_size, "dnc_access", "controller output {} must be [B, {}]",
+             shape_str(o.shape()), config_.input_size);
+  FusedInterface own;
+  if (!fi) own = fused_interface(), fi = &own;
+  Tensor iface = linear(o, fi->weight, fi->bias);  // [B, I]: one GEMM for the ten linears
+  std::vector<Tensor> out = dnc_access_step(iface, prev.memory, prev.read_weights, prev.write_weights, prev.link,
+                                            prev.precedence, prev.usage, config_.strength == Strength::Oneplus);
+  if (next) *next = {out[1], out[2], out[3], out[4], out[5], out[6]};
+  return out[0];
+}
+
+Tensor DncAccess::step_composed(const Tensor& o, const AccessState& prev, AccessState* next) const {
   const int64_t B = o.size(0), N = config_.memory_size, R = config_.num_reads, H = config_.num_writes;
   SDNC_CHECK(o.ndim() == 2 && o.size(1) == config_.input_size, "dnc_access", "controller output {} must be [B, {}]",
              shape_str(o.shape()), config_.input_size);

@@ -17,6 +17,10 @@ struct DncAccessConfig {
   int64_t input_size = 0;  // h: the controller output width
   int64_t memory_size = 16, word_size = 16, num_reads = 4, num_writes = 1;  // N, W, R, H
   Strength strength = Strength::Softplus;
+  // Execution, not architecture (not in config.json): true runs one step's whole access as
+  // the fused op ops/dnc_addressing (hand-written backward); false composes it from one
+  // autograd op per piece (the reference decomposition the fused op is tested against).
+  bool fused = true;
 };
 
 // The access state carried from step to step (all zero initially, DNC.md A.0).
@@ -56,8 +60,24 @@ class DncAccess : public nn::Module {
   // controller output o [B, h] → interface.
   Interface interface(const Tensor& o) const;
 
+  // The ten interface linears as one: weight [I, h], bias [I] (I = dnc_interface_width),
+  // concatenated in creation order by autograd ops, so gradients reach each Linear's
+  // parameters. Build it once per sequence and pass it to step() to save the copies.
+  struct FusedInterface {
+    Tensor weight, bias;
+  };
+  FusedInterface fused_interface() const;
+
   // One step: o [B, h], previous state → read words [B, R, W]; *next receives the new state.
-  Tensor step(const Tensor& o, const AccessState& prev, AccessState* next) const;
+  // Fused or composed as config().fused says; fi (fused only) is fused_interface(), built
+  // here when null.
+  Tensor step(const Tensor& o, const AccessState& prev, AccessState* next, const FusedInterface* fi = nullptr) const;
+  // The two paths, whatever config().fused says.
+  Tensor step_fused(const Tensor& o, const AccessState& prev, AccessState* next,
+                    const FusedInterface* fi = nullptr) const;
+  Tensor step_composed(const Tensor& o, const AccessState& prev, AccessState* next) const;
+
+  void set_fused(bool on) { config_.fused = on; }
 
   // One linear per interface part, named as the reference (registration = creation order).
   std::shared_ptr<nn::Linear> write_vectors, erase_vectors, free_gate, allocation_gate, write_gate, read_mode,

@@ -73,12 +73,32 @@ class DncModel : public nn::Module {
   // inputs [B, T, X] → logits [B, T, Y], from the zero state; with trace, per-step states.
   Tensor forward(const Tensor& inputs, DncTrace* trace = nullptr) const;
 
+  // Execution switch (not architecture): the fused access step (default) or the composed,
+  // op-by-op reference path. Same results; the tests compare them.
+  void set_fused(bool on) { access->set_fused(on); }
+  bool fused() const { return access->config().fused; }
+
+  // Recomputation for long training sequences: with k > 0, forward() (when recording
+  // gradients, without a trace, and with inputs that need no gradient) runs the steps in
+  // segments of k under no-grad and records one node per segment that keeps only the state
+  // at the segment's start; its backward reruns the segment's forward with gradients and
+  // backpropagates through it. Memory: O(T/k) states plus one segment's graph (instead of
+  // every step's link and memory); cost: one more forward. Same gradients. 0: off (default).
+  // The segment nodes call back into this model: it must outlive their backward.
+  void set_checkpoint_every(int64_t k) { checkpoint_every_ = k > 0 ? k : 0; }
+  int64_t checkpoint_every() const { return checkpoint_every_; }
+
   std::shared_ptr<controllers::RecurrentController> controller;
   std::shared_ptr<memory::DncAccess> access;
   std::shared_ptr<nn::Linear> output;
 
  private:
+  // One step without the output layer: x [B, X] → [o ; r_t] [B, h + R·W]; *state advances.
+  Tensor step_features(const Tensor& x, DncState& state, const memory::DncAccess::FusedInterface* fi) const;
+  Tensor forward_checkpointed(const Tensor& inputs) const;
+
   DncConfig config_;
+  int64_t checkpoint_every_ = 0;
 };
 
 }  // namespace sdnc::models

@@ -1,6 +1,7 @@
 // ops.h — every op family. One header per family; each header is the manual of its ops.
 #pragma once
 #include "sdnc/ops/cumprod.h"
+#include "sdnc/ops/dnc_addressing.h"
 #include "sdnc/ops/dropout.h"
 #include "sdnc/ops/elementwise.h"
 #include "sdnc/ops/layer_norm.h"

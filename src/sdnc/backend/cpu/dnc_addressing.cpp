@@ -1,0 +1,623 @@
+#include "sdnc/backend/cpu/dnc_addressing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+
+#include "sdnc/backend/cpu/simd_math.h"
+#include "sdnc/core/parallel.h"
+
+namespace sdnc::cpu {
+
+namespace {
+
+constexpr double kEps = 1e-6;  // DeepMind's _EPSILON (DNC.md A.11)
+
+// ---- layouts -------------------------------------------------------------------------------
+
+// Offsets into one batch element's interface vector [I] (raw, or activated in `act`).
+struct InterfaceLayout {
+  int64_t v, e, f, ga, gw, pi, kw, bw, kr, br, I;
+  explicit InterfaceLayout(const DncDims& d) {
+    const int64_t HW = d.H * d.W;
+    v = 0, e = v + HW, f = e + HW, ga = f + d.R, gw = ga + d.H, pi = gw + d.H, kw = pi + d.R * (1 + 2 * d.H);
+    bw = kw + HW, kr = bw + d.H, br = kr + d.R * d.W, I = br + d.R;
+  }
+};
+
+// Offsets into one batch element's saved values [S].
+struct SavedLayout {
+  int64_t act, cw, Dw, nkw, nmw, cr, Dr, nkr, nm, ubar, alloc, fw, bw, S;
+  explicit SavedLayout(const DncDims& d) {
+    const int64_t N = d.N, R = d.R, H = d.H;
+    act = 0;
+    cw = act + InterfaceLayout(d).I;  // write content weights [H, N]
+    Dw = cw + H * N;                  // write similarities [H, N]
+    nkw = Dw + H * N;                 // write key norms [H]
+    nmw = nkw + H;                    // norms of the old memory rows [N]
+    cr = nmw + N;                     // read content weights [R, N]
+    Dr = cr + R * N;                  // read similarities [R, N]
+    nkr = Dr + R * N;                 // read key norms [R]
+    nm = nkr + R;                     // norms of the new memory rows [N]
+    ubar = nm + N;                    // simulated usage seen by each head's allocation [H, N]
+    alloc = ubar + H * N;             // allocation weights [H, N]
+    fw = alloc + H * N;               // forward weights [R, H, N]
+    bw = fw + R * H * N;              // backward weights [R, H, N]
+    S = bw + R * H * N;
+  }
+};
+
+// ---- small vector helpers ------------------------------------------------------------------
+
+template <class T> inline T dot(const T* a, const T* b, int64_t n) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+template <class T> inline void axpy(T a, const T* x, T* y, int64_t n) {  // y += a·x
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+template <class T> inline T sigmoid(T x) {
+  T e = exp_fast(-std::fabs(x));
+  T r = T(1) / (T(1) + e);
+  return x >= T(0) ? r : e * r;
+}
+
+// An unsigned integer that orders as −x does (smaller for a larger float x; NaN aside).
+inline uint32_t descending_bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);  // now ascending in x
+  return ~u;
+}
+
+template <class T> inline T softplus(T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::fabs(x))); }
+
+// ---- content weights (DNC.md A.3) -------------------------------------------------------------
+// norms: ‖x‖ = √(Σx² + ε); D[k,n] = k·M[n] / (‖k‖‖M[n]‖ + ε); C[k,·] = softmax(β_k·D[k,·]).
+
+template <class T> void row_norms(const T* x, int64_t K, int64_t W, T* out) {  // x [K, W] → out [K]
+  for (int64_t k = 0; k < K; ++k) out[k] = std::sqrt(dot(x + k * W, x + k * W, W) + T(kEps));
+}
+
+// M [N, W], nm [N], keys [K, W], beta [K] → nk [K], D [K, N], C [K, N]
+template <class T>
+void cosine_forward(const T* M, const T* nm, const T* keys, const T* beta, int64_t K, int64_t N, int64_t W, T* nk,
+                    T* D, T* C) {
+  row_norms(keys, K, W, nk);
+  for (int64_t k = 0; k < K; ++k) {
+    const T* key = keys + k * W;
+    T* Dk = D + k * N;
+    T* Ck = C + k * N;
+    T mx = -std::numeric_limits<T>::infinity();
+    for (int64_t n = 0; n < N; ++n) {
+      Dk[n] = dot(key, M + n * W, W) / (nk[k] * nm[n] + T(kEps));
+      Ck[n] = beta[k] * Dk[n];
+    }
+    for (int64_t n = 0; n < N; ++n) mx = std::max(mx, Ck[n]);
+    T sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t n = 0; n < N; ++n) sum += (Ck[n] = exp_fast(Ck[n] - mx));
+    T inv = T(1) / sum;
+    for (int64_t n = 0; n < N; ++n) Ck[n] *= inv;
+  }
+}
+
+// The backward of cosine_forward: dC [K, N] → dM [N, W] +=, dkeys [K, W] +=, dbeta [K] +=.
+// dnm [N] is scratch.
+template <class T>
+void cosine_backward(const T* M, const T* nm, const T* keys, const T* beta, const T* nk, const T* D, const T* C,
+                     const T* dC, int64_t K, int64_t N, int64_t W, T* dM, T* dkeys, T* dbeta, T* dnm) {
+  std::fill(dnm, dnm + N, T(0));
+  for (int64_t k = 0; k < K; ++k) {
+    const T* key = keys + k * W;
+    const T *Dk = D + k * N, *Ck = C + k * N, *dCk = dC + k * N;
+    T* dkey = dkeys + k * W;
+    T s = dot(Ck, dCk, N), db = 0, dnk = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      T dz = Ck[n] * (dCk[n] - s);  // softmax
+      db += dz * Dk[n];
+      T dD = dz * beta[k];
+      T den = nk[k] * nm[n] + T(kEps);
+      T ddot = dD / den, dden = -dD * Dk[n] / den;
+      dnk += dden * nm[n];
+      dnm[n] += dden * nk[k];
+      const T* m = M + n * W;
+      T* dm = dM + n * W;
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) {
+        dkey[w] += ddot * m[w];
+        dm[w] += ddot * key[w];
+      }
+    }
+    dbeta[k] += db;
+    axpy(dnk / nk[k], key, dkey, W);
+  }
+  for (int64_t n = 0; n < N; ++n) axpy(dnm[n] / nm[n], M + n * W, dM + n * W, W);
+}
+
+// ---- one batch element -----------------------------------------------------------------------
+
+template <class T>
+struct Kernel {
+  const DncDims& d;
+  InterfaceLayout il;
+  SavedLayout sl;
+  int64_t N, W, R, H;
+  explicit Kernel(const DncDims& dims) : d(dims), il(dims), sl(dims), N(dims.N), W(dims.W), R(dims.R), H(dims.H) {}
+
+  // Pointers to one batch element's state.
+  struct State {
+    T *M, *wr, *ww, *L, *p, *u;
+  };
+  State state_at(const DncStateTensors& s, int64_t b) const {
+    return {s[kDncMemory].data<T>() + b * N * W, s[kDncReadWeights].data<T>() + b * R * N,
+            s[kDncWriteWeights].data<T>() + b * H * N, s[kDncLink].data<T>() + b * H * N * N,
+            s[kDncPrecedence].data<T>() + b * H * N, s[kDncUsage].data<T>() + b * N};
+  }
+
+  // raw [I] → act [I] (σ, softmax per read head, softplus(+1) strengths)
+  void activate(const T* raw, T* act) const {
+    std::copy(raw, raw + il.I, act);
+    for (int64_t i = il.e; i < il.e + H * W; ++i) act[i] = sigmoid(raw[i]);
+    for (int64_t i = il.f; i < il.pi; ++i) act[i] = sigmoid(raw[i]);  // free, allocation, write gates
+    const int64_t P = 1 + 2 * H;
+    for (int64_t r = 0; r < R; ++r) {
+      T* row = act + il.pi + r * P;
+      T mx = *std::max_element(row, row + P), sum = 0;
+      for (int64_t k = 0; k < P; ++k) sum += (row[k] = std::exp(row[k] - mx));
+      for (int64_t k = 0; k < P; ++k) row[k] /= sum;
+    }
+    const T one = d.oneplus ? T(1) : T(0);
+    for (int64_t h = 0; h < H; ++h) act[il.bw + h] = softplus(raw[il.bw + h]) + one;
+    for (int64_t r = 0; r < R; ++r) act[il.br + r] = softplus(raw[il.br + r]) + one;
+  }
+
+  // ---- forward (DNC.md "Order of one step") -----------------------------------------------
+  void forward(const T* raw, const State& in, const State& out, T* words, T* sv, int32_t* order,
+               std::vector<int32_t>& idx, std::vector<uint64_t>& key) const {
+    T* act = sv + sl.act;
+    activate(raw, act);
+    const T *v = act + il.v, *e = act + il.e, *f = act + il.f, *ga = act + il.ga, *gw = act + il.gw;
+    const T* pi = act + il.pi;
+    // usage: u = (u₀ + (1 − u₀)·ŵ)·ψ, ŵ = 1 − Π_h(1 − wʷ₀), ψ = Π_r(1 − f_r·wʳ₀)
+    for (int64_t n = 0; n < N; ++n) {
+      T keep = 1, psi = 1;
+      for (int64_t h = 0; h < H; ++h) keep *= T(1) - in.ww[h * N + n];
+      for (int64_t r = 0; r < R; ++r) psi *= T(1) - f[r] * in.wr[r * N + n];
+      T u0 = in.u[n];
+      out.u[n] = (u0 + (T(1) - u0) * (T(1) - keep)) * psi;
+    }
+    // write content on the old memory
+    row_norms(in.M, N, W, sv + sl.nmw);
+    cosine_forward(in.M, sv + sl.nmw, act + il.kw, act + il.bw, H, N, W, sv + sl.nkw, sv + sl.Dw, sv + sl.cw);
+    // allocation, head by head, on the simulated usage ū
+    T* ubar = sv + sl.ubar;
+    T* alloc = sv + sl.alloc;
+    std::copy(out.u, out.u + N, ubar);
+    for (int64_t h = 0; h < H; ++h) {
+      const T* uh = ubar + h * N;
+      T* ah = alloc + h * N;
+      int32_t* ord = order + h * N;
+      // Stable descending sort of the float32 keys: sort (order-preserving bits of −key, slot)
+      // pairs ascending, so equal keys keep the lower slot first (tf.nn.top_k's rule).
+      for (int64_t i = 0; i < N; ++i)
+        key[i] = (uint64_t{descending_bits(dnc_allocation_sort_key(static_cast<double>(uh[i])))} << 32) |
+                 static_cast<uint32_t>(i);
+      std::sort(key.begin(), key.end());
+      for (int64_t j = 0; j < N; ++j) idx[j] = static_cast<int32_t>(key[j] & 0xffffffffu);
+      T prod = 1;
+      for (int64_t j = 0; j < N; ++j) {
+        int32_t i = ord[j] = idx[j];
+        T nonusage = T(1) - (uh[i] * T(1 - kEps) + T(kEps));
+        ah[i] = nonusage * prod;
+        prod *= T(1) - nonusage;
+      }
+      if (h + 1 < H) {
+        T g = ga[h] * gw[h];
+        for (int64_t i = 0; i < N; ++i) ubar[(h + 1) * N + i] = uh[i] + (T(1) - uh[i]) * g * ah[i];
+      }
+    }
+    // write weights
+    const T* cw = sv + sl.cw;
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t n = 0; n < N; ++n)
+        out.ww[h * N + n] = gw[h] * (ga[h] * alloc[h * N + n] + (T(1) - ga[h]) * cw[h * N + n]);
+    // erase (product over heads), then add (sum over heads)
+    for (int64_t n = 0; n < N; ++n) {
+      const T* m0 = in.M + n * W;
+      T* m = out.M + n * W;
+      for (int64_t w = 0; w < W; ++w) m[w] = m0[w];
+      for (int64_t h = 0; h < H; ++h) {
+        T wh = out.ww[h * N + n];
+        const T* eh = e + h * W;
+#pragma omp simd
+        for (int64_t w = 0; w < W; ++w) m[w] *= T(1) - wh * eh[w];
+      }
+      // M₀∘keep + Σ_h w_h v_h (the same grouping as the composed path)
+      if (H == 1) {
+        axpy(out.ww[n], v, m, W);
+      } else {
+        for (int64_t w = 0; w < W; ++w) {
+          T add = 0;
+          for (int64_t h = 0; h < H; ++h) add += out.ww[h * N + n] * v[h * W + w];
+          m[w] += add;
+        }
+      }
+    }
+    // link (old precedence), directional weights (new link, old read weights), precedence
+    T* fw = sv + sl.fw;
+    T* bwd = sv + sl.bw;
+    std::fill(bwd, bwd + R * H * N, T(0));
+    for (int64_t h = 0; h < H; ++h) {
+      const T* w = out.ww + h * N;
+      const T* p0 = in.p + h * N;
+      for (int64_t i = 0; i < N; ++i) {
+        const T* l0 = in.L + (h * N + i) * N;
+        T* l = out.L + (h * N + i) * N;
+        const T wi = w[i];
+#pragma omp simd
+        for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
+        l[i] = 0;
+        for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] += L[i,j]·wʳ₀[i]
+          const T* wr0 = in.wr + r * N;
+          T* br = bwd + (r * H + h) * N;
+          const T wri = wr0[i];
+          T acc = 0;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t j = 0; j < N; ++j) {
+            acc += l[j] * wr0[j];
+            br[j] += wri * l[j];
+          }
+          fw[(r * H + h) * N + i] = acc;
+        }
+      }
+      T total = 0;
+      for (int64_t n = 0; n < N; ++n) total += w[n];
+      for (int64_t n = 0; n < N; ++n) out.p[h * N + n] = (T(1) - total) * p0[n] + w[n];
+    }
+    // read content on the new memory
+    row_norms(out.M, N, W, sv + sl.nm);
+    cosine_forward(out.M, sv + sl.nm, act + il.kr, act + il.br, R, N, W, sv + sl.nkr, sv + sl.Dr, sv + sl.cr);
+    // read weights, then read words
+    const T* cr = sv + sl.cr;
+    const int64_t P = 1 + 2 * H;
+    for (int64_t r = 0; r < R; ++r) {
+      T* wr = out.wr + r * N;
+      const T* mode = pi + r * P;
+      for (int64_t n = 0; n < N; ++n) {
+        T fsum = 0, bsum = 0;
+        for (int64_t h = 0; h < H; ++h) {
+          fsum += mode[H + h] * fw[(r * H + h) * N + n];
+          bsum += mode[h] * bwd[(r * H + h) * N + n];
+        }
+        wr[n] = mode[2 * H] * cr[r * N + n] + fsum + bsum;
+      }
+      T* word = words + r * W;
+      std::fill(word, word + W, T(0));
+      for (int64_t n = 0; n < N; ++n) axpy(wr[n], out.M + n * W, word, W);
+    }
+  }
+
+  // ---- backward (the forward's phases in reverse) -------------------------------------------
+  // Scratch per thread: dM [N, W], dww [H, N], dwr [R, N], dcw [H, N], dcr [R, N], dfw and dbw
+  // [R, H, N], da [H, N], g, vec and lrow [N], the sorted-order buffers (4N), row and row2 [W].
+  struct Scratch {
+    std::vector<T> dM, dww, dwr, dcw, dcr, dfw, dbw, da, g, vec, lrow, sn, sp, sda, G, row, row2;
+    explicit Scratch(const Kernel& k)
+        : dM(k.N * k.W), dww(k.H * k.N), dwr(k.R * k.N), dcw(k.H * k.N), dcr(k.R * k.N), dfw(k.R * k.H * k.N),
+          dbw(k.R * k.H * k.N), da(k.H * k.N), g(k.N), vec(k.N), lrow(k.N), sn(k.N), sp(k.N), sda(k.N), G(k.N), row(k.W), row2(k.W) {}
+  };
+
+  void backward(const T* raw, const State& in, const State& out, const T* sv, const int32_t* order, const T* dwords,
+                const State& gout, T* diface, const State& gin, Scratch& s) const {
+    const T* act = sv + sl.act;
+    const T *v = act + il.v, *e = act + il.e, *f = act + il.f, *ga = act + il.ga, *gw = act + il.gw;
+    const T* pi = act + il.pi;
+    const T *fw = sv + sl.fw, *bwd = sv + sl.bw, *cw = sv + sl.cw, *cr = sv + sl.cr, *alloc = sv + sl.alloc;
+    const int64_t P = 1 + 2 * H;
+    T* dact = diface;  // gradients of the activated interface first; raw at the end
+    std::fill(dact, dact + il.I, T(0));
+    std::copy(gout.M, gout.M + N * W, s.dM.begin());
+    std::copy(gout.wr, gout.wr + R * N, s.dwr.begin());
+    std::copy(gout.ww, gout.ww + H * N, s.dww.begin());
+    std::fill(gin.wr, gin.wr + R * N, T(0));
+    T *dM = s.dM.data(), *dwr = s.dwr.data(), *dww = s.dww.data();
+
+    // read words: r = wʳ·M
+    for (int64_t n = 0; n < N; ++n) {
+      const T* m = out.M + n * W;
+      T* dm = dM + n * W;
+      for (int64_t r = 0; r < R; ++r) {
+        const T* dr = dwords + r * W;
+        const T wrn = out.wr[r * N + n];
+        T acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t w = 0; w < W; ++w) {
+          acc += dr[w] * m[w];
+          dm[w] += wrn * dr[w];
+        }
+        dwr[r * N + n] += acc;
+      }
+    }
+    // read weights: wʳ = π_c·cʳ + Σ_h π_f,h·f_h + Σ_h π_b,h·b_h
+    for (int64_t r = 0; r < R; ++r) {
+      const T* dw = dwr + r * N;
+      const T* mode = pi + r * P;
+      T* dmode = dact + il.pi + r * P;
+      dmode[2 * H] += dot(dw, cr + r * N, N);
+      for (int64_t n = 0; n < N; ++n) s.dcr[r * N + n] = dw[n] * mode[2 * H];
+      for (int64_t h = 0; h < H; ++h) {
+        const int64_t o = (r * H + h) * N;
+        dmode[H + h] += dot(dw, fw + o, N);
+        dmode[h] += dot(dw, bwd + o, N);
+        for (int64_t n = 0; n < N; ++n) {
+          s.dfw[o + n] = dw[n] * mode[H + h];
+          s.dbw[o + n] = dw[n] * mode[h];
+        }
+      }
+    }
+    // read content on the new memory
+    cosine_backward(out.M, sv + sl.nm, act + il.kr, act + il.br, sv + sl.nkr, sv + sl.Dr, cr, s.dcr.data(), R, N, W,
+                    dM, dact + il.kr, dact + il.br, s.vec.data());
+    // precedence: p = (1 − Σw)·p₀ + w
+    for (int64_t h = 0; h < H; ++h) {
+      const T* w = out.ww + h * N;
+      const T* p0 = in.p + h * N;
+      const T* dp = gout.p + h * N;
+      T total = 0;
+      for (int64_t n = 0; n < N; ++n) total += w[n];
+      T dtotal = -dot(dp, p0, N);
+      for (int64_t n = 0; n < N; ++n) {
+        gin.p[h * N + n] = dp[n] * (T(1) - total);
+        dww[h * N + n] += dp[n] + dtotal;
+      }
+    }
+    // directional weights and link, row by row: g = dL (output gradient + directions). The
+    // row of the new link is recomputed from the old one (3 flops per entry) rather than read:
+    // in training both were written long before the backward, and this sweep is bound by
+    // memory traffic (B·H·N² floats per array).
+    for (int64_t h = 0; h < H; ++h) {
+      const T* w = out.ww + h * N;
+      const T* p0 = in.p + h * N;
+      T* dw = dww + h * N;
+      T* dp0 = gin.p + h * N;
+      T* g = s.g.data();
+      T* l = s.lrow.data();
+      for (int64_t i = 0; i < N; ++i) {
+        const T* l0 = in.L + (h * N + i) * N;
+        const T wi = w[i];
+#pragma omp simd
+        for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
+        l[i] = 0;
+        std::copy(gout.L + (h * N + i) * N, gout.L + (h * N + i + 1) * N, g);
+        for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] = Σ_i L[i,j]·wʳ₀[i]
+          const T* wr0 = in.wr + r * N;
+          const T dfi = s.dfw[(r * H + h) * N + i], wri = wr0[i];
+          const T* dbr = s.dbw.data() + (r * H + h) * N;
+          T* dwr0 = gin.wr + r * N;
+          T acc = 0;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t j = 0; j < N; ++j) {
+            g[j] += dfi * wr0[j] + wri * dbr[j];
+            dwr0[j] += dfi * l[j];
+            acc += dbr[j] * l[j];
+          }
+          dwr0[i] += acc;
+        }
+        g[i] = 0;  // the diagonal is set to 0 after the update
+        T* dl0 = gin.L + (h * N + i) * N;
+        T dwi = 0;
+#pragma omp simd reduction(+ : dwi)
+        for (int64_t j = 0; j < N; ++j) {
+          dl0[j] = g[j] * (T(1) - (wi + w[j]));
+          dwi += g[j] * (p0[j] - l0[j]);
+          dw[j] -= g[j] * l0[j];
+          dp0[j] += g[j] * wi;
+        }
+        dw[i] += dwi;
+      }
+    }
+    // erase and add: M = M₀∘Π_h(1 − w_h e_hᵀ) + Σ_h w_h v_hᵀ
+    T* keep = s.row.data();
+    T* others = s.row2.data();
+    for (int64_t n = 0; n < N; ++n) {
+      const T* m0 = in.M + n * W;
+      const T* dm = dM + n * W;
+      T* dm0 = gin.M + n * W;
+      std::fill(keep, keep + W, T(1));
+      for (int64_t h = 0; h < H; ++h) {
+        const T wh = out.ww[h * N + n];
+        const T* eh = e + h * W;
+#pragma omp simd
+        for (int64_t w = 0; w < W; ++w) keep[w] *= T(1) - wh * eh[w];
+      }
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) dm0[w] = dm[w] * keep[w];
+      for (int64_t h = 0; h < H; ++h) {
+        std::fill(others, others + W, T(1));  // Π over the other heads: no division
+        for (int64_t k = 0; k < H; ++k) {
+          if (k == h) continue;
+          const T wk = out.ww[k * N + n];
+          const T* ek = e + k * W;
+#pragma omp simd
+          for (int64_t w = 0; w < W; ++w) others[w] *= T(1) - wk * ek[w];
+        }
+        const T wh = out.ww[h * N + n];
+        const T *eh = e + h * W, *vh = v + h * W;
+        T* de = dact + il.e + h * W;
+        T* dv = dact + il.v + h * W;
+        T dwh = 0;
+#pragma omp simd reduction(+ : dwh)
+        for (int64_t w = 0; w < W; ++w) {
+          const T dq = dm[w] * m0[w] * others[w];
+          dwh += dm[w] * vh[w] - dq * eh[w];
+          de[w] -= dq * wh;
+          dv[w] += dm[w] * wh;
+        }
+        dww[h * N + n] += dwh;
+      }
+    }
+    // write weights: wʷ = gʷ·(gᵃ·a + (1 − gᵃ)·cʷ)
+    for (int64_t h = 0; h < H; ++h) {
+      T dga = 0, dgw = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T dw = dww[h * N + n], a = alloc[h * N + n], c = cw[h * N + n];
+        dgw += dw * (ga[h] * a + (T(1) - ga[h]) * c);
+        dga += dw * gw[h] * (a - c);
+        s.da[h * N + n] = dw * gw[h] * ga[h];
+        s.dcw[h * N + n] = dw * gw[h] * (T(1) - ga[h]);
+      }
+      dact[il.ga + h] += dga;
+      dact[il.gw + h] += dgw;
+    }
+    // allocation, heads in reverse: a_h = A(ū_h), ū_{h+1} = ū_h + (1 − ū_h)·g_h·a_h
+    T* du = s.g.data();  // d ū_{h+1}, then d ū_h
+    std::fill(du, du + N, T(0));
+    const T* ubar = sv + sl.ubar;
+    for (int64_t h = H - 1; h >= 0; --h) {
+      const T* uh = ubar + h * N;
+      const T* ah = alloc + h * N;
+      T* dah = s.da.data() + h * N;
+      if (h + 1 < H) {
+        const T gh = ga[h] * gw[h];
+        T dg = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          dg += du[n] * (T(1) - uh[n]) * ah[n];
+          dah[n] += du[n] * (T(1) - uh[n]) * gh;
+          du[n] = du[n] * (T(1) - gh * ah[n]);
+        }
+        dact[il.ga + h] += dg * gw[h];
+        dact[il.gw + h] += dg * ga[h];
+      }
+      // A: sorted nonusage n_j, s_j = 1 − n_j, P_j = Π_{k<j} s_k, a_sorted[j] = n_j·P_j
+      const int32_t* ord = order + h * N;
+      T *sn = s.sn.data(), *sp = s.sp.data(), *sda = s.sda.data(), *G = s.G.data();
+      T prod = 1;
+      for (int64_t j = 0; j < N; ++j) {
+        sn[j] = T(1) - (uh[ord[j]] * T(1 - kEps) + T(kEps));
+        sp[j] = prod;
+        prod *= T(1) - sn[j];
+        sda[j] = dah[ord[j]];
+      }
+      // dP_j = da_j·n_j; ds_k = P_k·G_k with G_k = dP_{k+1} + s_{k+1}·G_{k+1} (prefix/suffix)
+      G[N - 1] = 0;
+      for (int64_t k = N - 2; k >= 0; --k) G[k] = sda[k + 1] * sn[k + 1] + (T(1) - sn[k + 1]) * G[k + 1];
+      for (int64_t j = 0; j < N; ++j) {
+        T dn = sda[j] * sp[j] - sp[j] * G[j];  // direct, and through s_j = 1 − n_j
+        du[ord[j]] += -dn * T(1 - kEps);
+      }
+    }
+    // write content on the old memory
+    cosine_backward(in.M, sv + sl.nmw, act + il.kw, act + il.bw, sv + sl.nkw, sv + sl.Dw, cw, s.dcw.data(), H, N, W,
+                    gin.M, dact + il.kw, dact + il.bw, s.vec.data());
+    // usage: u = u′·ψ, u′ = u₀ + (1 − u₀)·ŵ (ŵ stop-gradient), ψ = Π_r q_r, q_r = 1 − f_r·wʳ₀
+    for (int64_t n = 0; n < N; ++n) {
+      const T dun = gout.u[n] + du[n];
+      T keep = 1, psi = 1;
+      for (int64_t h = 0; h < H; ++h) keep *= T(1) - in.ww[h * N + n];
+      for (int64_t r = 0; r < R; ++r) psi *= T(1) - f[r] * in.wr[r * N + n];
+      const T written = T(1) - keep, u0 = in.u[n];
+      const T uprime = u0 + (T(1) - u0) * written;
+      gin.u[n] = dun * psi * (T(1) - written);
+      const T dpsi = dun * uprime;
+      for (int64_t r = 0; r < R; ++r) {
+        T others = 1;  // Π over the other read heads: no division
+        for (int64_t k = 0; k < R; ++k)
+          if (k != r) others *= T(1) - f[k] * in.wr[k * N + n];
+        const T dq = dpsi * others;
+        dact[il.f + r] -= dq * in.wr[r * N + n];
+        gin.wr[r * N + n] -= dq * f[r];
+      }
+    }
+    // interface nonlinearities: dact → d raw (in place)
+    for (int64_t i = il.e; i < il.e + H * W; ++i) dact[i] *= act[i] * (T(1) - act[i]);
+    for (int64_t i = il.f; i < il.pi; ++i) dact[i] *= act[i] * (T(1) - act[i]);
+    for (int64_t r = 0; r < R; ++r) {
+      const T* y = act + il.pi + r * P;
+      T* dy = dact + il.pi + r * P;
+      T sdot = dot(y, dy, P);
+      for (int64_t k = 0; k < P; ++k) dy[k] = y[k] * (dy[k] - sdot);
+    }
+    for (int64_t h = 0; h < H; ++h) dact[il.bw + h] *= sigmoid(raw[il.bw + h]);
+    for (int64_t r = 0; r < R; ++r) dact[il.br + r] *= sigmoid(raw[il.br + r]);
+  }
+};
+
+// Batch elements per chunk: serial for small memories, where threads cost more than they save.
+int64_t batch_grain(const DncDims& d) {
+  const int64_t work = d.H * d.N * d.N * (1 + d.R) + (d.R + d.H) * d.N * d.W;
+  return std::max<int64_t>(1, 40000 / std::max<int64_t>(work, 1));
+}
+
+}  // namespace
+
+int64_t dnc_interface_width(const DncDims& d) { return InterfaceLayout(d).I; }
+int64_t dnc_saved_width(const DncDims& d) { return SavedLayout(d).S; }
+
+float dnc_allocation_sort_key(double u) {
+  const float one_minus_eps = static_cast<float>(1.0 - kEps), eps = static_cast<float>(kEps);
+  volatile float t = static_cast<float>(u) * one_minus_eps;  // volatile: no fused multiply-add
+  volatile float clamped = t + eps;
+  return 1.0f - clamped;
+}
+
+void dnc_step_forward(const DncDims& d, const Tensor& iface, const DncStateTensors& prev, Tensor& words,
+                      DncStateTensors& next, Tensor* saved, std::vector<int32_t>* order) {
+  const int64_t B = iface.size(0), I = dnc_interface_width(d), S = dnc_saved_width(d);
+  const bool keep = saved && saved->defined();
+  if (order) order->assign(B * d.H * d.N, 0);
+  dispatch_floating(iface.dtype(), "dnc_access_step", [&](auto tag) {
+    using T = decltype(tag);
+    Kernel<T> k(d);
+    const T* raw = iface.data<T>();
+    T* pw = words.data<T>();
+    T* psv = keep ? saved->data<T>() : nullptr;
+    parallel_for(B, batch_grain(d), [&](int64_t b0, int64_t b1) {
+      std::vector<T> scratch_sv(keep ? 0 : S);
+      std::vector<int32_t> scratch_order(order ? 0 : d.H * d.N), idx(d.N);
+      std::vector<uint64_t> key(d.N);
+      for (int64_t b = b0; b < b1; ++b) {
+        T* sv = keep ? psv + b * S : scratch_sv.data();
+        int32_t* ord = order ? order->data() + b * d.H * d.N : scratch_order.data();
+        k.forward(raw + b * I, k.state_at(prev, b), k.state_at(next, b), pw + b * d.R * d.W, sv, ord, idx, key);
+      }
+    });
+  });
+}
+
+void dnc_step_backward(const DncDims& d, const Tensor& iface, const DncStateTensors& prev, const DncStateTensors& next,
+                       const Tensor& saved, const std::vector<int32_t>& order, const Tensor& dwords,
+                       const DncStateTensors& dnext, Tensor& diface, DncStateTensors& dprev) {
+  const int64_t B = iface.size(0), I = dnc_interface_width(d), S = dnc_saved_width(d);
+  const DType dt = iface.dtype();
+  diface = Tensor::empty({B, I}, dt);
+  for (int part : {kDncMemory, kDncReadWeights, kDncLink, kDncPrecedence, kDncUsage})
+    dprev[part] = Tensor::empty(prev[part].shape(), dt);
+  dprev[kDncWriteWeights] = Tensor();
+  // The kernel reads a write-weights gradient slot; it stays untouched (stop-gradient).
+  DncStateTensors gin = dprev;
+  gin[kDncWriteWeights] = Tensor::empty(prev[kDncWriteWeights].shape(), dt);
+  dispatch_floating(dt, "dnc_access_step", [&](auto tag) {
+    using T = decltype(tag);
+    Kernel<T> k(d);
+    const T* raw = iface.data<T>();
+    const T* psv = saved.data<T>();
+    const T* pdw = dwords.data<T>();
+    T* pdi = diface.data<T>();
+    parallel_for(B, batch_grain(d), [&](int64_t b0, int64_t b1) {
+      typename Kernel<T>::Scratch s(k);
+      for (int64_t b = b0; b < b1; ++b)
+        k.backward(raw + b * I, k.state_at(prev, b), k.state_at(next, b), psv + b * S, order.data() + b * d.H * d.N,
+                   pdw + b * d.R * d.W, k.state_at(dnext, b), pdi + b * I, k.state_at(gin, b), s);
+    });
+  });
+}
+
+}  // namespace sdnc::cpu
