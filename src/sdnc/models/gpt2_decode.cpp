@@ -3,9 +3,10 @@
 // A decoding step multiplies a few rows (M = B) by every weight of the model once; at
 // M = 1 that is bound by reading the weights, and in the general layer code the time went
 // to everything around the products (a tensor per op, splits and copies of q/k/v, the
-// GEMM library's dispatch). Here one parallel region runs the whole step on preallocated
-// buffers, each thread owning a fixed range of output columns of every product (so the
-// results do not depend on the thread count):
+// GEMM library's dispatch). Here the whole step runs on preallocated buffers as one chain
+// of phases handed to a WorkerTeam (core/worker_team.h: the caller plus helpers that join
+// when awake, no barriers). A block is a fixed range of output columns of one product (or
+// one (m, head) read), so the results do not depend on the threads:
 //
 //   x = wte[token] + wpe[position]                                    [M, D]
 //   per layer:  a = LN_1(x) (each thread, privately)  → qkv = a·W_attn + b   [M, 3D]
@@ -17,8 +18,6 @@
 //
 // Letters: M rows (= B sequences, one token each), D model width, H heads, Dh = D/H,
 // F feed-forward width, V vocabulary, n slots written (position + 1).
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "sdnc/backend/cpu/gemv.h"
 #include "sdnc/backend/cpu/layer_norm.h"
 #include "sdnc/core/parallel.h"
+#include "sdnc/core/worker_team.h"
 #include "sdnc/models/gpt2.h"
 
 namespace sdnc::models {
@@ -38,6 +38,7 @@ struct Gpt2Model::DecodeWorkspace {
   std::vector<float> hidden;  // [M, F]
   std::vector<float> normed;  // [threads, M, D] LayerNorm outputs, one block per thread
   std::vector<float> scores;  // [threads, n] attention scratch, one block per thread
+  std::vector<int64_t> normed_for;  // [threads] the phase whose LayerNorm `normed` holds
 };
 
 namespace {
@@ -64,11 +65,12 @@ cpu::RowEpilogue epilogue_of(controllers::Activation a) {
   return cpu::RowEpilogue::Store;
 }
 
-// Multiply-adds per layer (M × weights) from which a step runs on several threads.
+// Multiply-adds per layer (M × weights) from which a step shares its blocks with helpers.
 constexpr int64_t kMinParallelWeights = int64_t{1} << 16;
 
-// [begin, end) of `count` equal tasks for thread p of nt.
-std::pair<int64_t, int64_t> share(int64_t count, int p, int nt) { return {count * p / nt, count * (p + 1) / nt}; }
+// Output columns per block: narrower blocks read the weights in shorter runs per row and
+// stream measurably slower (128 columns: ~5 % below 256, 64: ~15 %).
+constexpr int64_t kBlockCols = 128;
 
 }  // namespace
 
@@ -121,17 +123,19 @@ Tensor Gpt2Model::decode_single_token(const Tensor& tokens, DecodeState& state) 
     capacity[l] = mem.capacity();
   }
 
-  // Threads only where a layer's products are worth a barrier each (a barrier costs about a
-  // microsecond, and a scheduler time slice when the cores are oversubscribed).
+  // Helpers only where a layer's products are worth sharing.
   const int64_t layer_weights = M * (4 * D * D + 2 * D * F);
-  const int nt = omp_in_parallel() || layer_weights < kMinParallelWeights ? 1 : std::max(1, num_threads());
+  std::shared_ptr<WorkerTeam> team;
+  if (layer_weights >= kMinParallelWeights && num_threads() > 1) team = WorkerTeam::shared();
+  const int workers = team ? team->size() : 1;
   if (!state.workspace) state.workspace = std::make_shared<DecodeWorkspace>();
   DecodeWorkspace& ws = *state.workspace;
   auto at_least = [](std::vector<float>& v, size_t size) {
     if (v.size() < size) v.resize(std::max(size, 2 * v.size()));
   };
   at_least(ws.x, M * D), at_least(ws.qkv, M * 3 * D), at_least(ws.reads, M * D), at_least(ws.hidden, M * F);
-  at_least(ws.normed, nt * M * D), at_least(ws.scores, nt * n);
+  at_least(ws.normed, workers * M * D), at_least(ws.scores, workers * n);
+  ws.normed_for.assign(workers, -1);
 
   // Embedding.
   const int64_t* tok = tokens.data<int64_t>();
@@ -143,49 +147,67 @@ Tensor Gpt2Model::decode_single_token(const Tensor& tokens, DecodeState& state) 
   Tensor logits = Tensor::empty({M, 1, V}, DType::F32);
   float* out = logits.data<float>();
   float *qkv = ws.qkv.data(), *reads = ws.reads.data(), *hidden = ws.hidden.data();
-  using cpu::column_split;
   using cpu::RowEpilogue;
 
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const int p = omp_get_thread_num(), np = omp_get_num_threads();
-    float* a = ws.normed.data() + p * M * D;
-    float* scores = ws.scores.data() + p * n;
-    auto normalise = [&](const float* w, const float* b) {
-      for (int64_t m = 0; m < M; ++m) cpu::layer_norm_row(x + m * D, w, b, D, eps, a + m * D);
+  // Phases: 5 per layer (QKV, read, PROJ, FC, MLP), then the logits; blocks of kBlockCols
+  // output columns (one per (m, head) for the reads).
+  auto column_blocks = [](int64_t N) { return (N + kBlockCols - 1) / kBlockCols; };
+  std::vector<int64_t> blocks;
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t b : {column_blocks(3 * D), M * H, column_blocks(D), column_blocks(F), column_blocks(D)})
+      blocks.push_back(b);
+  blocks.push_back(column_blocks(V));
+
+  auto block = [&](int64_t phase, int64_t b, int worker) {
+    float* a = ws.normed.data() + worker * M * D;
+    // a ← LN(x) for this phase, once per worker (the rows are needed whole by every block).
+    auto normalise = [&](const float* w, const float* bias) {
+      if (ws.normed_for[worker] == phase) return;
+      for (int64_t m = 0; m < M; ++m) cpu::layer_norm_row(x + m * D, w, bias, D, eps, a + m * D);
+      ws.normed_for[worker] = phase;
     };
     auto product = [&](int64_t K, int64_t N, const float* in, const float* W, const float* bias, float* y,
                        RowEpilogue e) {
-      cpu::rows_times_weight(M, K, N, in, K, W, bias, y, N, column_split(N, np, p), column_split(N, np, p + 1), e);
+      int64_t o0 = b * kBlockCols, o1 = std::min(N, o0 + kBlockCols);
+      cpu::rows_times_weight(M, K, N, in, K, W, bias, y, N, o0, o1, e);
     };
-    for (int64_t l = 0; l < L; ++l) {
-      const LayerWeights& w = weights[l];
-      normalise(w.ln1_w, w.ln1_b);
-      product(D, 3 * D, a, w.attn_w, w.attn_b, qkv, RowEpilogue::Store);
-#pragma omp barrier
-      // Write slot pos of each (m, head), then read the memory with that head's query.
-      auto [t0, t1] = share(M * H, p, np);
-      for (int64_t task = t0; task < t1; ++task) {
-        const int64_t m = task / H, hd = task % H;
+    const int64_t l = phase / 5;
+    if (l == L) {  // logits = LN_f(x) · wteᵀ
+      normalise(ptr(ln_f->weight), ptr(ln_f->bias));
+      int64_t o0 = b * kBlockCols, o1 = std::min(V, o0 + kBlockCols);
+      cpu::rows_times_weight_t(M, D, a, D, wte_w, nullptr, out, V, o0, o1, RowEpilogue::Store);
+      return;
+    }
+    const LayerWeights& w = weights[l];
+    switch (phase % 5) {
+      case 0:
+        normalise(w.ln1_w, w.ln1_b);
+        product(D, 3 * D, a, w.attn_w, w.attn_b, qkv, RowEpilogue::Store);
+        break;
+      case 1: {  // write slot pos of (m, head), then read the memory with that head's query
+        const int64_t m = b / H, hd = b % H;
         float* K = keys[l] + (m * H + hd) * capacity[l] * Dh;
         float* Vv = values[l] + (m * H + hd) * capacity[l] * Dh;
         const float* row = qkv + m * 3 * D;
         std::copy(row + D + hd * Dh, row + D + (hd + 1) * Dh, K + pos * Dh);
         std::copy(row + 2 * D + hd * Dh, row + 2 * D + (hd + 1) * Dh, Vv + pos * Dh);
+        float* scores = ws.scores.data() + worker * n;
         cpu::attention_one_query(row + hd * Dh, K, Vv, n, Dh, Dh, scale, scores, reads + m * D + hd * Dh);
+        break;
       }
-#pragma omp barrier
-      product(D, D, reads, w.proj_w, w.proj_b, x, RowEpilogue::Accumulate);
-#pragma omp barrier
-      normalise(w.ln2_w, w.ln2_b);
-      product(D, F, a, w.fc_w, w.fc_b, hidden, act);
-#pragma omp barrier
-      product(F, D, hidden, w.mlp_w, w.mlp_b, x, RowEpilogue::Accumulate);
-#pragma omp barrier
+      case 2: product(D, D, reads, w.proj_w, w.proj_b, x, RowEpilogue::Accumulate); break;
+      case 3:
+        normalise(w.ln2_w, w.ln2_b);
+        product(D, F, a, w.fc_w, w.fc_b, hidden, act);
+        break;
+      case 4: product(F, D, hidden, w.mlp_w, w.mlp_b, x, RowEpilogue::Accumulate); break;
     }
-    normalise(ptr(ln_f->weight), ptr(ln_f->bias));
-    cpu::rows_times_weight_t(M, D, a, D, wte_w, nullptr, out, V, column_split(V, np, p), column_split(V, np, p + 1),
-                             RowEpilogue::Store);
+  };
+  if (team) {
+    team->run(blocks, block);
+  } else {
+    for (int64_t p = 0; p < static_cast<int64_t>(blocks.size()); ++p)
+      for (int64_t b = 0; b < blocks[p]; ++b) block(p, b, 0);
   }
   state.position += 1;
   return logits;
