@@ -11,6 +11,11 @@ namespace {
 // How long an idle helper keeps polling for the next run before it sleeps.
 constexpr auto kSpin = std::chrono::microseconds(300);
 
+// A run in which the caller spent more than this share of its time waiting for helpers'
+// blocks is followed by kSoloRuns runs on the caller alone.
+constexpr double kMaxWaitShare = 0.25;
+constexpr int kSoloRuns = 16;
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -54,14 +59,19 @@ WorkerTeam::~WorkerTeam() {
   for (auto& t : helpers_) t.join();
 }
 
-void WorkerTeam::work(Job& job, int worker) {
+void WorkerTeam::work(Job& job, int worker, double* waited) {
   const int64_t total = job.start.back();
   size_t p = 0;
   for (;;) {
     const int64_t t = job.next.fetch_add(1, std::memory_order_relaxed);
     if (t >= total) return;
     while (t >= job.start[p + 1]) ++p;  // one thread's tickets only increase
-    if (p > 0) wait_until([&] { return job.done[p - 1].load(std::memory_order_acquire) == job.blocks[p - 1]; });
+    auto previous_done = [&] { return job.done[p - 1].load(std::memory_order_acquire) == job.blocks[p - 1]; };
+    if (p > 0 && !previous_done()) {
+      auto t0 = std::chrono::steady_clock::now();
+      wait_until(previous_done);
+      if (waited) *waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
     (*job.fn)(job.phase[p], t - job.start[p], worker);
     job.done[p].fetch_add(1, std::memory_order_release);
     job.finished.fetch_add(1, std::memory_order_release);
@@ -73,7 +83,7 @@ void WorkerTeam::helper_loop(int worker) {
   while (!stop_.load()) {
     if (posted_.load(std::memory_order_acquire) != seen) {
       seen = posted_.load(std::memory_order_acquire);
-      if (std::shared_ptr<Job> job = current_.load(std::memory_order_acquire)) work(*job, worker);
+      if (std::shared_ptr<Job> job = current_.load(std::memory_order_acquire)) work(*job, worker, nullptr);
       continue;
     }
     // Poll for a while: the next decoding step usually follows at once.
@@ -97,7 +107,8 @@ void WorkerTeam::helper_loop(int worker) {
 
 void WorkerTeam::run(const std::vector<int64_t>& blocks, const BlockFn& fn) {
   std::unique_lock<std::mutex> running(run_mutex_, std::try_to_lock);
-  if (!running.owns_lock() || helpers_.empty()) {
+  if (!running.owns_lock() || helpers_.empty() || solo_runs_left_ > 0) {
+    if (running.owns_lock() && solo_runs_left_ > 0) --solo_runs_left_;
     for (int64_t p = 0; p < static_cast<int64_t>(blocks.size()); ++p)
       for (int64_t b = 0; b < blocks[p]; ++b) fn(p, b, 0);
     return;
@@ -123,10 +134,21 @@ void WorkerTeam::run(const std::vector<int64_t>& blocks, const BlockFn& fn) {
     }
     wake_.notify_all();
   }
-  work(*job, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  double waited = 0;
+  work(*job, 0, &waited);
   // Only blocks that a helper took and has not finished are waited for.
-  wait_until([&] { return job->finished.load(std::memory_order_acquire) == total; });
+  auto all_done = [&] { return job->finished.load(std::memory_order_acquire) == total; };
+  if (!all_done()) {
+    auto w0 = std::chrono::steady_clock::now();
+    wait_until(all_done);
+    waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  }
   current_.store(nullptr, std::memory_order_release);
+  // Helpers that hold blocks and then lose their core (more threads than free cores) make
+  // the caller wait: then run the next steps alone before trying again.
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (waited > kMaxWaitShare * elapsed) solo_runs_left_ = kSoloRuns;
 }
 
 std::shared_ptr<WorkerTeam> WorkerTeam::shared() {

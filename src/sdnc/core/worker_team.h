@@ -12,7 +12,9 @@
 //
 // Results do not depend on which thread runs a block, as long as each block writes its
 // own outputs in a fixed order (fn decides that). Idle helpers spin for a short while
-// after each run (the next decoding step follows at once), then sleep.
+// after each run (the next decoding step follows at once), then sleep. When the caller
+// spent more than a quarter of a run waiting for blocks that helpers held (helpers that
+// lost their core), the next 16 runs go to the caller alone.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -48,7 +50,9 @@ class WorkerTeam {
 
  private:
   struct Job;
-  static void work(Job& job, int worker);
+  // Takes and runs blocks until none are left; adds the time spent waiting for other
+  // threads' blocks to *waited (if given).
+  static void work(Job& job, int worker, double* waited);
   void helper_loop(int worker);
 
   std::vector<std::thread> helpers_;
@@ -56,6 +60,7 @@ class WorkerTeam {
   std::atomic<uint64_t> posted_{0};  // jobs published so far
   std::atomic<bool> stop_{false};
   std::atomic<int> sleepers_{0};
+  int solo_runs_left_ = 0;  // guarded by run_mutex_
   std::mutex sleep_mutex_, run_mutex_;
   std::condition_variable wake_;
 };
