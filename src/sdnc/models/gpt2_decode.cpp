@@ -68,9 +68,14 @@ cpu::RowEpilogue epilogue_of(controllers::Activation a) {
 // Multiply-adds per layer (M × weights) from which a step shares its blocks with helpers.
 constexpr int64_t kMinParallelWeights = int64_t{1} << 16;
 
-// Output columns per block: narrower blocks read the weights in shorter runs per row and
-// stream measurably slower (128 columns: ~5 % below 256, 64: ~15 %).
-constexpr int64_t kBlockCols = 128;
+// Output columns per block when helpers share the step: narrower blocks read the weights
+// in shorter runs per row and stream slower (one thread over the 16 T2 matrices: 128
+// columns ~6 % slower than 256 or whole rows, 64 columns ~15 %), so 256 where that still
+// leaves ≥ 2 blocks, else 128. Without helpers a product is one block (whole rows).
+int64_t block_columns(int64_t N, bool shared) {
+  if (!shared) return std::max<int64_t>(N, 1);
+  return N >= 512 ? 256 : 128;
+}
 
 }  // namespace
 
@@ -149,9 +154,10 @@ Tensor Gpt2Model::decode_single_token(const Tensor& tokens, DecodeState& state) 
   float *qkv = ws.qkv.data(), *reads = ws.reads.data(), *hidden = ws.hidden.data();
   using cpu::RowEpilogue;
 
-  // Phases: 5 per layer (QKV, read, PROJ, FC, MLP), then the logits; blocks of kBlockCols
-  // output columns (one per (m, head) for the reads).
-  auto column_blocks = [](int64_t N) { return (N + kBlockCols - 1) / kBlockCols; };
+  // Phases: 5 per layer (QKV, read, PROJ, FC, MLP), then the logits; blocks of output
+  // columns (one per (m, head) for the reads).
+  const bool shared = team != nullptr;
+  auto column_blocks = [&](int64_t N) { return (N + block_columns(N, shared) - 1) / block_columns(N, shared); };
   std::vector<int64_t> blocks;
   for (int64_t l = 0; l < L; ++l)
     for (int64_t b : {column_blocks(3 * D), M * H, column_blocks(D), column_blocks(F), column_blocks(D)})
@@ -168,13 +174,13 @@ Tensor Gpt2Model::decode_single_token(const Tensor& tokens, DecodeState& state) 
     };
     auto product = [&](int64_t K, int64_t N, const float* in, const float* W, const float* bias, float* y,
                        RowEpilogue e) {
-      int64_t o0 = b * kBlockCols, o1 = std::min(N, o0 + kBlockCols);
+      const int64_t cols = block_columns(N, shared), o0 = b * cols, o1 = std::min(N, o0 + cols);
       cpu::rows_times_weight(M, K, N, in, K, W, bias, y, N, o0, o1, e);
     };
     const int64_t l = phase / 5;
     if (l == L) {  // logits = LN_f(x) · wteᵀ
       normalise(ptr(ln_f->weight), ptr(ln_f->bias));
-      int64_t o0 = b * kBlockCols, o1 = std::min(V, o0 + kBlockCols);
+      const int64_t cols = block_columns(V, shared), o0 = b * cols, o1 = std::min(V, o0 + cols);
       cpu::rows_times_weight_t(M, D, a, D, wte_w, nullptr, out, V, o0, o1, RowEpilogue::Store);
       return;
     }
