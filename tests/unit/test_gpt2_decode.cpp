@@ -130,7 +130,7 @@ TEST(Gpt2Decode, BatchMustStayTheSame) {
 
 TEST(Gemv, RowsTimesWeightEqualsMatmulPlusBiasThenEpilogue) {
   Generator g(21);
-  for (int64_t M : {1, 3, 8})
+  for (int64_t M : {1, 3, 8, 11})
     for (auto [K, N] : {std::pair<int64_t, int64_t>{5, 7}, {32, 48}, {67, 300}, {256, 520}}) {
       Tensor x = randn({M, K}, g), W = randn({K, N}, g, 0.2), b = randn({N}, g), y0 = randn({M, N}, g);
       Tensor s = add(matmul(x, W), b);
@@ -153,7 +153,7 @@ TEST(Gemv, RowsTimesWeightEqualsMatmulPlusBiasThenEpilogue) {
 
 TEST(Gemv, RowsTimesTransposedWeightEqualsLinear) {
   Generator g(22);
-  for (int64_t M : {1, 2, 8})
+  for (int64_t M : {1, 2, 8, 11})
     for (auto [K, N] : {std::pair<int64_t, int64_t>{5, 7}, {32, 37}, {256, 300}}) {
       Tensor x = randn({M, K}, g), W = randn({N, K}, g, 0.2), b = randn({N}, g);
       Tensor y = Tensor::zeros({M, N});

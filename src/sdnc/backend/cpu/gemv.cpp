@@ -58,6 +58,12 @@ int64_t column_split(int64_t N, int64_t parts, int64_t p) {
 
 void rows_times_weight(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* W,
                        const float* bias, float* y, int64_t ldy, int64_t o0, int64_t o1, RowEpilogue epilogue) {
+  if (M > kGemvMaxRows) {  // more rows than the partial sums hold: in groups (correct, not fast)
+    for (int64_t m0 = 0; m0 < M; m0 += kGemvMaxRows)
+      rows_times_weight(std::min(kGemvMaxRows, M - m0), K, N, x + m0 * ldx, ldx, W, bias, y + m0 * ldy, ldy, o0, o1,
+                        epilogue);
+    return;
+  }
   alignas(64) float acc[kGemvMaxRows * kCols];
   for (int64_t c0 = o0; c0 < o1; c0 += kCols) {
     const int64_t w = std::min(kCols, o1 - c0);
@@ -91,12 +97,12 @@ void rows_times_weight(int64_t M, int64_t K, int64_t N, const float* x, int64_t 
 
 void rows_times_weight_t(int64_t M, int64_t K, const float* x, int64_t ldx, const float* W, const float* bias,
                          float* y, int64_t ldy, int64_t o0, int64_t o1, RowEpilogue epilogue) {
-  alignas(64) float acc[kGemvMaxRows * kCols];
+  alignas(64) float acc[kCols];
   for (int64_t c0 = o0; c0 < o1; c0 += kCols) {
     const int64_t w = std::min(kCols, o1 - c0);
     for (int64_t m = 0; m < M; ++m) {
       const float* xm = x + m * ldx;
-      float* s = acc + m * kCols;
+      float* s = acc;
       // Four dot products at once: four independent reduction chains.
       int64_t c = 0;
       for (; c + 4 <= w; c += 4) {

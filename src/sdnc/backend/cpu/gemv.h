@@ -22,12 +22,12 @@ enum class RowEpilogue {
   GeluTanh,    // y = GELU(s) (tanh approximation, GPT-2's gelu_new)
 };
 
-// Rows this kernel is meant for; larger M should use gemm().
+// Rows these kernels are made for (more are done in groups of this many; use gemm() there).
 constexpr int64_t kGemvMaxRows = 8;
 
 // Conv1D layout, W [K, N] (in × out, row-major, row stride N):
 //   y[m, o] ← epilogue(Σ_i x[m, i] · W[i, o] + bias[o])   for m < M, o0 ≤ o < o1.
-// x [M, K] with row stride ldx; y [M, ·] with row stride ldy; bias [N] or null. M ≤ kGemvMaxRows.
+// x [M, K] with row stride ldx; y [M, ·] with row stride ldy; bias [N] or null.
 void rows_times_weight(int64_t M, int64_t K, int64_t N, const float* x, int64_t ldx, const float* W,
                        const float* bias, float* y, int64_t ldy, int64_t o0, int64_t o1, RowEpilogue epilogue);
 
