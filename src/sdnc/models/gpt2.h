@@ -46,7 +46,8 @@ class Gpt2Model : public nn::Module {
   // Scratch buffers of the single-token decoding path (models/gpt2_decode.cpp).
   struct DecodeWorkspace;
   // Incremental decoding state: one write-once memory per layer (the KV cache), whose
-  // capacity doubles as it fills. The workspace holds no state, only reused buffers.
+  // capacity doubles as it fills. The workspace holds no state, only reused buffers (a
+  // copied state shares them: decode the copies on one thread at a time).
   struct DecodeState {
     std::vector<LayerMemories> layers;
     int64_t position = 0;
@@ -56,7 +57,8 @@ class Gpt2Model : public nn::Module {
   // Every call of one state must have the same B. No autograd. A single token per sequence
   // (n = 1, B ≤ cpu::kGemvMaxRows, F32) takes the lean path: preallocated buffers, fused
   // LayerNorm + matrix-vector products, the keys and values written straight into the
-  // memory, one parallel region per call; otherwise the layers' recurrent step (GEMMs).
+  // memory, the blocks of the step shared with helper threads (core/worker_team.h);
+  // otherwise the layers' recurrent step (GEMMs).
   // Both give the parallel form's logits (to F32 rounding).
   Tensor decode(const Tensor& tokens, DecodeState& state) const;
 
