@@ -41,6 +41,8 @@ class HeadProjections : public nn::Module {
   Tensor project(const Tensor& a, int64_t first_part, int64_t num_parts) const;
   Tensor read_out(const Tensor& reads) const;  // [B, T, D] → [B, T, D]
   void init_uniform(Generator& g);
+  const nn::Linear& interface_projection() const { return *in_; }  // D → 3D (q, k, v)
+  const nn::Linear& read_out_projection() const { return *out_; }  // D → D
 
  private:
   int64_t d_model_;
@@ -52,6 +54,9 @@ class FeedForward : public nn::Module {
   FeedForward(int64_t d_model, int64_t d_ffn, Activation act, ParamNaming naming);
   Tensor forward(const Tensor& x) const;
   void init_uniform(Generator& g);
+  Activation activation() const { return act_; }
+  const nn::Linear& up() const { return *up_; }      // D → F
+  const nn::Linear& down() const { return *down_; }  // F → D
 
  private:
   Activation act_;

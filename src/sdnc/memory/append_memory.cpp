@@ -58,6 +58,14 @@ void AppendOnceMemory::write(const Tensor& k, const Tensor& v, const Tensor& pad
   size_ += n;
 }
 
+int64_t AppendOnceMemory::append_in_place(int64_t n) {
+  if (n < 0) fail("memory_write", "cannot append {} slots", n);
+  grow(size_ + n);
+  int64_t first = size_;
+  size_ += n;
+  return first;
+}
+
 Tensor AppendOnceMemory::padding() const {
   if (!any_padding_) return Tensor();
   Tensor p = Tensor::zeros({B_, size_}, DType::I64);

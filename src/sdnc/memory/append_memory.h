@@ -24,6 +24,13 @@ class AppendOnceMemory {
   // holds padding and is never read) may be undefined.
   void write(const Tensor& k, const Tensor& v, const Tensor& padding = Tensor());
 
+  // Appends n slots that the caller fills in place, before reading them: grows the storage
+  // if needed (capacity doubles) and returns the first new slot; keys of slot j for
+  // (b, h) then live at key_storage() element ((b·H + h)·capacity() + j)·Dk, values alike.
+  // (The single-token decoding path writes its projections straight into the memory.)
+  int64_t append_in_place(int64_t n);
+
+  int64_t batch() const { return B_; }
   int64_t size() const { return size_; }
   int64_t capacity() const { return keys_.defined() ? keys_.size(2) : 0; }
   // Raw storage (capacity slots); only the first size() are valid.

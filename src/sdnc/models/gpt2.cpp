@@ -104,6 +104,13 @@ Tensor Gpt2Model::logits(const Tensor& tokens, Form form, Trace* trace) const {
   }
   // Recurrent: one position per step; each layer writes one slot and reads its memory.
   int64_t B = tokens.size(0), T = tokens.size(1);
+  if (!trace) {  // decode() one position at a time (the single-token path where it applies)
+    DecodeState state;
+    std::vector<Tensor> steps;
+    for (int64_t t = 0; t < T; ++t) steps.push_back(decode(slice(tokens, 1, t, t + 1), state));
+    NoGradGuard no_grad;
+    return concat(steps, 1);
+  }
   DecodeState state;
   std::vector<Tensor> steps;
   std::vector<Tensor> weights(h.size());
@@ -138,6 +145,13 @@ Tensor Gpt2Model::decode(const Tensor& tokens, DecodeState& state) const {
   check_tokens(tokens, state.position);
   NoGradGuard no_grad;
   if (state.layers.empty()) state.layers.resize(h.size());
+  if (state.layers.size() != h.size())
+    fail("gpt2", "decode state has {} layers, the model {}", state.layers.size(), h.size());
+  const auto& first = state.layers[0].self;
+  if (first.capacity() > 0 && first.batch() != tokens.size(0))
+    fail("gpt2", "decode: tokens have batch {} but this state was started with batch {}", tokens.size(0),
+         first.batch());
+  if (single_token_path_applies(tokens)) return decode_single_token(tokens, state);
   Tensor x = embed(tokens, state.position);
   for (size_t l = 0; l < h.size(); ++l) x = h[l]->step(x, state.layers[l], true, true);
   state.position += tokens.size(1);

@@ -43,12 +43,23 @@ class Gpt2Model : public nn::Module {
   // With trace, "layers.{l}.read_weights" [B, H, T, T] are recorded.
   Tensor logits(const Tensor& tokens, Form form = Form::Parallel, Trace* trace = nullptr) const;
 
-  // Incremental decoding state: one write-once memory per layer (the KV cache).
+  // Scratch buffers of the single-token decoding path (models/gpt2_decode.cpp).
+  struct DecodeWorkspace;
+  // Incremental decoding state: one write-once memory per layer (the KV cache), whose
+  // capacity doubles as it fills. The workspace holds no state, only reused buffers (a
+  // copied state shares them: decode the copies on one thread at a time).
   struct DecodeState {
     std::vector<LayerMemories> layers;
     int64_t position = 0;
+    std::shared_ptr<DecodeWorkspace> workspace;
   };
   // Feeds tokens [B, n] at positions state.position.. and returns their logits [B, n, V].
+  // Every call of one state must have the same B. No autograd. A single token per sequence
+  // (n = 1, B ≤ cpu::kGemvMaxRows, F32) takes the lean path: preallocated buffers, fused
+  // LayerNorm + matrix-vector products, the keys and values written straight into the
+  // memory, the blocks of the step shared with helper threads (core/worker_team.h);
+  // otherwise the layers' recurrent step (GEMMs).
+  // Both give the parallel form's logits (to F32 rounding).
   Tensor decode(const Tensor& tokens, DecodeState& state) const;
 
   std::shared_ptr<nn::Embedding> wte, wpe;
@@ -57,6 +68,8 @@ class Gpt2Model : public nn::Module {
 
  private:
   void check_tokens(const Tensor& tokens, int64_t first_position) const;
+  bool single_token_path_applies(const Tensor& tokens) const;
+  Tensor decode_single_token(const Tensor& tokens, DecodeState& state) const;  // gpt2_decode.cpp
   Tensor embed(const Tensor& tokens, int64_t first_position) const;
   Gpt2Config config_;
 };

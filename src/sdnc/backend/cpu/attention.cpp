@@ -180,3 +180,64 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
 }
 
 }  // namespace sdnc::cpu
+
+namespace sdnc::cpu {
+
+void attention_one_query(const float* q, const float* K, const float* V, int64_t n, int64_t Dh, int64_t Dv,
+                         float scale, float* scores, float* out) {
+  // Scores, four slots at a time (four independent reduction chains).
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* k0 = K + j * Dh;
+    const float *k1 = k0 + Dh, *k2 = k1 + Dh, *k3 = k2 + Dh;
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+    for (int64_t c = 0; c < Dh; ++c) {
+      s0 += q[c] * k0[c];
+      s1 += q[c] * k1[c];
+      s2 += q[c] * k2[c];
+      s3 += q[c] * k3[c];
+    }
+    scores[j] = s0 * scale, scores[j + 1] = s1 * scale, scores[j + 2] = s2 * scale, scores[j + 3] = s3 * scale;
+  }
+  for (; j < n; ++j) {
+    const float* k0 = K + j * Dh;
+    float s0 = 0;
+#pragma omp simd reduction(+ : s0)
+    for (int64_t c = 0; c < Dh; ++c) s0 += q[c] * k0[c];
+    scores[j] = s0 * scale;
+  }
+  // Softmax.
+  float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+  for (int64_t i = 0; i < n; ++i) mx = scores[i] > mx ? scores[i] : mx;
+  float sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i) {
+    float e = exp_f32(scores[i] - mx);
+    scores[i] = e;
+    sum += e;
+  }
+  // Read: the weighted sum of the values, four slots per pass over out (a load and a store
+  // of out per four FMAs), normalised once at the end.
+  std::fill(out, out + Dv, 0.0f);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float w0 = scores[i], w1 = scores[i + 1], w2 = scores[i + 2], w3 = scores[i + 3];
+    const float* v0 = V + i * Dv;
+    const float *v1 = v0 + Dv, *v2 = v1 + Dv, *v3 = v2 + Dv;
+#pragma omp simd
+    for (int64_t c = 0; c < Dv; ++c) out[c] += w0 * v0[c] + w1 * v1[c] + w2 * v2[c] + w3 * v3[c];
+  }
+  for (; i < n; ++i) {
+    const float w = scores[i];
+    const float* v = V + i * Dv;
+#pragma omp simd
+    for (int64_t c = 0; c < Dv; ++c) out[c] += w * v[c];
+  }
+  const float inv = 1.0f / sum;
+#pragma omp simd
+  for (int64_t c = 0; c < Dv; ++c) out[c] *= inv;
+}
+
+}  // namespace sdnc::cpu

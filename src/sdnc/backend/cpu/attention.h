@@ -16,4 +16,11 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& weights, const Tensor& out,
                         const Tensor& dout, double scale, Tensor* dq, Tensor* dk, Tensor* dv, bool causal = false);
 
+// One query of one head reading the first n slots of its memory (a decoding step), F32,
+// serial: K [n, Dh] and V [n, Dv] with row strides Dh and Dv, scores [n] is scratch.
+//   out[Dv] = Σ_j softmax_j(scale · q·K_j) · V_j     (every slot j < n visible)
+// The same arithmetic as one row of attention_forward (exp_f32, max-shifted softmax).
+void attention_one_query(const float* q, const float* K, const float* V, int64_t n, int64_t Dh, int64_t Dv,
+                         float scale, float* scores, float* out);
+
 }  // namespace sdnc::cpu

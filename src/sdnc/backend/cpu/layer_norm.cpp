@@ -107,3 +107,23 @@ void layer_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight,
 }
 
 }  // namespace sdnc::cpu
+
+namespace sdnc::cpu {
+
+void layer_norm_row(const float* x, const float* weight, const float* bias, int64_t D, double eps, float* y) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < D; ++j) s += x[j];
+  double mu = s / D, ss = 0;
+#pragma omp simd reduction(+ : ss)
+  for (int64_t j = 0; j < D; ++j) {
+    double d = x[j] - mu;
+    ss += d * d;
+  }
+  const float m = static_cast<float>(mu), q = static_cast<float>(1.0 / std::sqrt(ss / D + eps));
+#pragma omp simd
+  for (int64_t j = 0; j < D; ++j)
+    y[j] = (x[j] - m) * q * (weight ? weight[j] : 1.0f) + (bias ? bias[j] : 0.0f);
+}
+
+}  // namespace sdnc::cpu

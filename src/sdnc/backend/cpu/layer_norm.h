@@ -13,4 +13,9 @@ void layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
 void layer_norm_backward(const Tensor& g, const Tensor& x, const Tensor& weight, const Tensor& mean,
                          const Tensor& rstd, Tensor& dx, Tensor& dweight, Tensor& dbias);
 
+// One row, F32, serial (a decoding step normalises a few rows inside its own parallel
+// region): y[D] = (x − mean) · rstd · weight + bias, with the statistics summed in double
+// like layer_norm_forward. weight and bias may be null.
+void layer_norm_row(const float* x, const float* weight, const float* bias, int64_t D, double eps, float* y);
+
 }  // namespace sdnc::cpu

@@ -1,0 +1,116 @@
+// decode_floor — the memory-bound floor of one T2 decoding step (B = 1): the time to read
+// every weight of the T1 model once (4 layers × c_attn, c_proj, c_fc, mlp.c_proj in the
+// Conv1D [in, out] layout, 12.6 MB of F32, plus the tied output table) through
+//   gemv   cpu::rows_times_weight, M = 1, whole rows on one thread; with more threads the
+//          columns are cut in blocks of 256 (128 where N < 512) taken in turn, as the
+//          decode path cuts them;
+//   gemm   cpu::gemm (oneDNN sgemm) at M = 1;
+// and the attention reads of the write-once memory at the average T2 length (384 slots).
+// Prints µs per step (median and best run) and GB/s of the best run; floor_tokens_per_s =
+// 1 / (best gemv + best attention): no decoding step can beat reading its bytes once.
+//
+//   decode_floor [--threads N] [--reps N]
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "sdnc/backend/cpu/attention.h"
+#include "sdnc/backend/cpu/gemm.h"
+#include "sdnc/backend/cpu/gemv.h"
+#include "sdnc/core/parallel.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int64_t D = 256, F = 1024, L = 4, V = 256, H = 4, Dh = D / H, kSlots = 384;
+
+struct Matrix {
+  int64_t K, N;
+  std::vector<float> w, b;
+};
+
+// {median, best} µs over reps runs after 3 unmeasured ones. On a shared machine the best
+// run is the one closest to the hardware's limit.
+template <class Fn>
+std::pair<double, double> time_us(int reps, Fn&& f) {
+  std::vector<double> t;
+  for (int i = 0; i < reps + 3; ++i) {
+    auto t0 = Clock::now();
+    f();
+    if (i >= 3) t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t[0]};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 1, reps = 200;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--threads") threads = std::stoi(argv[i + 1]);
+    else if (a == "--reps") reps = std::stoi(argv[i + 1]);
+  }
+  sdnc::set_num_threads(threads);
+  std::vector<Matrix> mats;
+  for (int64_t l = 0; l < L; ++l)
+    for (auto [K, N] : {std::pair{D, 3 * D}, {D, D}, {D, F}, {F, D}}) {
+      Matrix m{K, N, std::vector<float>(K * N), std::vector<float>(N, 0.01f)};
+      for (size_t i = 0; i < m.w.size(); ++i) m.w[i] = 0.02f * std::sin(0.37f * float(i));
+      mats.push_back(std::move(m));
+    }
+  std::vector<float> table(V * D, 0.01f), x(F, 0.5f), y(F), logits(V);
+  double weight_mb = V * D * 4e-6;
+  for (auto& m : mats) weight_mb += m.K * m.N * 4e-6;
+
+  auto gemv = [&] {
+#pragma omp parallel num_threads(threads)
+    {
+      const int p = omp_get_thread_num(), np = omp_get_num_threads();
+      for (auto& m : mats) {
+        const int64_t kCols = np == 1 ? m.N : m.N >= 512 ? 256 : 128;
+        for (int64_t b = p; b * kCols < m.N; b += np)
+          sdnc::cpu::rows_times_weight(1, m.K, m.N, x.data(), m.K, m.w.data(), m.b.data(), y.data(), m.N, b * kCols,
+                                       std::min(m.N, (b + 1) * kCols), sdnc::cpu::RowEpilogue::Store);
+#pragma omp barrier
+      }
+      const int64_t kCols = np == 1 ? V : 128;
+      for (int64_t b = p; b * kCols < V; b += np)
+        sdnc::cpu::rows_times_weight_t(1, D, x.data(), D, table.data(), nullptr, logits.data(), V, b * kCols,
+                                       std::min(V, (b + 1) * kCols), sdnc::cpu::RowEpilogue::Store);
+    }
+  };
+  auto gemm = [&] {
+    for (auto& m : mats)
+      sdnc::cpu::gemm(false, false, 1, m.N, m.K, 1.f, x.data(), m.K, m.w.data(), m.N, 0.f, y.data(), m.N);
+    sdnc::cpu::gemm(false, true, 1, V, D, 1.f, x.data(), D, table.data(), D, 0.f, logits.data(), V);
+  };
+  // The memory: L layers × H heads × 384 slots of keys and values.
+  std::vector<float> keys(L * H * kSlots * Dh, 0.1f), values(L * H * kSlots * Dh, 0.2f), q(Dh, 0.3f);
+  std::vector<float> scores(threads * kSlots), reads(L * H * Dh);
+  auto attention = [&] {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t lh = 0; lh < L * H; ++lh)
+      sdnc::cpu::attention_one_query(q.data(), keys.data() + lh * kSlots * Dh, values.data() + lh * kSlots * Dh, kSlots,
+                                     Dh, Dh, 0.125f, scores.data() + omp_get_thread_num() * kSlots,
+                                     reads.data() + lh * Dh);
+  };
+  const double memory_mb = 2.0 * L * H * kSlots * Dh * 4e-6;
+  auto [tg, tg_best] = time_us(reps, gemv);
+  auto [tb, tb_best] = time_us(reps, gemm);
+  auto [ta, ta_best] = time_us(reps, attention);
+  fmt::print("{{\"threads\": {}, \"weights_mb\": {:.2f}, \"memory_mb\": {:.2f}, "
+             "\"gemv_us\": {:.0f}, \"gemv_best_us\": {:.0f}, \"gemv_best_gb_s\": {:.1f}, "
+             "\"gemm_m1_us\": {:.0f}, \"gemm_m1_best_us\": {:.0f}, "
+             "\"attention_us\": {:.0f}, \"attention_best_us\": {:.0f}, \"attention_best_gb_s\": {:.1f}, "
+             "\"floor_tokens_per_s\": {:.0f}}}\n",
+             threads, weight_mb, memory_mb, tg, tg_best, weight_mb / tg_best * 1e3, tb, tb_best, ta, ta_best,
+             memory_mb / ta_best * 1e3, 1e6 / (tg_best + ta_best));
+  return 0;
+}
