@@ -11,7 +11,7 @@
 #                                  [--compare OTHER_transformer_bench]
 # --compare runs a second sdnc build (e.g. of an earlier commit) in the same rounds and adds
 # a column "sdnc/other" (before/after measurements of an engine change).
-# Environment: BUILD_DIR (default build/rel), PYTHON (default /usr/bin/python3),
+# Environment: BUILD_DIR (default build/release), PYTHON (default /usr/bin/python3),
 # OPENBLAS_CORETYPE (default SkylakeX). Debian's OpenBLAS 0.3.21 does not recognise this
 # VM's CPU and otherwise falls back to its SSE3 "Prescott" kernels (~5x slower); PyTorch
 # 1.13 does its fp32 GEMMs in that OpenBLAS, sdnc in oneDNN (docs/decisions.md), so without
@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-build=${BUILD_DIR:-build/rel}
+build=${BUILD_DIR:-build/release}
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-SkylakeX}
 [[ -n "$OPENBLAS_CORETYPE" ]] || unset OPENBLAS_CORETYPE
 python=${PYTHON:-/usr/bin/python3}

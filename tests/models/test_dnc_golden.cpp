@@ -34,18 +34,6 @@ void expect_within(const std::string& what, const Tensor& got, const Tensor& ref
 }
 
 // Converts every parameter to `dtype` in place, so the handles held by the modules stay valid.
-void to_dtype(nn::Module& m, DType dtype) {
-  for (auto& [name, t] : m.named_parameters()) {
-    if (t.dtype() == dtype) continue;
-    Tensor converted = t.to(dtype);
-    TensorImpl& impl = t.impl();
-    impl.storage = converted.impl().storage;
-    impl.offset = converted.impl().offset;
-    impl.dtype = dtype;
-    impl.grad.reset();
-  }
-}
-
 class DncGolden : public ::testing::TestWithParam<std::string> {};
 
 // Runs the case in `dtype`. The reference computes in float64; its allocation sort uses
@@ -58,7 +46,7 @@ void run_case(const std::string& name, DType dtype) {
   std::string dir = (fs::path(dnc_golden_dir()) / name).string();
   auto model = models::load_model(dir);
   ASSERT_EQ(model->type(), "dnc");
-  to_dtype(model->module(), dtype);
+  model->module().to(dtype);
   auto io = load_safetensors(dir + "/io.safetensors").tensors;
   const bool f64 = dtype == DType::F64;
   const std::string tag = name + (f64 ? " [F64]" : " [F32]");

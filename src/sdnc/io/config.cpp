@@ -84,4 +84,11 @@ std::string ConfigReader::string(const std::string& key, const std::string& fall
   return v.get<std::string>();
 }
 
+double ConfigReader::clip_value(const std::string& key, double fallback) const {
+  if (j_.contains(key) && j_.at(key).is_null()) return 0.0;
+  double v = number(key, fallback);
+  if (v < 0) fail("config", "{}: key '{}' must be >= 0 (0 or null: off), got {}", where_, key, v);
+  return v;
+}
+
 }  // namespace sdnc::io

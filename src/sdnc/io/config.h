@@ -19,6 +19,8 @@ class ConfigReader {
   int64_t non_negative_int(const std::string& key, int64_t fallback) const;
   double positive_number(const std::string& key, double fallback) const;
   double number(const std::string& key, double fallback) const;
+  // A clip value: a number >= 0, where 0 and null both mean "off" (returned as 0).
+  double clip_value(const std::string& key, double fallback) const;
   bool boolean(const std::string& key, bool fallback) const;
   std::string string(const std::string& key, const std::string& fallback) const;
   bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }

@@ -27,9 +27,7 @@ DncConfig DncConfig::from_json(const json& j, const std::string& where) {
   c.word_size = r.positive_int("word_size", c.word_size);
   c.num_read_heads = r.positive_int("num_read_heads", c.num_read_heads);
   c.num_write_heads = r.positive_int("num_write_heads", c.num_write_heads);
-  if (j.contains("clip_value") && j.at("clip_value").is_null()) c.clip_value = 0.0;
-  else c.clip_value = r.number("clip_value", c.clip_value);
-  if (c.clip_value < 0) fail("config", "{}: key 'clip_value' must be >= 0 (0 or null: off), got {}", where, c.clip_value);
+  c.clip_value = r.clip_value("clip_value", c.clip_value);
   try {
     c.controller = controllers::parse_controller_kind(r.string("controller", "lstm"));
     c.strength = memory::parse_strength(r.string("strength", "softplus"));

@@ -125,13 +125,7 @@ Tensor Gpt2Model::logits(const Tensor& tokens, Form form, Trace* trace) const {
     for (size_t l = 0; l < h.size(); ++l) {
       Tensor w;
       x = h[l]->step(x, state.layers[l], true, true, Tensor(), trace ? &w : nullptr);
-      if (trace) {  // w [B, H, 1, t+1] → row t of [B, H, T, T]
-        Tensor& full = weights[l];
-        size_t width = dtype_size(full.dtype());
-        for (int64_t bh = 0; bh < B * config_.n_head; ++bh)
-          std::memcpy(static_cast<char*>(full.raw_data()) + ((bh * T + t) * T) * width,
-                      static_cast<char*>(w.raw_data()) + bh * (t + 1) * width, (t + 1) * width);
-      }
+      if (trace) place_read_weights_row(weights[l], w, t);  // w [B, H, 1, t+1] → row t
     }
     steps.push_back(linear(ln_f->forward(x), wte->weight));
   }

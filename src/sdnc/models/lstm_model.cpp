@@ -15,9 +15,7 @@ LstmConfig LstmConfig::from_json(const json& j, const std::string& where) {
   c.input_size = r.positive_int("input_size", 0);
   c.output_size = r.positive_int("output_size", 0);
   c.hidden_size = r.positive_int("hidden_size", c.hidden_size);
-  if (j.contains("clip_value") && j.at("clip_value").is_null()) c.clip_value = 0.0;
-  else c.clip_value = r.number("clip_value", c.clip_value);
-  if (c.clip_value < 0) fail("config", "{}: key 'clip_value' must be >= 0 (0 or null: off), got {}", where, c.clip_value);
+  c.clip_value = r.clip_value("clip_value", c.clip_value);
   return c;
 }
 
