@@ -20,32 +20,16 @@
 #include "sdnc/memory/temporal_links.h"
 #include "sdnc/models/dnc.h"
 #include "sdnc/sdnc.h"
+#include "../common/random_tensors.h"
 
 namespace sdnc {
 namespace {
 
 using namespace sdnc::memory;
 
-Tensor uniform(Shape s, Generator& g, double lo = 0, double hi = 1, DType dt = DType::F64) {
-  Tensor t = Tensor::empty(s, dt);
-  g.fill_uniform(t, lo, hi);
-  return t;
-}
-
-Tensor randn(Shape s, Generator& g, DType dt = DType::F64) {
-  Tensor t = Tensor::empty(s, dt);
-  g.fill_normal(t, 0, 1);
-  return t;
-}
-
-// Random weightings [.., N], each row summing to at most 1.
-Tensor random_weighting(Shape s, Generator& g) {
-  NoGradGuard ng;
-  Tensor w = softmax(mul_scalar(randn(s, g), 3.0), -1);
-  Shape fs = s;
-  fs.back() = 1;
-  return mul(w, uniform(fs, g, 0.2, 1.0));
-}
+using test::randn;
+using test::random_weighting;
+using test::uniform;
 
 // A random state that a DNC can reach: weightings sum to ≤ 1, usage in [0, 1], a valid link.
 AccessState random_state(const DncAccessConfig& c, int64_t B, Generator& g) {

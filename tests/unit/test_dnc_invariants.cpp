@@ -17,31 +17,16 @@
 #include "sdnc/models/dnc.h"
 #include "sdnc/models/model.h"
 #include "sdnc/sdnc.h"
+#include "../common/random_tensors.h"
 
 namespace sdnc {
 namespace {
 
 using namespace sdnc::memory;
 
-Tensor uniform(Shape s, Generator& g, double lo = 0, double hi = 1, DType dt = DType::F64) {
-  Tensor t = Tensor::empty(s, dt);
-  g.fill_uniform(t, lo, hi);
-  return t;
-}
-
-Tensor randn(Shape s, Generator& g, DType dt = DType::F64) {
-  Tensor t = Tensor::empty(s, dt);
-  g.fill_normal(t, 0, 1);
-  return t;
-}
-
-// Random weightings [B, K, N] with each row summing to at most 1 (softmax times a factor < 1).
-Tensor random_weighting(Shape s, Generator& g) {
-  Tensor w = softmax(mul_scalar(randn(s, g), 3.0), -1);
-  Shape fs = s;
-  fs.back() = 1;
-  return mul(w, uniform(fs, g, 0.2, 1.0));
-}
+using test::randn;
+using test::random_weighting;
+using test::uniform;
 
 Tensor one_hot(int64_t B, int64_t K, int64_t N, int64_t slot) {
   std::vector<double> v(B * K * N, 0.0);
