@@ -21,7 +21,6 @@ transposed view), read weights, read words (bmm), and the output Linear on
 Set OPENBLAS_NUM_THREADS/OMP_NUM_THREADS to the same N before starting (the run script does).
 """
 import argparse
-import json
 import resource
 import statistics
 import time
@@ -29,6 +28,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from bench_common import emit, timed
 
 EPS = 1e-6
 CLIP = 20.0
@@ -125,21 +126,6 @@ class DNC(nn.Module):
             o, s = self.step(inputs[:, t], s)
             feats.append(torch.cat([o, s["r"].reshape(B, -1)], 1))
         return self.output(torch.stack(feats, 1)).clamp(-CLIP, CLIP)
-
-
-def timed(fn, warmup, steps):
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        if i >= warmup:
-            times.append(dt)
-    return times
-
-
-def emit(d):
-    print(json.dumps({"impl": "torch", "torch": torch.__version__, **d}), flush=True)
 
 
 def make_model(sh, model_cls=DNC):

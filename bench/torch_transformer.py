@@ -19,7 +19,6 @@ the torch this runs with), one JSON line per workload.
 Set OPENBLAS_NUM_THREADS/OMP_NUM_THREADS to the same N before starting (the run script does).
 """
 import argparse
-import json
 import math
 import statistics
 import time
@@ -27,6 +26,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from bench_common import emit, timed
 
 V, D, H, FF, L, T, B = 256, 256, 4, 1024, 4, 256, 16
 DH = D // H
@@ -128,21 +129,6 @@ class Seq2Seq(nn.Module):
         mask = torch.full((t, t), float("-inf")).triu_(1)
         y = self.transformer(self.embed(self.src_embed, src), self.embed(self.tgt_embed, tgt), tgt_mask=mask)
         return self.generator(y)
-
-
-def timed(fn, warmup, steps):
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        if i >= warmup:
-            times.append(dt)
-    return times
-
-
-def emit(d):
-    print(json.dumps({"impl": "torch", "torch": torch.__version__, **d}), flush=True)
 
 
 def train_step_fn(model, inputs, targets):
