@@ -37,14 +37,13 @@ train::TrainConfig base_config(const CompareOptions& o, const std::string& model
   set("min_length", "1");
   set("max_length", std::to_string(o.length));
   set("eval_lengths", fmt::format("{},{}", o.length, 2 * o.length));
-  set("eval_batches", "8");
   set("log_every", "250");
   set("threads", std::to_string(o.threads));
   set("out_dir", o.out + "/" + model);
   if (model == "dnc") {  // DeepMind's sizes (hidden 64, N 16, W 16, R 4) with a faster optimizer
     set("lr", "3e-3");
     set("batch_size", "16");
-    set("eval_batches", "16");  // 256 held-out sequences per length, as the sDNC's 8 × 32
+    set("eval_batches", "16");  // 16 × 16 = 256 held-out sequences per length
   } else {
     set("d_model", "64");
     set("num_layers", "2");
@@ -52,6 +51,7 @@ train::TrainConfig base_config(const CompareOptions& o, const std::string& model
     set("d_ffn", "256");
     set("lr", "1e-3");
     set("batch_size", "32");
+    set("eval_batches", "8");  // 8 × 32 = 256
   }
   return c;
 }

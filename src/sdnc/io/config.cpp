@@ -91,4 +91,9 @@ double ConfigReader::clip_value(const std::string& key, double fallback) const {
   return v;
 }
 
+int64_t ConfigReader::required_positive_int(const std::string& key) const {
+  if (!has(key)) fail("config", "{}: missing key '{}'", where_, key);
+  return positive_int(key, 0);
+}
+
 }  // namespace sdnc::io

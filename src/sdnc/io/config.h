@@ -15,6 +15,8 @@ class ConfigReader {
   // Each returns the key's value, or `fallback` when the key is absent (or null where noted).
   // Integers must lie in [0, 2^31 − 1] (positive ones in [1, 2^31 − 1]).
   int64_t positive_int(const std::string& key, int64_t fallback) const;
+  // A key that must be present: "[config] <file>: missing key '<key>'" otherwise.
+  int64_t required_positive_int(const std::string& key) const;
   int64_t optional_positive_int(const std::string& key, int64_t fallback) const;  // null → fallback
   int64_t non_negative_int(const std::string& key, int64_t fallback) const;
   double positive_number(const std::string& key, double fallback) const;

@@ -10,10 +10,8 @@ using nlohmann::json;
 LstmConfig LstmConfig::from_json(const json& j, const std::string& where) {
   io::ConfigReader r(j, where);
   LstmConfig c;
-  if (!r.has("input_size")) fail("config", "{}: missing key 'input_size'", where);
-  if (!r.has("output_size")) fail("config", "{}: missing key 'output_size'", where);
-  c.input_size = r.positive_int("input_size", 0);
-  c.output_size = r.positive_int("output_size", 0);
+  c.input_size = r.required_positive_int("input_size");
+  c.output_size = r.required_positive_int("output_size");
   c.hidden_size = r.positive_int("hidden_size", c.hidden_size);
   c.clip_value = r.clip_value("clip_value", c.clip_value);
   return c;

@@ -29,10 +29,8 @@ const char* positions_name(Positions p) {
 SequenceSdncConfig SequenceSdncConfig::from_json(const json& j, const std::string& where) {
   io::ConfigReader r(j, where);
   SequenceSdncConfig c;
-  if (!r.has("input_size")) fail("config", "{}: missing key 'input_size'", where);
-  if (!r.has("output_size")) fail("config", "{}: missing key 'output_size'", where);
-  c.input_size = r.positive_int("input_size", 0);
-  c.output_size = r.positive_int("output_size", 0);
+  c.input_size = r.required_positive_int("input_size");
+  c.output_size = r.required_positive_int("output_size");
   c.d_model = r.positive_int("d_model", c.d_model);
   c.nhead = r.positive_int("nhead", c.nhead);
   c.num_layers = r.positive_int("num_layers", c.num_layers);

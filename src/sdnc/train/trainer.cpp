@@ -219,7 +219,7 @@ TrainSummary Trainer::train() {
   const bool tty = options_.progress && isatty(STDERR_FILENO);
   auto start = Clock::now(), last_draw = start;
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  double window_loss = 0, window_norm = 0, window_tokens = 0, tokens = 0;
+  double window_loss = 0, window_norm = 0, tokens = 0;
   int64_t window_steps = 0;
   if (options_.progress)
     fmt::print("[train] {} on {}: {} parameters, steps {}..{}, out {}\n", config_.s("model"), config_.s("task"),
@@ -251,7 +251,6 @@ TrainSummary Trainer::train() {
     window_loss += value;
     window_norm += norm;
     window_steps += 1;
-    window_tokens += static_cast<double>(logits.size(0) * logits.size(1));
     tokens += static_cast<double>(logits.size(0) * logits.size(1));
     const int64_t done = step_ + 1;
     if (tty && std::chrono::duration<double>(Clock::now() - last_draw).count() > 0.1) {
@@ -268,9 +267,8 @@ TrainSummary Trainer::train() {
                   {"lr", optimizer_->lr()},
                   {"grad_norm", window_norm / static_cast<double>(window_steps)},
                   {"max_length", max_length_},
-                  {"tokens_per_s", window_tokens / std::max(1e-9, elapsed())},
+                  {"tokens_per_s", tokens / std::max(1e-9, elapsed())},
                   {"elapsed_s", elapsed()}};
-      rec["tokens_per_s"] = tokens / std::max(1e-9, elapsed());
       log_line(rec);
       if (options_.progress)
         fmt::print("{}step {:>6}  loss {:.5f}  lr {:.2e}  |g| {:.3g}  len {}  {:.0f} (T·B)/s\n", tty ? "\r" : "", done,
@@ -284,7 +282,7 @@ TrainSummary Trainer::train() {
                               : max_length_ + config_.i("curriculum_increment");
         log_line({{"step", done}, {"curriculum_max_length", max_length_}});
       }
-      window_loss = window_norm = window_tokens = 0;
+      window_loss = window_norm = 0;
       window_steps = 0;
     }
     if (checkpoint_every > 0 && done % checkpoint_every == 0) save(done);
