@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "sdnc/backend/cpu/gemm.h"
+#include "sdnc/machine/memory_machine.h"
 #include "sdnc/models/dnc.h"
 #include "sdnc/sdnc.h"
 #include "sdnc/train/adamw.h"
@@ -64,6 +65,7 @@ struct Options {
   int threads = 2, steps = 5, warmup = 2;
   int64_t d3_steps = 10000;
   std::string workloads = "D1,D2,D3", path = "fused";
+  std::string model = "machine";  // the memory machine's dnc preset, or "legacy" (models::DncModel)
   int64_t checkpoint = 0;  // DncModel::set_checkpoint_every for D1/D2
 };
 
@@ -72,16 +74,45 @@ struct DncShape {
 };
 constexpr DncShape kD1{64, 16, 16, 4, 1, 16, 9, 6, 5}, kD2{256, 128, 64, 4, 1, 32, 100, 10, 9};
 
-std::unique_ptr<models::DncModel> make_model(const DncShape& s, const Options& o) {
+// The DNC under test: the memory machine's dnc preset (what `sdnc train --model dnc` runs), or
+// the DncModel it replaced (--model legacy), for before/after ratios in the same run.
+struct BenchDnc {
+  std::unique_ptr<models::DncModel> legacy;
+  std::unique_ptr<machine::MemoryMachine> machine;
+  std::vector<Tensor> parameters() const { return legacy ? legacy->parameters() : machine->parameters(); }
+  Tensor forward(const Tensor& x) const {
+    return legacy ? legacy->forward(x) : machine->forward(x, models::Form::Recurrent);
+  }
+  void warm_up(const Tensor& x, int64_t steps) const {
+    const int64_t X = x.size(2);
+    if (legacy) {
+      models::DncState st = legacy->zero_state(1);
+      for (int64_t t = 0; t < steps; ++t) legacy->step(reshape(slice(x, 1, t, t + 1), {1, X}), st);
+    } else {
+      machine::MemoryMachine::State st = machine->initial_state(1);
+      for (int64_t t = 0; t < steps; ++t) machine->step(reshape(slice(x, 1, t, t + 1), {1, X}), st);
+    }
+  }
+};
+
+std::unique_ptr<BenchDnc> make_model(const DncShape& s, const Options& o) {
   models::DncConfig c;
   c.input_size = s.X, c.output_size = s.Y, c.hidden_size = s.hidden, c.memory_size = s.N, c.word_size = s.W;
   c.num_read_heads = s.R, c.num_write_heads = s.H;
-  auto m = std::make_unique<models::DncModel>(c);
+  auto b = std::make_unique<BenchDnc>();
   Generator g(1);
-  m->init(g);
-  m->set_fused(o.path == "fused");
-  m->set_checkpoint_every(o.checkpoint);
-  return m;
+  if (o.model == "legacy") {
+    b->legacy = std::make_unique<models::DncModel>(c);
+    b->legacy->init(g);
+    b->legacy->set_fused(o.path == "fused");
+    b->legacy->set_checkpoint_every(o.checkpoint);
+  } else {
+    b->machine = std::make_unique<machine::MemoryMachine>(machine::MachineConfig::from_json(c.to_json(), "D"));
+    b->machine->init(g);
+    b->machine->set_fused(o.path == "fused");
+    b->machine->set_checkpoint_every(o.checkpoint);
+  }
+  return b;
 }
 
 Tensor bits(Generator& g, int64_t B, int64_t T, int64_t X) {
@@ -93,7 +124,8 @@ Tensor bits(Generator& g, int64_t B, int64_t T, int64_t X) {
 }
 
 void print_line(const Options& o, const std::string& body) {
-  std::printf("{\"impl\": \"sdnc\", \"path\": \"%s\", %s}\n", o.path.c_str(), body.c_str());
+  std::printf("{\"impl\": \"sdnc\", \"model\": \"%s\", \"path\": \"%s\", %s}\n", o.model.c_str(), o.path.c_str(),
+              body.c_str());
   std::fflush(stdout);
 }
 
@@ -136,10 +168,7 @@ void run_d3(const Options& o) {
   Generator g(3);
   Tensor x = bits(g, 1, s.T, s.X);
   NoGradGuard no_grad;
-  {  // warm-up
-    models::DncState st = model->zero_state(1);
-    for (int t = 0; t < 20; ++t) model->step(reshape(slice(x, 1, t, t + 1), {1, s.X}), st);
-  }
+  model->warm_up(x, 20);
   auto t0 = Clock::now();
   Tensor y = model->forward(x);
   double dt = seconds_since(t0);
@@ -249,6 +278,7 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") o.warmup = std::stoi(value());
     else if (a == "--d3-steps") o.d3_steps = std::stoll(value());
     else if (a == "--path") o.path = value();
+    else if (a == "--model") o.model = value();
     else if (a == "--checkpoint") o.checkpoint = std::stoll(value());
     else {
       std::fprintf(stderr,

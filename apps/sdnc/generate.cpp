@@ -1,5 +1,5 @@
 // `sdnc generate` — samples text from a character-level language model trained by
-// `sdnc train --model sdnc --task char_lm`. It runs the recurrent form: the prompt is written
+// `sdnc train --task char_lm`: GPT-2 (--model sdnc) or any memory machine (--model dnc | machine). It runs the recurrent form: the prompt is written
 // into every layer's write-once memory in one prefill step, then each new byte is one step
 // that writes one slot per layer and reads the memory (the KV cache).
 #include <algorithm>
@@ -8,6 +8,8 @@
 #include <iterator>
 
 #include "commands.h"
+#include "sdnc/autograd/grad_mode.h"
+#include "sdnc/machine/memory_machine.h"
 #include "sdnc/models/gpt2.h"
 #include "sdnc/ops/ops.h"
 #include "sdnc/train/trainer.h"
@@ -42,6 +44,42 @@ int64_t sample_token(const float* logits, int64_t V, double temperature, int64_t
   return order[k - 1];
 }
 
+// Bytes of one layer state's tensors (the machine's memory and addressing state).
+int64_t state_bytes(const machine::MemoryMachine::State& st) {
+  int64_t n = 0;
+  for (const auto& l : st.layers)
+    for (const Tensor* t : {&l.memory.keys, &l.memory.values, &l.memory.usage, &l.memory.write_weights,
+                            &l.memory.read_weights, &l.memory.link, &l.memory.precedence, &l.reads})
+      if (t->defined()) n += t->numel() * static_cast<int64_t>(dtype_size(t->dtype()));
+  return n;
+}
+
+// Any memory machine trained on char_lm (one-hot bytes in, byte logits out): one step per
+// byte through the machine's recurrent state — with a bounded memory, in constant memory.
+std::string generate_with_machine(const machine::MemoryMachine& m, const std::string& prompt,
+                                  const GenerateOptions& opt) {
+  NoGradGuard no_grad;
+  const int64_t V = 256;
+  machine::MemoryMachine::State state = m.initial_state(1);
+  auto feed = [&](int64_t byte) {
+    Tensor x = Tensor::zeros({1, V});
+    x.data<float>()[byte] = 1.0f;
+    return m.step(x, state);
+  };
+  Tensor logits;
+  for (unsigned char c : prompt) logits = feed(c);
+  Generator g(opt.seed);
+  std::string out = prompt;
+  for (int64_t i = 0; i < opt.tokens; ++i) {
+    int64_t next = sample_token(logits.data<float>(), V, opt.temperature, opt.top_k, g);
+    out.push_back(static_cast<char>(next));
+    if (i + 1 < opt.tokens) logits = feed(next);
+  }
+  fmt::print(stderr, "sdnc: [generate] memory after {} steps: {} slots per layer × {} layers, {} bytes of state\n",
+             state.position, state.layers[0].memory.slots(), state.layers.size(), state_bytes(state));
+  return out;
+}
+
 int run_generate(const GenerateOptions& opt) {
   if (!(opt.temperature >= 0.0) || !std::isfinite(opt.temperature))
     fail("generate", "--temperature must be >= 0 (0: greedy), got {}", opt.temperature);
@@ -49,9 +87,17 @@ int run_generate(const GenerateOptions& opt) {
   if (opt.tokens < 0) fail("generate", "--tokens must be >= 0, got {}", opt.tokens);
   train::TrainedRun run = train::load_trained_run(opt.dir);
   auto* lm = dynamic_cast<models::Gpt2Model*>(&run.model->module());
+  auto* mm = dynamic_cast<machine::MemoryMachine*>(&run.model->module());
+  if (mm && run.config.s("task") == "char_lm" && mm->config().input_size == 256 && mm->config().output_size == 256) {
+    std::string prompt = opt.prompt;
+    if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (prompt.empty()) fail("generate", "the prompt is empty (give --prompt TEXT or text on stdin)");
+    fmt::print("{}\n", generate_with_machine(*mm, prompt, opt));
+    return 0;
+  }
   if (!lm)
-    fail("generate", "{}: a {} model trained on {} is not a language model; generate needs `sdnc train --model "
-         "sdnc --task char_lm`", opt.dir, run.config.s("model"), run.config.s("task"));
+    fail("generate", "{}: a {} model trained on {} is not a language model; generate needs a model trained "
+         "with --task char_lm (sdnc, dnc or machine)", opt.dir, run.config.s("model"), run.config.s("task"));
   std::string prompt = opt.prompt;
   if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   if (prompt.empty()) fail("generate", "the prompt is empty (give --prompt TEXT or text on stdin)");

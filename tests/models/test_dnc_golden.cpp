@@ -11,7 +11,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "sdnc/models/dnc.h"
+#include "sdnc/machine/memory_machine.h"
 #include "sdnc/models/model.h"
 #include "sdnc/sdnc.h"
 
@@ -52,19 +52,17 @@ void run_case(const std::string& name, DType dtype) {
   const std::string tag = name + (f64 ? " [F64]" : " [F32]");
   models::Trace trace;
   Tensor y;
-  if (f64) {  // the adapter takes F32 inputs: run the model itself
-    auto& dnc = dynamic_cast<models::DncModel&>(model->module());
-    models::DncTrace t;
-    y = dnc.forward(io.at("input.inputs").to(DType::F64), &t);
-    trace = {{"usage", t.usage},           {"write_weights", t.write_weights}, {"read_weights", t.read_weights},
-             {"read_words", t.read_words}, {"memory", t.memory},               {"link", t.link},
-             {"precedence", t.precedence}};
+  if (f64) {  // the adapter takes F32 inputs: run the machine itself
+    auto& dnc = dynamic_cast<machine::MemoryMachine&>(model->module());
+    y = dnc.forward(io.at("input.inputs").to(DType::F64), models::Form::Recurrent, &trace);
   } else {
     y = model->run({{"inputs", io.at("input.inputs")}}, models::Form::Recurrent, &trace).at("outputs");
   }
   expect_within(tag + " logits", y, io.at("output"), kForwardTol);
-  for (auto& [k, v] : trace)
-    if (f64 || k == "read_words") expect_within(tag + " state " + k, v, io.at("state." + k), kForwardTol);
+  for (const char* k : {"usage", "write_weights", "read_weights", "read_words", "memory", "link", "precedence"}) {
+    ASSERT_TRUE(trace.count(k)) << tag << ": the trace lacks " << k;
+    if (f64 || std::string(k) == "read_words") expect_within(tag + " state " + k, trace.at(k), io.at(std::string("state.") + k), kForwardTol);
+  }
   run_backward({y}, {io.at("cotangent").to(dtype)});
   for (auto& [pname, p] : model->module().named_parameters()) {
     ASSERT_TRUE(io.count("grad." + pname)) << "golden lacks grad." << pname;

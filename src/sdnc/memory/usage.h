@@ -14,7 +14,9 @@ namespace sdnc::memory {
 //   free_gate          [B, R]
 //   prev_read_weights  [B, R, N]
 //   → usage [B, N]
+// stop_gradient = false lets gradients flow into prev_write_weights too (pytorch-dnc's choice,
+// and the true derivative that finite differences see).
 Tensor update_usage(const Tensor& prev_usage, const Tensor& prev_write_weights, const Tensor& free_gate,
-                    const Tensor& prev_read_weights);
+                    const Tensor& prev_read_weights, bool stop_gradient = true);
 
 }  // namespace sdnc::memory

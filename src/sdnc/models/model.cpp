@@ -6,10 +6,10 @@
 #include "sdnc/io/atomic_file.h"
 #include "sdnc/io/config.h"
 #include "sdnc/io/safetensors.h"
-#include "sdnc/models/dnc.h"
+#include "sdnc/machine/memory_machine.h"
+#include "sdnc/ops/ops.h"
 #include "sdnc/models/gpt2.h"
 #include "sdnc/models/lstm_model.h"
-#include "sdnc/models/sequence_sdnc.h"
 #include "sdnc/models/transformer.h"
 
 namespace sdnc::models {
@@ -72,42 +72,39 @@ class EncoderDecoderAdapter : public Model {
   EncoderDecoderModel m_;
 };
 
-class DncAdapter : public Model {
+// Every memory machine: the "dnc" and "sdnc" presets and any "machine" corner.
+class MachineAdapter : public Model {
  public:
-  explicit DncAdapter(const DncConfig& c) : m_(c) {}
-  std::string type() const override { return "dnc"; }
+  explicit MachineAdapter(const machine::MachineConfig& c) : m_(c) {}
+  std::string type() const override {
+    switch (m_.config().preset) {
+      case machine::Preset::Dnc: return "dnc";
+      case machine::Preset::Sdnc: return "sdnc";
+      case machine::Preset::None: break;
+    }
+    return "machine";
+  }
   nn::Module& module() override { return m_; }
   std::vector<std::string> input_names() const override { return {"inputs"}; }
   DType input_dtype() const override { return DType::F32; }
-  // The DNC has one (recurrent) form; `form` is ignored. The trace holds the per-step states.
-  TensorMap run(const TensorMap& in, Form, Trace* trace) const override {
-    const Tensor& x = require_f32(in, "dnc");
-    DncTrace t;
-    TensorMap out = {{"outputs", m_.forward(x, trace ? &t : nullptr)}};
-    if (trace)
-      *trace = {{"usage", t.usage},           {"write_weights", t.write_weights}, {"read_weights", t.read_weights},
-                {"read_words", t.read_words}, {"memory", t.memory},               {"link", t.link},
-                {"precedence", t.precedence}};
+  bool has_parallel_form() const override { return m_.config().has_parallel_form(); }
+  // The dnc preset has one (recurrent) form and ignores `form`, as DncModel did; the sdnc
+  // preset traces read weights as [B, H, T, T] (attention's layout), as SequenceSdnc did.
+  TensorMap run(const TensorMap& in, Form form, Trace* trace) const override {
+    const Tensor& x = require_f32(in, type());
+    const auto preset = m_.config().preset;
+    TensorMap out = {{"outputs", m_.forward(x, preset == machine::Preset::Dnc ? Form::Recurrent : form, trace)}};
+    if (trace && preset == machine::Preset::Sdnc) {
+      Trace legacy;
+      for (auto& [k, v] : *trace)
+        if (k.size() >= 12 && k.compare(k.size() - 12, 12, "read_weights") == 0) legacy[k] = permute(v, {0, 2, 1, 3});
+      *trace = std::move(legacy);
+    }
     return out;
   }
   nlohmann::json config_json() const override { return m_.config().to_json(); }
   void init(Generator& g) override { m_.init(g); }
-  DncModel m_;
-};
-
-class SequenceSdncAdapter : public Model {
- public:
-  explicit SequenceSdncAdapter(const SequenceSdncConfig& c) : m_(c) {}
-  std::string type() const override { return "sdnc"; }
-  nn::Module& module() override { return m_; }
-  std::vector<std::string> input_names() const override { return {"inputs"}; }
-  DType input_dtype() const override { return DType::F32; }
-  TensorMap run(const TensorMap& in, Form form, Trace* trace) const override {
-    return {{"outputs", m_.forward(require_f32(in, "sdnc"), form, trace)}};
-  }
-  nlohmann::json config_json() const override { return m_.config().to_json(); }
-  void init(Generator& g) override { m_.init(g); }
-  SequenceSdnc m_;
+  machine::MemoryMachine m_;
 };
 
 class LstmAdapter : public Model {
@@ -148,10 +145,10 @@ std::unique_ptr<Model> make_model(const nlohmann::json& config, const std::strin
   if (type == "encoder") return build<EncoderAdapter>(TransformerConfig::from_json(config, where), where);
   if (type == "encoder_decoder")
     return build<EncoderDecoderAdapter>(TransformerConfig::from_json(config, where), where);
-  if (type == "dnc") return build<DncAdapter>(DncConfig::from_json(config, where), where);
-  if (type == "sdnc") return build<SequenceSdncAdapter>(SequenceSdncConfig::from_json(config, where), where);
+  if (type == "dnc" || type == "sdnc" || type == "machine")
+    return build<MachineAdapter>(machine::MachineConfig::from_json(config, where), where);
   if (type == "lstm") return build<LstmAdapter>(LstmConfig::from_json(config, where), where);
-  fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder, dnc, sdnc, lstm)", where,
+  fail("config", "{}: unknown model_type '{}' (expected gpt2, encoder, encoder_decoder, machine, dnc, sdnc, lstm)", where,
        type);
 }
 

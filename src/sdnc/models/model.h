@@ -4,7 +4,7 @@
 //   gpt2            : {"tokens" I64 [B, T]}             → {"logits" [B, T, V]}
 //   encoder         : {"tokens" I64 [B, T]}             → {"logits" [B, T, V]}
 //   encoder_decoder : {"src" I64 [B, S], "tgt" [B, T]}  → {"logits" [B, T, V]}
-//   dnc             : {"inputs" F32 [B, T, X]}          → {"outputs" [B, T, Y]} (logits)
+//   machine, dnc, sdnc, lstm : {"inputs" F32 [B, T, X]} → {"outputs" [B, T, Y]} (logits)
 // A checkpoint directory holds config.json ("model_type" picks the model; Hugging Face
 // GPT-2 configs are recognised by "model_type": "gpt2") and model.safetensors.
 #pragma once
@@ -29,6 +29,9 @@ class Model {
   virtual std::vector<std::string> input_names() const = 0;
   // The dtype every input must have: I64 token ids, or F32 for models of real vectors (dnc).
   virtual DType input_dtype() const { return DType::I64; }
+  // Whether run() accepts Form::Parallel (a machine whose dials have no parallel form
+  // refuses it; models with one form ignore `form`).
+  virtual bool has_parallel_form() const { return true; }
   // Checks inputs (names, dtypes, shapes, token ranges) and runs the model.
   virtual TensorMap run(const TensorMap& inputs, Form form, Trace* trace) const = 0;
   virtual nlohmann::json config_json() const = 0;

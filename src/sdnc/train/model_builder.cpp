@@ -24,6 +24,30 @@ nlohmann::json model_config_for(const TrainConfig& c, const tasks::Task& task) {
             {"num_write_heads", c.i("num_write_heads")},
             {"clip_value", c.d("clip_value")},
             {"controller", c.s("controller")}};
+  if (model == "machine") {
+    json j = {{"model_type", "machine"},
+              {"input_size", task.input_size()},
+              {"output_size", task.output_size()},
+              {"controller", c.s("controller")},
+              {"write", c.s("write")},
+              {"similarity", c.s("similarity")},
+              {"read_modes", c.s("read_modes")},
+              {"key_value", c.s("key_value")},
+              {"strength", c.s("strength")},
+              {"positions", c.s("positions")},
+              {"read_heads", c.i("read_heads")},
+              {"write_heads", c.i("write_heads")},
+              {"word_size", c.i("word_size")},
+              {"memory_slots", c.i("memory_slots")},
+              {"memory_slices", c.i("memory_slices")},
+              {"layers", c.i("layers")},
+              {"hidden_size", c.i("hidden_size")},
+              {"d_model", c.i("d_model")},
+              {"d_ffn", c.i("d_ffn")},
+              {"clip_value", c.d("clip_value")}};
+    if (c.s("positions") == "learned") j["max_positions"] = task.max_steps(longest);
+    return j;
+  }
   if (model == "lstm")
     return {{"model_type", "lstm"},
             {"input_size", task.input_size()},
@@ -85,7 +109,8 @@ models::TensorMap model_inputs(const models::Model& model, const tasks::Batch& b
 }
 
 Tensor model_logits(const models::Model& model, const tasks::Batch& batch, models::Trace* trace) {
-  models::TensorMap out = model.run(model_inputs(model, batch), models::Form::Parallel, trace);
+  models::Form form = model.has_parallel_form() ? models::Form::Parallel : models::Form::Recurrent;
+  models::TensorMap out = model.run(model_inputs(model, batch), form, trace);
   return out.begin()->second;
 }
 

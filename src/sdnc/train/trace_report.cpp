@@ -196,6 +196,59 @@ std::string write_trace_report(const models::Model& model, const tasks::Task& ta
                            "(attention weights); row t reads slots {}.",
                            what, name, cross ? "of the encoder's memory" : enc ? "0..T-1 (all writes first)" : "0..t"));
     }
+  } else if (type == "machine") {
+    // Any corner of the memory machine: per layer, the parts this corner has (memory_machine.h).
+    for (auto& [name, w] : trace) {
+      const std::string suffix = "read_weights";
+      if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      const std::string p = name.substr(0, name.size() - suffix.size());  // "layers.{l}."
+      auto has = [&](const char* k) { return trace.count(p + k) > 0; };
+      Tensor read = first(w);  // [T, R, n]
+      int64_t T = read.size(0);
+      r.figure(p + "read_weights.png",
+               viz::render_heatmap_panels(permute(read, {1, 0, 2}), weights("read", "memory slot", "time step"),
+                                          numbered("read head", read.size(1)), p + "read weights per read head"),
+               "Read weights: which memory slots each read head reads at each step (content addressing" +
+                   std::string(has("read_modes") ? ", mixed with reads along the temporal links)." : ")."));
+      if (has("write_weights")) {
+        Tensor ww = first(trace.at(p + "write_weights"));  // [T, H, n]
+        r.figure(p + "write_weights.png",
+                 viz::render_heatmap_panels(permute(ww, {1, 0, 2}), weights("write", "memory slot", "time step"),
+                                            numbered("write head", ww.size(1)), p + "write weights per write head"),
+                 "Write weights: where each step writes (append: the next free slot; allocation: usage and content).");
+      }
+      if (has("usage"))
+        r.figure(p + "usage.png",
+                 viz::render_heatmap(first(trace.at(p + "usage")), weights("usage u_t", "memory slot", "time step")),
+                 "Usage of every slot as step t computes it (before its write): 1 = in use, 0 = free.");
+      if (has("link")) {
+        Tensor link = first(trace.at(p + "link"));  // [T, H, n, n]
+        int64_t H = link.size(1), n = link.size(2);
+        r.figure(p + "link.png",
+                 viz::render_heatmap_panels(reshape(slice(link, 0, T - 1, T), {H, n, n}),
+                                            weights("link", "slot j (written earlier)", "slot i (written after j)"),
+                                            numbered("write head", H), p + "temporal link after the last step"),
+                 "Temporal link L[i, j] after the last step: slot i was written right after slot j.");
+      }
+      if (has("read_modes")) {
+        Tensor modes = first(trace.at(p + "read_modes"));  // [T, R, 1 + 2H]
+        r.figure(p + "read_modes.png",
+                 viz::render_heatmap_panels(permute(modes, {1, 0, 2}),
+                                            weights("mode", "backward(H), forward(H), content", "time step"),
+                                            numbered("read head", modes.size(1)), p + "read modes per read head"),
+                 "Read modes: how much each read head follows the links backward, forward, or reads by content.");
+      }
+      if (has("memory")) {
+        Tensor mem = first(trace.at(p + "memory"));  // [T, n, S·W]
+        HeatmapOptions mo;
+        mo.title = p + "memory (keys / words) after the last step";
+        mo.x_label = "element";
+        mo.y_label = "memory slot";
+        r.figure(p + "memory.png", viz::render_heatmap(reshape(slice(mem, 0, T - 1, T), {mem.size(1), mem.size(2)}), mo),
+                 "The memory after the last step's write: one row per slot.");
+      }
+    }
   } else {
     r.page.sections.push_back({"Memory", "This model has no external memory to show (an LSTM baseline)."});
   }

@@ -19,7 +19,8 @@ const std::vector<ConfigKey>& train_config_keys() {
   using K = KeyType;
   static const std::vector<ConfigKey> keys = {
       // what to train
-      {"model", K::String, "dnc", 0, 0, {"dnc", "sdnc", "encoder_decoder", "lstm"}, "model to train"},
+      {"model", K::String, "dnc", 0, 0, {"dnc", "sdnc", "machine", "encoder_decoder", "lstm"},
+       "model to train (dnc, sdnc: presets of the memory machine; machine: any corner of its dials)"},
       {"task", K::String, "copy", 0, 0,
        {"copy", "repeat_copy", "associative_recall", "char_lm", "reverse", "sort", "addition"}, "task"},
       {"seed", K::Int, 0, 0, kBig, {}, "seed of the initial weights and of every batch"},
@@ -61,16 +62,29 @@ const std::vector<ConfigKey>& train_config_keys() {
       // models (each model reads its own keys)
       {"hidden_size", K::Int, 64, 1, 65536, {}, "dnc / lstm: controller size"},
       {"memory_size", K::Int, 16, 1, 65536, {}, "dnc: N slots"},
-      {"word_size", K::Int, 16, 1, 65536, {}, "dnc: W"},
       {"num_read_heads", K::Int, 4, 1, 1024, {}, "dnc: R"},
       {"num_write_heads", K::Int, 1, 1, 1024, {}, "dnc: H"},
       {"clip_value", K::Number, 20.0, 0, kInf, {}, "dnc: controller/state/logit clip (0: off)"},
-      {"controller", K::String, "lstm", 0, 0, {"lstm", "feedforward"}, "dnc: controller"},
+      {"controller", K::String, "lstm", 0, 0, {"stateless", "lstm", "feedforward"},
+       "dnc / machine: controller (dnc: lstm or feedforward)"},
+      // the memory machine's dials (docs/machine.md); the defaults are the DNC corner
+      {"write", K::String, "allocate", 0, 0, {"append", "allocate"}, "machine: write head (append: one slot per step)"},
+      {"similarity", K::String, "cosine", 0, 0, {"dot", "cosine"}, "machine: addressing rule"},
+      {"read_modes", K::String, "links", 0, 0, {"content", "links"}, "machine: content only, or + temporal links"},
+      {"key_value", K::String, "shared", 0, 0, {"separate", "shared"}, "machine: key and value per slot, or one word"},
+      {"strength", K::String, "oneplus", 0, 0, {"softplus", "oneplus"}, "machine: cosine strength function"},
+      {"read_heads", K::Int, 4, 1, 1024, {}, "machine: R read heads"},
+      {"write_heads", K::Int, 1, 1, 1024, {}, "machine: H write heads (append: 1)"},
+      {"word_size", K::Int, 16, 1, 65536, {}, "dnc / machine: W, the word size (per read head)"},
+      {"memory_slots", K::Int, 0, 0, 1 << 20, {}, "machine: N slots (allocate: required; append: 0 = unbounded)"},
+      {"memory_slices", K::Int, 0, 0, 1024, {}, "machine: S slices per slot (0: append R, allocate 1)"},
+      {"layers", K::Int, nullptr, 1, 1024, {}, "machine: L layers (default: stateless 2, recurrent 1)"},
       {"d_model", K::Int, 64, 1, 65536, {}, "sdnc / encoder_decoder: width D"},
       {"num_layers", K::Int, 2, 1, 1024, {}, "sdnc: layers; encoder_decoder: layers of each stack"},
       {"num_heads", K::Int, 4, 1, 1024, {}, "sdnc / encoder_decoder: read heads (attention heads)"},
       {"d_ffn", K::Int, 256, 1, 1 << 20, {}, "sdnc / encoder_decoder: feed-forward width"},
-      {"positions", K::String, "sinusoidal", 0, 0, {"sinusoidal", "learned", "none"}, "sdnc on bit tasks"},
+      {"positions", K::String, nullptr, 0, 0, {"sinusoidal", "learned", "none", "rope", "alibi"},
+       "sdnc / stateless machine (default sinusoidal; recurrent machines: none; sdnc: no rope, alibi)"},
       // output
       {"out_dir", K::String, "runs/train", 0, 0, {}, "where checkpoints and metrics go"},
       {"checkpoint_every", K::Int, 0, 0, kBig, {}, "checkpoint every K steps (0: only at the end and on Ctrl-C)"},
@@ -238,6 +252,13 @@ void TrainConfig::resolve() {
   fill("eps", opt == "rmsprop_tf1" ? 1e-10 : 1e-8);
   fill("rms_decay", opt == "rmsprop_tf1" ? 0.9 : 0.99);
   fill("eval_lengths", json::array({i("max_length"), 2 * i("max_length")}));
+  const bool stateless_machine = model == "machine" && s("controller") == "stateless";
+  fill("positions", model == "machine" && !stateless_machine ? "none" : "sinusoidal");
+  fill("layers", stateless_machine ? 2 : 1);
+  if (model == "sdnc" && s("positions") != "sinusoidal" && s("positions") != "learned" && s("positions") != "none")
+    fail("config", "model 'sdnc' takes positions sinusoidal, learned or none; rope and alibi need model 'machine'");
+  if (model == "dnc" && s("controller") == "stateless")
+    fail("config", "model 'dnc' has an lstm or feedforward controller; a stateless one needs model 'machine'");
   if (i("min_length") > i("max_length"))
     fail("config", "min_length {} is larger than max_length {}", i("min_length"), i("max_length"));
   if (task == "associative_recall" && i("min_length") < 2)

@@ -1,0 +1,83 @@
+// machine_layer.h — one memory machine: a controller, its interface, a write head, a memory
+// and R read heads, run in the step order controller → write → read → output. The dials
+// choose the parts (machine_config.h); this file owns the order and both execution forms.
+//
+// Stateless controller (D wide, pre-LN shown; post-LN moves each LayerNorm after its add):
+//   a = LN1(x_t);  interface = project(a);  write;  r_t = read
+//   y = x_t + W_o·flatten(r_t);  z = y + FFN(LN2(y))                      → z  [B, D]
+// Recurrent controller (lstm | feedforward, DNC.md A.1):
+//   χ = [x_t ; flatten(r_{t−1})];  o = clip(LSTM(χ));  interface = project(o);  write;  r_t = read
+//                                                                         → [o ; flatten(r_t)]  [B, h + R·W]
+// Parameter names: stateless — self_attn.{in_proj_weight, in_proj_bias, out_proj.*}
+// (torch.nn.MultiheadAttention's; in_proj rows = [Q ; K ; V]), linear1, linear2, norm1, norm2,
+// then access.* (the interface parts a Transformer lacks); recurrent — controller.{weight_ih,
+// weight_hh, bias}, access.* (DeepMind's part names).
+// Legend: B batch, T time, D model width, h controller size, R read heads, W word size.
+#pragma once
+#include <memory>
+
+#include "sdnc/controllers/recurrent_controller.h"
+#include "sdnc/controllers/stateless_controller.h"
+#include "sdnc/machine/interface.h"
+#include "sdnc/machine/memory_state.h"
+
+namespace sdnc::machine {
+
+struct LayerState {
+  MemoryState memory;
+  Tensor reads;                             // [B, R, W] r_{t−1}, zeros at the start
+  controllers::ControllerState controller;  // LSTM h, c [B, h]
+};
+
+// What one step shows (the trace), [B, ...] each; undefined where the corner has no such part.
+struct StepRecord {
+  Tensor read_weights, write_weights, usage, read_words, keys, values, link, precedence, read_modes;
+};
+
+// A stateless controller's fused read/write projection and read-out, named as
+// torch.nn.MultiheadAttention's: in_proj_weight [Q, D], in_proj_bias [Q], out_proj [D, R·W].
+class QkvProjection : public nn::Module {
+ public:
+  QkvProjection(int64_t d_model, int64_t qkv_rows, int64_t read_width);
+  std::shared_ptr<nn::Linear> in_proj, out_proj;
+};
+
+class MachineLayer : public nn::Module {
+ public:
+  MachineLayer(const MachineConfig& config, int64_t input_width);
+  const MachineConfig& config() const { return c_; }
+  int64_t input_width() const { return in_; }
+  int64_t output_width() const;  // stateless: D; recurrent: h + R·W
+
+  LayerState initial_state(int64_t batch, DType dtype) const;
+
+  // Recurrent form, one step at position t: x [B, input_width] → [B, output_width];
+  // *state advances. fused: fused_interface() for the fused DNC access node (DNC access only),
+  // nullptr for the composed parts. rec (optional) receives the step's parts.
+  Tensor step(const Tensor& x, int64_t t, LayerState& state, const InterfaceProjection::Fused* fused,
+              StepRecord* rec) const;
+
+  // Parallel form (config().has_parallel_form()): x [B, T, D] → [B, T, D], every position at
+  // once; read_weights (optional) ← [B, T, R, T].
+  Tensor forward_parallel(const Tensor& x, Tensor* read_weights) const;
+
+  InterfaceProjection::Fused fused_interface() const { return access->fused(); }
+
+  // Stateless: PyTorch's defaults (as SequenceSdnc); recurrent: Sonnet's (as the DNC).
+  void init(Generator& g);
+
+  std::shared_ptr<controllers::RecurrentController> controller;  // recurrent
+  std::shared_ptr<QkvProjection> self_attn;                      // stateless
+  std::shared_ptr<controllers::FeedForward> ffn;                 // stateless
+  std::shared_ptr<nn::LayerNorm> norm1, norm2;                   // stateless
+  std::shared_ptr<InterfaceProjection> access;
+
+ private:
+  // The memory access of one step from the interface input a [B, in]: write, then read.
+  Tensor access_step(const Tensor& a, int64_t t, LayerState& state, const InterfaceProjection::Fused* fused,
+                     StepRecord* rec) const;
+  MachineConfig c_;
+  int64_t in_;
+};
+
+}  // namespace sdnc::machine

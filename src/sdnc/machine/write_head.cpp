@@ -1,0 +1,110 @@
+#include "sdnc/machine/write_head.h"
+
+#include "sdnc/machine/addressing.h"
+
+#include "sdnc/memory/allocation.h"
+#include "sdnc/memory/temporal_links.h"
+#include "sdnc/memory/usage.h"
+#include "sdnc/memory/word_memory.h"
+#include "sdnc/ops/ops.h"
+
+namespace sdnc::machine {
+
+namespace {
+
+// [B, ..., n] → [B, ..., n + 1] with a zero last entry (a slot that did not exist).
+Tensor pad_slot(const Tensor& x) {
+  Shape s = x.shape();
+  s.back() = 1;
+  return concat({x, Tensor::zeros(s, x.dtype())}, -1);
+}
+
+// link [B, H, n, n] → [B, H, n + 1, n + 1] with zero row and column n.
+Tensor pad_link(const Tensor& link) {
+  Tensor rows = pad_slot(link);  // [B, H, n, n + 1]
+  Shape s = rows.shape();
+  s[2] = 1;
+  return concat({rows, Tensor::zeros(s, link.dtype())}, 2);
+}
+
+// one-hot [B, 1, n] on slot j
+Tensor one_hot_slot(int64_t B, int64_t n, int64_t j, DType dtype) {
+  Tensor w = Tensor::zeros({B, 1, n}, DType::F64);
+  double* p = w.data<double>();
+  for (int64_t b = 0; b < B; ++b) p[b * n + j] = 1.0;
+  return dtype == DType::F64 ? w : w.to(dtype);
+}
+
+bool stores_link(const MachineConfig& c) {
+  return c.read_modes == ReadModes::Links && (c.write == Write::Allocate || c.bounded());
+}
+
+}  // namespace
+
+MemoryState initial_memory(const MachineConfig& c, int64_t B, DType dtype) {
+  MemoryState m;
+  if (c.write != Write::Allocate) return m;
+  const int64_t N = c.memory_slots, H = c.write_heads, R = c.read_heads, row = c.slices() * c.word_size;
+  m.keys = Tensor::zeros({B, N, row}, dtype);
+  if (c.key_value == KeyValue::Separate) m.values = Tensor::zeros({B, N, row}, dtype);
+  m.usage = Tensor::zeros({B, N}, dtype);
+  m.write_weights = Tensor::zeros({B, H, N}, dtype);
+  m.read_weights = Tensor::zeros({B, R, N}, dtype);
+  if (stores_link(c)) {
+    m.link = Tensor::zeros({B, H, N, N}, dtype);
+    m.precedence = Tensor::zeros({B, H, N}, dtype);
+  }
+  return m;
+}
+
+void write_step(const MachineConfig& c, const Interface& x, const MemoryState& prev, MemoryState& next) {
+  const bool separate = c.key_value == KeyValue::Separate;
+  const Tensor& v = x.write_values;                  // [B, H, S·W]
+  const Tensor& k = separate ? x.write_keys : v;     // what the key memory receives
+  const int64_t B = v.size(0), H = c.write_heads, n_prev = prev.slots();
+  const DType dt = v.dtype();
+
+  // Usage (before this step's write): the previous write and read weights, this step's free gates.
+  Tensor usage;
+  if (x.free_gates.defined() && n_prev > 0)
+    usage = memory::update_usage(prev.usage, prev.write_weights, x.free_gates, prev.read_weights,
+                                 c.stop_usage_gradient);
+
+  Tensor link = prev.link, precedence = prev.precedence;
+  if (c.write == Write::Allocate) {
+    Tensor ga = x.allocation_gate, gw = x.write_gate;  // [B, H]
+    Tensor content = content_weights(c.similarity, c.strength, prev.keys, x.write_keys, 1, x.write_strengths);
+    Tensor alloc = memory::write_allocation_weights(usage, mul(ga, gw));  // [B, H, N]
+    Tensor ga3 = reshape(ga, {B, H, 1}), gw3 = reshape(gw, {B, H, 1});
+    next.write_weights = mul(gw3, add(mul(ga3, alloc), mul(add_scalar(neg(ga3), 1.0), content)));
+    next.keys = memory::erase_and_write(prev.keys, next.write_weights, x.erase, separate ? x.write_keys : v);
+    if (separate) next.values = memory::erase_and_write(prev.values, next.write_weights, x.erase, v);
+    next.usage = usage;
+  } else if (!c.bounded() || n_prev < c.memory_slots) {
+    // Append: slot n_prev, one-hot; nothing erased.
+    const int64_t n = n_prev + 1;
+    next.write_weights = one_hot_slot(B, n, n_prev, dt);
+    next.keys = n_prev ? concat({prev.keys, k}, 1) : k;
+    if (separate) next.values = n_prev ? concat({prev.values, v}, 1) : v;
+    if (c.bounded()) next.usage = usage.defined() ? pad_slot(usage) : Tensor::zeros({B, 1}, dt);
+    if (stores_link(c) && n_prev) link = pad_link(prev.link), precedence = pad_slot(prev.precedence);
+    if (stores_link(c) && !n_prev) link = Tensor::zeros({B, 1, 1, 1}, dt), precedence = Tensor::zeros({B, 1, 1}, dt);
+  } else {
+    // Bounded and full: usage-based allocation picks the slot to reuse; its content is replaced.
+    // The allocation is normalised (Σa = 1 − Πũ would fade to 0 as every slot fills up), so a
+    // full memory always writes one slot's worth, mostly into the least used slot.
+    Tensor alloc = memory::write_allocation_weights(usage, Tensor::ones({B, 1}, dt));  // [B, 1, N]
+    next.write_weights = div(alloc, add_scalar(sum(alloc, -1, true), kAddressingEpsilon));
+    Tensor erase_all = Tensor::ones({B, 1, k.size(2)}, dt);
+    next.keys = memory::erase_and_write(prev.keys, next.write_weights, erase_all, k);
+    if (separate) next.values = memory::erase_and_write(prev.values, next.write_weights, erase_all, v);
+    next.usage = usage;
+  }
+  if (stores_link(c)) {
+    next.link = memory::update_link(link, precedence, next.write_weights);
+    next.precedence = memory::update_precedence(precedence, next.write_weights);
+  }
+  (void)H;
+}
+
+}  // namespace sdnc::machine

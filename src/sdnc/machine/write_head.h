@@ -1,0 +1,30 @@
+// write_head.h — how a step writes its memory, in the order of DNC.md "Order of one step"
+// (usage → write weights → erase/add → link → precedence). Three write heads:
+//
+//   append (unbounded)  the next free slot, one-hot: slot t at step t, nothing erased
+//                       (what allocation yields when every earlier slot is in use and
+//                       nothing is freed; MISSION.md's table). The memory grows by one slot.
+//   append (bounded N)  as above until N slots are full; then usage-based allocation picks
+//                       the slot to reuse (learned eviction): w = a / (Σa + ε), a = allocation(u_t), the old
+//                       content erased where written (e = 1), then added. Usage follows the
+//                       DNC: u_t = (u + (1 − u)∘w_{t−1}) ∘ Π_r(1 − f_r w^r_{t−1}).
+//   allocate            the DNC's write (DNC.md A.4–A.7): usage, allocation over H heads,
+//                       content lookup on the old memory, gates, erase then add.
+// Then, with read_modes=links and a stored link (allocate, bounded append), the temporal
+// link and precedence (A.8). A step's write key is stored as the key (key_value=separate) and
+// used for the content lookup (allocate); its write value is the value (or the word).
+// Legend: B batch, n slots, H write heads, R read heads, S slices, W word size.
+#pragma once
+#include "sdnc/machine/interface.h"
+#include "sdnc/machine/memory_state.h"
+
+namespace sdnc::machine {
+
+// x: the step's interface (at_step: [B, ...]); prev → next.keys, values, usage,
+// write_weights, link, precedence (next.read_weights is the read heads' to set).
+void write_step(const MachineConfig& config, const Interface& x, const MemoryState& prev, MemoryState& next);
+
+// The initial memory: N zero slots for allocate (DNC.md A.0), no slot for append.
+MemoryState initial_memory(const MachineConfig& config, int64_t batch, DType dtype);
+
+}  // namespace sdnc::machine
