@@ -139,6 +139,14 @@ Tensor Tensor::view(const Shape& new_shape) const {
   return t;
 }
 
+Tensor Tensor::view_prefix(const Shape& new_shape) const {
+  if (shape_numel(new_shape) > numel())
+    fail("view", "cannot view {} elements of a tensor of {}", shape_numel(new_shape), numel());
+  Tensor t = detach();
+  t.impl().shape = new_shape;
+  return t;
+}
+
 void Tensor::copy_from(const Tensor& src) {
   if (src.shape() != shape() || src.dtype() != dtype())
     fail("copy_from", "source {} {} does not match destination {} {}", dtype_name(src.dtype()),

@@ -80,6 +80,9 @@ class Tensor {
   Tensor to(DType dtype) const;         // converted deep copy, no autograd history
   Tensor detach() const;                // shares storage, no autograd history
   Tensor view(const Shape& shape) const;  // shares storage, no autograd history
+  // The first shape_numel(shape) elements as a tensor of that shape (shares storage, no
+  // autograd history): e.g. the written rows of a buffer that grows in place.
+  Tensor view_prefix(const Shape& shape) const;
   void copy_from(const Tensor& src);    // same shape and dtype; values only
   void fill(double value);
 

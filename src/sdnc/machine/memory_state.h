@@ -18,6 +18,10 @@ struct MemoryState {
   Tensor link;           // [B, H, n, n] read_modes=links with allocate or bounded append
                          //              (an unbounded append memory's link is the shift: not stored)
   Tensor precedence;     // [B, H, n]    with link
+  // Inference only (no autograd, B = 1): the storage the append memory grows into in place,
+  // capacity doubling, so that generation does not copy the memory at every step. keys and
+  // values are then views of their first n rows. A copied state shares them: step one copy only.
+  Tensor key_buffer, value_buffer;  // [1, capacity, S·W]
   int64_t slots() const { return keys.defined() ? keys.size(1) : 0; }
   const Tensor& read_source() const { return values.defined() ? values : keys; }  // what reads return
 };

@@ -1,5 +1,8 @@
 #include "sdnc/machine/write_head.h"
 
+#include <cstring>
+
+#include "sdnc/autograd/grad_mode.h"
 #include "sdnc/machine/addressing.h"
 
 #include "sdnc/memory/allocation.h"
@@ -33,6 +36,19 @@ Tensor one_hot_slot(int64_t B, int64_t n, int64_t j, DType dtype) {
   double* p = w.data<double>();
   for (int64_t b = 0; b < B; ++b) p[b * n + j] = 1.0;
   return dtype == DType::F64 ? w : w.to(dtype);
+}
+
+// rows [1, n, C] (a prefix view of buffer, or not), row [1, 1, C] → rows [1, n + 1, C], a
+// prefix view of *out_buffer (buffer itself while it has room; a doubled copy otherwise).
+Tensor append_in_place(const Tensor& rows, const Tensor& buffer, const Tensor& row, Tensor& out_buffer) {
+  const int64_t n = rows.defined() ? rows.size(1) : 0, C = row.size(2);
+  const bool fits = buffer.defined() && rows.defined() && rows.same_storage(buffer) && buffer.size(1) > n;
+  out_buffer = fits ? buffer : Tensor::zeros({1, std::max<int64_t>(64, 2 * n), C}, row.dtype());
+  const size_t bytes = static_cast<size_t>(C) * dtype_size(row.dtype());
+  char* base = static_cast<char*>(out_buffer.raw_data());
+  if (!fits && n) std::memcpy(base, rows.raw_data(), static_cast<size_t>(n) * bytes);
+  std::memcpy(base + static_cast<size_t>(n) * bytes, row.raw_data(), bytes);
+  return out_buffer.view_prefix({1, n + 1, C});
 }
 
 bool stores_link(const MachineConfig& c) {
@@ -84,8 +100,13 @@ void write_step(const MachineConfig& c, const Interface& x, const MemoryState& p
     // Append: slot n_prev, one-hot; nothing erased.
     const int64_t n = n_prev + 1;
     next.write_weights = one_hot_slot(B, n, n_prev, dt);
-    next.keys = n_prev ? concat({prev.keys, k}, 1) : k;
-    if (separate) next.values = n_prev ? concat({prev.values, v}, 1) : v;
+    if (!grad_enabled() && B == 1) {  // generation: grow in place (capacity doubling)
+      next.keys = append_in_place(prev.keys, prev.key_buffer, k, next.key_buffer);
+      if (separate) next.values = append_in_place(prev.values, prev.value_buffer, v, next.value_buffer);
+    } else {
+      next.keys = n_prev ? concat({prev.keys, k}, 1) : k;
+      if (separate) next.values = n_prev ? concat({prev.values, v}, 1) : v;
+    }
     if (c.bounded()) next.usage = usage.defined() ? pad_slot(usage) : Tensor::zeros({B, 1}, dt);
     if (stores_link(c) && n_prev) link = pad_link(prev.link), precedence = pad_slot(prev.precedence);
     if (stores_link(c) && !n_prev) link = Tensor::zeros({B, 1, 1, 1}, dt), precedence = Tensor::zeros({B, 1, 1}, dt);
