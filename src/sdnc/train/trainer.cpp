@@ -307,29 +307,29 @@ TrainSummary Trainer::train() {
       log_line({{"step", done}, {"skipped", what}, {"value", fmt::format("{}", v)}});
       if (options_.progress) fmt::print("{}step {:>6}  skipped: the {} is {}\n", tty ? "\r" : "", done, what, v);
     };
-    if (!std::isfinite(value)) {
-      nonfinite("loss", value);
-      continue;
+    bool ok = std::isfinite(value);
+    if (!ok) nonfinite("loss", value);
+    if (ok) {
+      loss.backward();
+      if (fault.grad && fault.step == done && !params.empty() && params[0].grad().defined())
+        dispatch_floating(params[0].grad().dtype(), "train", [&](auto tag) {
+          params[0].grad().template data<decltype(tag)>()[0] = std::nan("");
+        });
+      double norm = clip_grad_global_norm(params, clip);
+      ok = std::isfinite(norm);
+      if (!ok) nonfinite("gradient norm", norm);
+      if (ok) {
+        optimizer_->step();
+        optimizer_->zero_grad();
+        summary.final_loss = value;
+        window_loss += value;
+        window_norm += norm;
+        window_steps += 1;
+        curriculum_loss += value;
+        curriculum_steps += 1;
+        tokens += static_cast<double>(logits.size(0) * logits.size(1));
+      }
     }
-    loss.backward();
-    if (fault.grad && fault.step == done && !params.empty() && params[0].grad().defined())
-      dispatch_floating(params[0].grad().dtype(), "train", [&](auto tag) {
-        params[0].grad().template data<decltype(tag)>()[0] = std::nan("");
-      });
-    double norm = clip_grad_global_norm(params, clip);
-    if (!std::isfinite(norm)) {
-      nonfinite("gradient norm", norm);
-      continue;
-    }
-    optimizer_->step();
-    optimizer_->zero_grad();
-    summary.final_loss = value;
-    window_loss += value;
-    window_norm += norm;
-    window_steps += 1;
-    curriculum_loss += value;
-    curriculum_steps += 1;
-    tokens += static_cast<double>(logits.size(0) * logits.size(1));
     if (tty && std::chrono::duration<double>(Clock::now() - last_draw).count() > 0.1) {
       double rate = static_cast<double>(done - summary.first_step) / elapsed();
       fmt::print(stderr, "\r[train] step {}/{}  loss {:.4f}  {:.0f} (T·B)/s  ETA {}   ", done, total, value,
