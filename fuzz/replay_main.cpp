@@ -2,6 +2,7 @@
 // command line, or found under a named directory, is fed to LLVMFuzzerTestOneInput once.
 // The test suite runs it over fuzz/corpus/<target>/ (seeds and every past finding), so a
 // regression shows up with the normal compiler and under ASan/UBSan.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>

@@ -4,6 +4,7 @@
 # repo); a crash leaves build/fuzz/findings/NAME/crash-* — copy it into fuzz/corpus/NAME/ once fixed,
 # so the suite (fuzz_replay_NAME) replays it from then on.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]       e.g.  nice scripts/fuzz.sh 600 safetensors
+#        FUZZ_RUNS=1000000 scripts/fuzz.sh 3600      (stop each target after that many executions)
 # Needs clang and libclang-rt-14-dev (Debian), installed by scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ for t in "${TARGETS[@]}"; do
   log=build/fuzz/$t.log
   echo "=== fuzz_$t for ${SECONDS_EACH}s (log: $log)"
   set +e
-  build/fuzz/fuzz/fuzz_"$t" "$work" "fuzz/corpus/$t" -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=2048 \
+  build/fuzz/fuzz/fuzz_"$t" "$work" "fuzz/corpus/$t" -max_total_time="$SECONDS_EACH" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=1 -rss_limit_mb=2048 \
     -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1
   rc=$?
   set -e

@@ -148,7 +148,7 @@ def kill_resume():
         if kills < ARGS.kills:
             # Uniform over the run's expected remaining time (startup included).
             left = max(0.05, duration * (STEPS - last_step) / STEPS)
-            delay = rng.uniform(0.02, left)
+            delay = rng.uniform(0.02, 0.8 * left)
             try:
                 p.wait(timeout=delay)
             except subprocess.TimeoutExpired:
@@ -156,6 +156,11 @@ def kill_resume():
                 p.wait()
                 kills += 1
         so, se = p.communicate()
+        if p.returncode == 0 and kills < ARGS.kills:
+            # Finished before the kill (the machine ran faster than the probe): start over.
+            shutil.rmtree(out)
+            last_step = 0
+            continue
         if p.returncode == 0:
             break
         check(p.returncode == -signal.SIGKILL, f"exit {p.returncode}: {se.decode()[-800:]}")

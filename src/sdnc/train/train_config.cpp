@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sdnc/core/error.h"
+#include "sdnc/io/utf8.h"
 
 namespace sdnc::train {
 
@@ -185,6 +186,7 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
 void TrainConfig::set_from_string(const std::string& key, const std::string& text) {
   std::string where = "--" + key;
   const ConfigKey& k = find_key(key, "command line");
+  if (!is_valid_utf8(text)) fail("config", "{}: the value is not valid UTF-8", where);
   json v;
   try {
     switch (k.type) {
