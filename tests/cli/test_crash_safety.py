@@ -129,15 +129,19 @@ def expect_one_line(rc, se, *words):
 @S.case("SIGKILL at random points, resumed each time: same weights and curve as one run")
 def kill_resume():
     ref = reference()
-    # How long the uninterrupted run takes, to spread the kills over it.
-    probe = os.path.join(S.work, "probe")
+    # How long start-up (to the first checkpoint) and a step take, to spread the kills over the
+    # steps and checkpoint writes rather than over start-up.
     t0 = time.time()
-    rc, se = train(probe, "--steps", STEPS)
-    duration = time.time() - t0
+    rc, se = train(os.path.join(S.work, "probe_short"), "--steps", CK)
+    startup = time.time() - t0
+    check(rc == 0, f"probe run exited {rc}: {se[-500:]}")
+    t0 = time.time()
+    rc, se = train(os.path.join(S.work, "probe"), "--steps", STEPS)
+    per_step = max(1e-4, (time.time() - t0 - startup) / (STEPS - CK))
     check(rc == 0, f"probe run exited {rc}: {se[-500:]}")
     rng = random.Random(ARGS.seed)
     out = os.path.join(S.work, "killed")
-    kills, last_step, attempts = 0, 0, 0
+    kills, last_step, attempts, in_write, tmps_seen = 0, 0, 0, 0, set()
     steps_seen = []
     while True:
         attempts += 1
@@ -147,8 +151,10 @@ def kill_resume():
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if kills < ARGS.kills:
             # Uniform over the run's expected remaining time (startup included).
-            left = max(0.05, duration * (STEPS - last_step) / STEPS)
-            delay = rng.uniform(0.02, 0.8 * left)
+            # The kills aim at steps spread evenly over the run, each with a random offset of up
+            # to a few steps (so some land inside a checkpoint write, some inside a step).
+            target = (kills + 1) * STEPS / (ARGS.kills + 1)
+            delay = 0.8 * startup + per_step * max(0.0, target - last_step + rng.uniform(-CK, 2 * CK))
             try:
                 p.wait(timeout=delay)
             except subprocess.TimeoutExpired:
@@ -164,6 +170,11 @@ def kill_resume():
         if p.returncode == 0:
             break
         check(p.returncode == -signal.SIGKILL, f"exit {p.returncode}: {se.decode()[-800:]}")
+        # A temporary file left behind: this kill landed inside a write.
+        tmps = {os.path.join(d, f) for d in (out, os.path.join(out, "model")) if os.path.isdir(d)
+                for f in os.listdir(d) if ".tmp." in f}
+        in_write += bool(tmps - tmps_seen)
+        tmps_seen |= tmps
         ck = os.path.join(out, "checkpoint.safetensors")
         if os.path.exists(ck):
             step = verify_checkpoint(ck)
@@ -180,7 +191,8 @@ def kill_resume():
     verify_checkpoint(os.path.join(out, "checkpoint.safetensors"))
     left = [f for f in os.listdir(out) if ".tmp." in f]
     check(not left, f"temporary files left after the last resume: {left}")
-    return f"{kills} kills (checkpoints at steps {steps_seen}); {len(a)} logged steps and weights identical"
+    return (f"{kills} kills ({in_write} inside a file write; checkpoints at steps {steps_seen}); "
+            f"{len(a)} logged steps and weights identical")
 
 
 @S.case("--resume with other log_every, eval_every and threads: same training")
