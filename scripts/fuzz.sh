@@ -5,9 +5,19 @@
 # so the suite (fuzz_replay_NAME) replays it from then on.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]       e.g.  nice scripts/fuzz.sh 600 safetensors
 #        FUZZ_RUNS=1000000 scripts/fuzz.sh 3600      (stop each target after that many executions)
-# Needs clang and libclang-rt-14-dev (Debian), installed by scripts/setup.sh.
+# Needs clang and libclang-rt-14-dev (Debian; installed here when missing, not by setup.sh, so
+# that CI does not pay for them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+missing=()
+for p in clang libclang-rt-14-dev libomp-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 SECONDS_EACH=${1:-60}
 shift || true
 TARGETS=("$@")
