@@ -1,11 +1,22 @@
 // sdnc — the command-line tool. One file per subcommand; this file wires them up and turns
 // every error into one message and a non-zero exit.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 #include "sdnc/core/error.h"
 
 int main(int argc, char** argv) {
+  // OpenMP threads that wait at a barrier sleep instead of spinning: on a machine whose cores
+  // are busy, a spinning waiter takes the core its busy partner needs (2-thread training was
+  // ~17x slower than 1-thread). libgomp reads the policy once, when it loads, so the tool
+  // restarts itself with it set; an explicit OMP_WAIT_POLICY is respected.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
+  }
   CLI::App app{"sdnc — Transformers and Differentiable Neural Computers from one set of memory-machine parts"};
   app.require_subcommand(1);
   // Command-line mistakes (a missing value, an unknown flag) read like every other error.

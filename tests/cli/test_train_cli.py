@@ -120,7 +120,7 @@ for _n, _f, _t in LEARNING:
 @S.case("curriculum grows max_length; the default corpus trains")
 def curriculum():
     out = S.fresh_dir("curriculum")
-    train(out, "--model", "lstm", "--task", "copy", "--steps", 12, "--log_every", 3, "--max_length", 2,
+    train(out, "--model", "lstm", "--task", "copy", "--steps", 12, "--log_every", 3, "--curriculum_every", 3, "--max_length", 2,
           "--curriculum_threshold", 1e9, "--curriculum_increment", 2, "--curriculum_max_length", 7,
           "--eval_batches", 1, "--checkpoint_every", 5)
     grown = [r["curriculum_max_length"] for r in metrics(out) if "curriculum_max_length" in r]

@@ -29,6 +29,8 @@ json read_json_file(const std::string& path) {
     return j;
   } catch (const json::parse_error& e) {
     fail("config", "{}: invalid JSON at byte {}", path, e.byte);
+  } catch (const json::exception& e) {  // e.g. a number too large for a double (out_of_range 406)
+    fail("config", "{}: invalid JSON ({})", path, e.what());
   }
 }
 

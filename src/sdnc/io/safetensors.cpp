@@ -1,10 +1,14 @@
 #include "sdnc/io/safetensors.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string_view>
+#include <vector>
 
 #include "sdnc/io/atomic_file.h"
 
@@ -74,39 +78,62 @@ void decode(const std::string& name, const char* src, int64_t count, Tensor& t) 
 
 SafetensorsFile load_safetensors(const std::string& path) {
   const char* op = "safetensors";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(op, "{}: cannot open file", path);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(op, "{}: is a directory, not a file", path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(op, "{}: cannot open file", path);
   in.seekg(0, std::ios::end);
   const std::streamoff end_pos = in.tellg();
   if (!in || end_pos < 0) fail(op, "{}: cannot determine the file size", path);
-  const uint64_t file_size = static_cast<uint64_t>(end_pos);
+  std::string bytes(static_cast<size_t>(end_pos), '\0');
   in.seekg(0);
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    fail(op, "{}: could not read its {} bytes", path, bytes.size());
+  return parse_safetensors(bytes, path);
+}
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
+  const char* op = "safetensors";
+  const uint64_t file_size = bytes.size();
   if (file_size < 8) fail(op, "{}: file of {} bytes is too short to hold a header", path, file_size);
-  unsigned char len_bytes[8];
-  if (!in.read(reinterpret_cast<char*>(len_bytes), 8)) fail(op, "{}: could not read the header length", path);
   uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  if (header_len > kMaxSafetensorsHeader)
+    fail(op, "{}: header length {} exceeds the limit of {} bytes (not safetensors, or a hostile file)", path,
+         header_len, kMaxSafetensorsHeader);
   if (header_len > file_size - 8)
     fail(op, "{}: header length {} exceeds the file ({} bytes): truncated or not safetensors", path,
          header_len, file_size);
-  std::string header(header_len, '\0');
-  if (!in.read(header.data(), static_cast<std::streamsize>(header_len)))
-    fail(op, "{}: could not read the {} header bytes", path, header_len);
+  const std::string_view header(bytes.data() + 8, header_len);
+  // Duplicate keys (which nlohmann::json would silently resolve to the last) are rejected:
+  // one set of keys per open object.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  auto on_event = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) open_objects.emplace_back();
+    else if (event == json::parse_event_t::object_end && !open_objects.empty()) open_objects.pop_back();
+    else if (event == json::parse_event_t::key && !open_objects.empty() &&
+             !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
   json j;
   try {
-    j = json::parse(header);
+    j = json::parse(header.begin(), header.end(), on_event);  // also rejects ill-formed UTF-8
   } catch (const json::exception& e) {
     fail(op, "{}: header is not valid JSON ({})", path, e.what());
   }
+  if (!duplicate.empty()) fail(op, "{}: header has the key '{}' twice", path, duplicate);
   if (!j.is_object()) fail(op, "{}: header is not a JSON object", path);
 
   const uint64_t data_size = file_size - 8 - header_len;
-  std::string data(data_size, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data_size));
-  if (!in) fail(op, "{}: could not read {} data bytes", path, data_size);
+  const char* data = bytes.data() + 8 + header_len;
 
+  struct Extent {
+    uint64_t begin, end;
+    const std::string* name;
+  };
+  std::vector<Extent> extents;
   SafetensorsFile result;
   for (auto& [name, entry] : j.items()) {
     if (name == "__metadata__") {
@@ -126,12 +153,12 @@ SafetensorsFile load_safetensors(const std::string& path) {
     if (!stored_type(dt, st)) fail(op, "{}: tensor '{}' has unsupported dtype {}", path, name, dt);
     Shape shape;
     if (!entry["shape"].is_array()) fail(op, "{}: tensor '{}' shape is not a list", path, name);
+    if (entry["shape"].size() > static_cast<size_t>(kMaxDims)) fail(op, "{}: tensor '{}' has {} dims", path, name, entry["shape"].size());
     for (auto& d : entry["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
         fail(op, "{}: tensor '{}' has an invalid dimension {}", path, name, d.dump());
       shape.push_back(d.get<int64_t>());
     }
-    if (shape.size() > kMaxDims) fail(op, "{}: tensor '{}' has {} dims", path, name, shape.size());
     auto& off = entry["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       fail(op, "{}: tensor '{}' data_offsets must be two non-negative integers", path, name);
@@ -148,8 +175,36 @@ SafetensorsFile load_safetensors(const std::string& path) {
     if (count * st.width != end - begin)
       fail(op, "{}: tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets give {}", path, name,
            dt, shape_str(shape), count * st.width, end - begin);
+    extents.push_back({begin, end, &name});
+  }
+  // The tensors tile the data section exactly: no overlaps, no holes, nothing after the last
+  // (what Python's safetensors requires too).
+  std::sort(extents.begin(), extents.end(),
+            [](const Extent& a, const Extent& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  uint64_t covered = 0;
+  for (size_t i = 0; i < extents.size(); ++i) {
+    const Extent& x = extents[i];
+    if (x.begin < covered)
+      fail(op, "{}: tensor '{}' data_offsets [{}, {}] overlap tensor '{}' (which ends at {})", path, *x.name,
+           x.begin, x.end, *extents[i - 1].name, covered);
+    if (x.begin > covered)
+      fail(op, "{}: tensor '{}' starts at data byte {}, leaving bytes [{}, {}) that no tensor covers", path,
+           *x.name, x.begin, covered, x.begin);
+    covered = x.end;
+  }
+  if (covered != data_size)
+    fail(op, "{}: the tensors cover {} data bytes but the file holds {} (truncated, padded or lying file)", path,
+         covered, data_size);
+  for (auto& [name, entry] : j.items()) {
+    if (name == "__metadata__") continue;
+    StoredType st;
+    std::string dt = entry["dtype"].get<std::string>();
+    stored_type(dt, st);
+    Shape shape;
+    for (auto& d : entry["shape"]) shape.push_back(d.get<int64_t>());
+    uint64_t begin = entry["data_offsets"][0].get<uint64_t>();
     Tensor t = Tensor::empty(shape, st.dtype);
-    decode(dt, data.data() + begin, static_cast<int64_t>(count), t);
+    decode(dt, data + begin, t.numel(), t);
     result.tensors.emplace(name, std::move(t));
   }
   return result;

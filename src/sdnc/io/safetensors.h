@@ -21,7 +21,17 @@ struct SafetensorsFile {
 
 // Supported on load: F32, F64, I64; I32, I16, U8 and BOOL are widened to I64; F16 and BF16
 // are widened to F32.
+// Rejects (one "[safetensors] <path>: ..." error): a header over kMaxSafetensorsHeader
+// bytes or past the end, invalid JSON or ill-formed UTF-8, a key given twice, unsupported
+// dtypes, negative or non-integer dims, shapes whose element count passes 2^40, a byte size
+// that disagrees with dtype × shape, data_offsets past the end, and tensors that overlap,
+// leave holes or leave bytes after the last one.
 SafetensorsFile load_safetensors(const std::string& path);
+// The same, from a file's bytes already in memory; `path` only names it in errors.
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path);
+
+// The largest header accepted (Python's safetensors uses the same limit).
+inline constexpr uint64_t kMaxSafetensorsHeader = 100'000'000;
 
 // Supported on save: F32, F64, I64.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sdnc/core/error.h"
+#include "sdnc/io/utf8.h"
 
 namespace sdnc::train {
 
@@ -39,6 +40,7 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"rms_decay", K::Number, nullptr, 0, 0.999999999, {}, "RMSProp decay (default 0.99; rmsprop_tf1: 0.9)"},
       {"momentum", K::Number, 0.0, 0, 0.999999, {}, "RMSProp momentum"},
       {"grad_clip", K::Number, 50.0, 0, kInf, {}, "global gradient-norm clip (0: off; DeepMind: 50)"},
+      {"on_nonfinite", K::String, "stop", 0, 0, {"stop", "skip"}, "a NaN/Inf loss or gradient: stop, or skip the step"},
       {"warmup_steps", K::Int, 0, 0, kBig, {}, "linear learning-rate warm-up steps"},
       {"lr_schedule", K::String, "constant", 0, 0, {"constant", "cosine"}, "after warm-up"},
       {"min_lr_ratio", K::Number, 0.0, 0, 1, {}, "cosine decays to lr·min_lr_ratio"},
@@ -52,9 +54,10 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"num_symbols", K::Int, 10, 2, 100000, {}, "reverse / sort: alphabet size"},
       {"corpus", K::String, "data/kjv.txt", 0, 0, {}, "char_lm: text file (default: the KJV from setup.sh)"},
       {"curriculum_threshold", K::Number, 0.0, 0, kInf, {},
-       "grow max_length when the mean training loss of a log window falls below this (0: off)"},
+       "grow max_length when the mean training loss of a curriculum window falls below this (0: off)"},
       {"curriculum_increment", K::Int, 1, 1, 100000, {}, "curriculum: added to max_length"},
       {"curriculum_max_length", K::Int, 0, 0, 100000, {}, "curriculum: largest max_length (0: no limit)"},
+      {"curriculum_every", K::Int, 50, 1, kBig, {}, "curriculum: its window of steps (independent of log_every)"},
       // evaluation
       {"eval_lengths", K::IntList, nullptr, 1, 100000, {}, "task lengths to evaluate at (default: max_length, 2·max_length)"},
       {"eval_batches", K::Int, 4, 1, 100000, {}, "held-out batches per evaluation length"},
@@ -197,6 +200,7 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
 void TrainConfig::set_from_string(const std::string& key, const std::string& text) {
   std::string where = "--" + key;
   const ConfigKey& k = find_key(key, "command line");
+  if (!is_valid_utf8(text)) fail("config", "{}: the value is not valid UTF-8", where);
   json v;
   try {
     switch (k.type) {

@@ -12,6 +12,7 @@
 #include "sdnc/autograd/grad_mode.h"
 #include "sdnc/core/parallel.h"
 #include "sdnc/core/rng.h"
+#include "sdnc/io/atomic_file.h"
 #include "sdnc/train/adamw.h"
 #include "sdnc/train/checkpoint.h"
 #include "sdnc/train/grad_clip.h"
@@ -89,7 +90,40 @@ void truncate_metrics(const std::string& path, int64_t last_step) {
     } catch (const json::exception&) {  // a torn last line from a killed run
     }
   }
-  std::ofstream(path, std::ios::trunc) << kept;
+  write_file_atomically(path, [&](std::ostream& out) { out << kept; });
+}
+
+// SDNC_FAULT_NONFINITE=loss@S or grad@S (the crash-safety tests): step S's loss, or one
+// entry of its gradient, is made NaN, as an overflow would (S counts from 1, as the log).
+struct NonfiniteFault {
+  bool loss = false, grad = false;
+  int64_t step = -1;
+};
+NonfiniteFault nonfinite_fault() {
+  NonfiniteFault f;
+  const char* env = std::getenv("SDNC_FAULT_NONFINITE");
+  if (!env || !*env) return f;
+  std::string v(env);
+  size_t at = v.find('@');
+  if (at == std::string::npos) return f;
+  f.loss = v.substr(0, at) == "loss";
+  f.grad = v.substr(0, at) == "grad";
+  f.step = std::strtoll(v.c_str() + at + 1, nullptr, 10);
+  return f;
+}
+
+// The first parameter with a non-finite entry, or "".
+std::string first_nonfinite(const std::vector<std::pair<std::string, Tensor>>& named) {
+  for (auto& [name, p] : named) {
+    bool bad = false;
+    dispatch_floating(p.dtype(), "train", [&](auto tag) {
+      using T = decltype(tag);
+      const T* x = p.data<T>();
+      for (int64_t i = 0; i < p.numel() && !bad; ++i) bad = !std::isfinite(static_cast<double>(x[i]));
+    });
+    if (bad) return name;
+  }
+  return "";
 }
 
 }  // namespace
@@ -145,6 +179,7 @@ Trainer::Trainer(TrainConfig config, const TrainOptions& options) : options_(opt
     step_ = ck.step;
     max_length_ = ck.max_length;
     data_seed_ = ck.data_seed;
+    windows_ = ck.windows;
   } else {
     config.resolve();
     config_ = config;
@@ -170,6 +205,10 @@ Trainer::Trainer(TrainConfig config, const TrainOptions& options) : options_(opt
   // Everything is valid: now touch the output directory.
   out_dir_ = config_.s("out_dir");
   std::filesystem::create_directories(out_dir_);
+  // Temporaries of a writer that was killed mid-write (SIGKILL, power loss).
+  for (const std::string& f : {checkpoint_path(out_dir_), out_dir_ + "/metrics.jsonl", out_dir_ + "/model/config.json",
+                               out_dir_ + "/model/model.safetensors"})
+    remove_stale_temporaries(f);
   std::string metrics_path = out_dir_ + "/metrics.jsonl";
   if (options.resume) truncate_metrics(metrics_path, step_);
   metrics_ = std::fopen(metrics_path.c_str(), options.resume ? "a" : "w");
@@ -187,10 +226,15 @@ std::vector<std::string> Trainer::param_names() const {
 }
 
 void Trainer::save(int64_t step) const {
+  // Never replace a good checkpoint with a poisoned one.
+  if (std::string bad = first_nonfinite(model_->module().named_parameters()); !bad.empty())
+    fail("train", "parameter '{}' is not finite at step {}; not writing a checkpoint (the last one in {} is "
+         "intact)", bad, step, out_dir_);
   Checkpoint ck;
   ck.step = step;
   ck.max_length = max_length_;
   ck.data_seed = data_seed_;
+  ck.windows = windows_;
   ck.train_config = config_.values();
   ck.model_config = model_config_;
   ck.model = model_->module().state_dict();
@@ -219,8 +263,18 @@ TrainSummary Trainer::train() {
   const bool tty = options_.progress && isatty(STDERR_FILENO);
   auto start = Clock::now(), last_draw = start;
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  double window_loss = 0, window_norm = 0, tokens = 0;
-  int64_t window_steps = 0;
+  const int64_t curriculum_every = config_.i("curriculum_every");
+  const bool skip_nonfinite = config_.s("on_nonfinite") == "skip";
+  const NonfiniteFault fault = nonfinite_fault();
+  // The running sums live in windows_ (saved in every checkpoint): the curriculum's window
+  // (its own period, so log_every does not change training), the log window, skipped steps.
+  double& curriculum_loss = windows_[0];
+  double& curriculum_steps = windows_[1];
+  double& window_loss = windows_[2];
+  double& window_norm = windows_[3];
+  double& window_steps = windows_[4];
+  double& skipped = windows_[5];
+  double tokens = 0;
   if (options_.progress)
     fmt::print("[train] {} on {}: {} parameters, steps {}..{}, out {}\n", config_.s("model"), config_.s("task"),
                model_->module().num_parameters(), step_, total, out_dir_);
@@ -240,19 +294,42 @@ TrainSummary Trainer::train() {
     Tensor logits = model_logits(*model_, batch);
     Tensor loss = tasks::task_loss(kind, logits, batch);
     double value = loss.item();
-    if (!std::isfinite(value))
-      fail("train", "the loss is {} at step {}; stopping (the last checkpoint in {} is intact). Try a lower lr or "
-           "grad_clip.", value, step_, out_dir_);
-    loss.backward();
-    double norm = clip_grad_global_norm(params, clip);
-    optimizer_->step();
-    optimizer_->zero_grad();
-    summary.final_loss = value;
-    window_loss += value;
-    window_norm += norm;
-    window_steps += 1;
-    tokens += static_cast<double>(logits.size(0) * logits.size(1));
-    const int64_t done = step_ + 1;
+    const int64_t done = step_ + 1;  // steps are counted from 1, as in the log
+    if (fault.loss && fault.step == done) value = std::nan("");
+    // A non-finite loss or gradient: stop (nothing is saved; the last checkpoint stays) or,
+    // with on_nonfinite "skip", drop this step's update.
+    auto nonfinite = [&](const char* what, double v) {
+      if (!skip_nonfinite)
+        fail("train", "the {} is {} at step {}; stopping (the last checkpoint in {} is intact). Try a lower lr or "
+             "grad_clip, or on_nonfinite \"skip\".", what, v, done, out_dir_);
+      optimizer_->zero_grad();
+      skipped += 1;
+      log_line({{"step", done}, {"skipped", what}, {"value", fmt::format("{}", v)}});
+      if (options_.progress) fmt::print("{}step {:>6}  skipped: the {} is {}\n", tty ? "\r" : "", done, what, v);
+    };
+    bool ok = std::isfinite(value);
+    if (!ok) nonfinite("loss", value);
+    if (ok) {
+      loss.backward();
+      if (fault.grad && fault.step == done && !params.empty() && params[0].grad().defined())
+        dispatch_floating(params[0].grad().dtype(), "train", [&](auto tag) {
+          params[0].grad().template data<decltype(tag)>()[0] = std::nan("");
+        });
+      double norm = clip_grad_global_norm(params, clip);
+      ok = std::isfinite(norm);
+      if (!ok) nonfinite("gradient norm", norm);
+      if (ok) {
+        optimizer_->step();
+        optimizer_->zero_grad();
+        summary.final_loss = value;
+        window_loss += value;
+        window_norm += norm;
+        window_steps += 1;
+        curriculum_loss += value;
+        curriculum_steps += 1;
+        tokens += static_cast<double>(logits.size(0) * logits.size(1));
+      }
+    }
     if (tty && std::chrono::duration<double>(Clock::now() - last_draw).count() > 0.1) {
       double rate = static_cast<double>(done - summary.first_step) / elapsed();
       fmt::print(stderr, "\r[train] step {}/{}  loss {:.4f}  {:.0f} (T·B)/s  ETA {}   ", done, total, value,
@@ -260,30 +337,34 @@ TrainSummary Trainer::train() {
       std::fflush(stderr);
       last_draw = Clock::now();
     }
-    if (done % log_every == 0 || done == total) {
-      double mean = window_loss / static_cast<double>(window_steps);
+    if ((done % log_every == 0 || done == total) && window_steps > 0) {
+      double mean = window_loss / window_steps;
       json rec = {{"step", done},
                   {"loss", mean},
                   {"lr", optimizer_->lr()},
-                  {"grad_norm", window_norm / static_cast<double>(window_steps)},
+                  {"grad_norm", window_norm / window_steps},
                   {"max_length", max_length_},
                   {"tokens_per_s", tokens / std::max(1e-9, elapsed())},
                   {"elapsed_s", elapsed()}};
       log_line(rec);
       if (options_.progress)
         fmt::print("{}step {:>6}  loss {:.5f}  lr {:.2e}  |g| {:.3g}  len {}  {:.0f} (T·B)/s\n", tty ? "\r" : "", done,
-                   mean, optimizer_->lr(), window_norm / static_cast<double>(window_steps), max_length_,
+                   mean, optimizer_->lr(), window_norm / window_steps, max_length_,
                    tokens / std::max(1e-9, elapsed()));
       std::fflush(stdout);
+      window_loss = window_norm = window_steps = 0;
+    }
+    // The curriculum: every curriculum_every steps, the mean loss of those steps' updates.
+    if (done % curriculum_every == 0) {
       double threshold = config_.d("curriculum_threshold");
       int64_t cap = config_.i("curriculum_max_length");
-      if (threshold > 0 && mean < threshold && (cap == 0 || max_length_ < cap)) {
+      if (curriculum_steps > 0 && threshold > 0 && curriculum_loss / curriculum_steps < threshold &&
+          (cap == 0 || max_length_ < cap)) {
         max_length_ = cap > 0 ? std::min(cap, max_length_ + config_.i("curriculum_increment"))
                               : max_length_ + config_.i("curriculum_increment");
         log_line({{"step", done}, {"curriculum_max_length", max_length_}});
       }
-      window_loss = window_norm = 0;
-      window_steps = 0;
+      curriculum_loss = curriculum_steps = 0;
     }
     if (checkpoint_every > 0 && done % checkpoint_every == 0) save(done);
     if (eval_every > 0 && done % eval_every == 0 && done != total)

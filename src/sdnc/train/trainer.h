@@ -5,7 +5,12 @@
 //
 // Determinism: the weights come from Generator(seed); the batch of step s from a generator
 // keyed by (data seed, s); so a run resumed from a checkpoint draws the same batches and, with
-// the optimizer state restored, continues the same loss curve bit for bit (same thread count).
+// the optimizer state and the running sums (curriculum and log windows) restored, continues
+// the same loss curve bit for bit, whatever log_every, eval_every and the thread count are.
+//
+// Numerical faults: a non-finite loss or gradient norm stops training with a message naming
+// the step (or, with on_nonfinite "skip", drops that step's update and logs it); a checkpoint
+// is never written while a parameter is non-finite.
 #pragma once
 #include <memory>
 #include <string>
@@ -13,6 +18,7 @@
 
 #include "sdnc/models/model.h"
 #include "sdnc/tasks/objective.h"
+#include "sdnc/train/checkpoint.h"
 #include "sdnc/train/optimizer.h"
 #include "sdnc/train/train_config.h"
 
@@ -61,6 +67,7 @@ class Trainer {
   nlohmann::json model_config_;
   int64_t step_ = 0, max_length_ = 0;
   uint64_t data_seed_ = 0;
+  std::array<double, kWindowFields> windows_{};  // the running sums a checkpoint carries
   std::string out_dir_;
   std::FILE* metrics_ = nullptr;
 };
