@@ -171,7 +171,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
       ->group("");
   cmd->add_option("--seed", *seed, "random seed (default 0)")->check(CLI::NonNegativeNumber);
   add_threads_option(cmd);
-  cmd->callback([seed, &exit_code] { exit_code = run_verify(*seed, *broken); });
+  cmd->callback([seed, broken, &exit_code] { exit_code = run_verify(*seed, *broken); });
 }
 
 }  // namespace sdnc::cli
