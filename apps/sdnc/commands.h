@@ -1,6 +1,8 @@
 // commands.h — the subcommands of the `sdnc` tool, one file each.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "sdnc/core/error.h"
@@ -29,6 +31,9 @@ auto loading(const std::string& what, F&& f) {
     fail("memory", "{}: not enough memory to load it", what);
   }
 }
+
+// Seeds: 0..2^63 − 1 ("-1" is refused, not wrapped to 2^64 − 1).
+inline const CLI::Range kSeedRange(int64_t{0}, std::numeric_limits<int64_t>::max());
 
 // --threads N on every subcommand that computes (0: SDNC_NUM_THREADS or all cores).
 inline void add_threads_option(CLI::App* cmd) {

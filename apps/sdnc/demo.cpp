@@ -110,7 +110,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--hidden,--hidden-size,--hidden_size", opt->hidden, "hidden width (default 64)")
       ->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--lr", opt->lr, "learning rate (default 0.1)")->check(CLI::Range(1e-12, 1e3));
-  cmd->add_option("--seed", opt->seed, "random seed (default 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", opt->seed, "random seed (default 0)")->check(kSeedRange);
   add_threads_option(cmd);
   cmd->callback([opt, &exit_code] { exit_code = run_demo(*opt); });
 }

@@ -95,7 +95,7 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--top-k,--top_k", opt->top_k, "sample among the k most likely bytes; 0 = all (default)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
-  cmd->add_option("--seed", opt->seed, "sampling seed (default 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", opt->seed, "sampling seed (default 0)")->check(kSeedRange);
   add_threads_option(cmd);
   cmd->callback([opt, &exit_code] { exit_code = run_generate(*opt); });
 }

@@ -41,7 +41,7 @@ void add_trace_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", o->out, "output folder (default: CHECKPOINT/trace)");
   cmd->add_option("--length", o->length, "task length of the example (default: the training max_length)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
-  cmd->add_option("--seed", o->seed, "which held-out example (default 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", o->seed, "which held-out example (default 0)")->check(kSeedRange);
   add_threads_option(cmd);
   cmd->callback([o, &exit_code] { exit_code = run_trace(*o); });
 }

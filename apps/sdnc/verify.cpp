@@ -169,7 +169,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--break-row", *broken, "test only: break row N's property on purpose (it must FAIL)")
       ->check(CLI::Range(0, 7))
       ->group("");
-  cmd->add_option("--seed", *seed, "random seed (default 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", *seed, "random seed (default 0)")->check(kSeedRange);
   add_threads_option(cmd);
   cmd->callback([seed, broken, &exit_code] { exit_code = run_verify(*seed, *broken); });
 }
