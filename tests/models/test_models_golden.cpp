@@ -2,7 +2,8 @@
 // nn.MultiheadAttention, nn.TransformerEncoderLayer / DecoderLayer, nn.Transformer, an
 // encoder model and a plain-PyTorch GPT-2. Forward within 1e-5 and every parameter and
 // input gradient within 1e-4, relative to max(1, |ref|); and the recurrent form (one
-// write per step into the write-once memory) equal to the parallel form within 1e-5.
+// write per step into the write-once memory) equal to the parallel form within 1e-5; whole
+// models also in F64, within 1e-12 (logits of both forms, parallel-form gradients).
 #include <gtest/gtest.h>
 
 #include "common/golden_compare.h"
@@ -22,8 +23,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr double kForwardTol = 1e-5, kGradTol = 1e-4, kFormTol = 1e-5;
-// F64 (whole models): the measured error is ~1e-16..1e-15 (summation order only); 1e-12 leaves
-// three orders of margin and still catches a drift from the reference arithmetic of 1e-12.
+// F64 (whole models): measured max 1.2e-15 (logits) and 8.1e-15 (gradients), summation order
+// only; 1e-12 leaves >100x margin and catches a drift that the F32 tolerances would pass.
+// (F32 measured: logits 6.7e-7, gradients 5.1e-6, recurrent vs parallel 7.4e-7: >= 13x margin.)
 constexpr double kF64Tol = 1e-12;
 
 std::string model_golden_dir() {
@@ -159,9 +161,10 @@ void run_model(const std::string& name, const LoadedCase& c, DType dtype) {
   Tensor rec = model->run(inputs, models::Form::Recurrent, nullptr).at("logits");
   expect_within(tag + " recurrent vs parallel", rec, logits.detach(), form);
   expect_within(tag + " logits (recurrent)", rec, c.io.at("output"), fwd);
+  // Gradients of the parallel form only: the recurrent form copies each step's key and value
+  // into the memory's storage (append_memory), which records no autograd history, so it has
+  // no gradient to compare (it is the inference form; see the report of issue 15).
   check_gradients(tag + " parallel", model->module(), logits, c, {}, grad);
-  model->module().zero_grad();
-  check_gradients(tag + " recurrent", model->module(), rec, c, {}, grad);
 }
 
 class ModelGolden : public ::testing::TestWithParam<std::string> {};
