@@ -10,6 +10,7 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev libcli11-dev libstb-dev
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy               # the test oracle, run with /usr/bin/python3
+  python3-venv                              # scripts/safetensors_venv.sh: the PyPI safetensors writer
   bible-kjv-text bible-kjv                  # default language-modelling corpus (public domain)
 )
 

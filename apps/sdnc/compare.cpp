@@ -102,12 +102,17 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CompareOptions>();
   CLI::App* cmd = app.add_subcommand("compare", "Main job: train an sDNC and a DNC on the same task, compare them "
                                                 "at the training length and twice it, write trace pages");
-  cmd->add_option("--seconds", o->seconds, "training time per model (default 60)");
-  cmd->add_option("--task", o->task, "copy (default), repeat_copy or associative_recall");
-  cmd->add_option("--length", o->length, "longest training length (default 5); evaluation at it and twice it");
-  cmd->add_option("--seed", o->seed, "seed (default 0)");
-  cmd->add_option("--threads", o->threads, "worker threads (default: all cores)");
-  cmd->add_option("--out", o->out, "output folder (default runs/compare)");
+  cmd->add_option("--seconds,--max-seconds,--max_seconds", o->seconds, "training time per model (default 60)")
+      ->check(CLI::Range(1e-3, 1e7));
+  cmd->add_option("--task", o->task, "copy (default), repeat_copy or associative_recall")
+      ->check(CLI::IsMember({"copy", "repeat_copy", "associative_recall"}));
+  cmd->add_option("--max-length,--max_length,--length", o->length,
+                  "longest training length (default 5); evaluation at it and twice it")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000}));
+  cmd->add_option("--seed", o->seed, "seed (default 0)")->check(CLI::Range(int64_t{0}, int64_t{2147483647}));
+  cmd->add_option("--threads", o->threads, "worker threads (default 0: all cores)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1024}));
+  cmd->add_option("--out,--out-dir,--out_dir", o->out, "output folder (default runs/compare)");
   cmd->callback([o, &exit_code] { exit_code = run_compare(*o); });
 }
 

@@ -104,11 +104,14 @@ int run_demo(const DemoOptions& opt) {
 void add_demo_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<DemoOptions>();
   CLI::App* cmd = app.add_subcommand("demo", "Engine demo: train a small MLP with autograd, time the matmul");
-  cmd->add_option("--steps", opt->steps, "training steps")->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", opt->batch, "batch size")->check(CLI::PositiveNumber);
-  cmd->add_option("--hidden", opt->hidden, "hidden width")->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", opt->lr, "learning rate")->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", opt->seed, "random seed");
+  cmd->add_option("--steps", opt->steps, "training steps (default 600)")->check(CLI::Range(1, 10000000));
+  cmd->add_option("--batch,--batch-size,--batch_size", opt->batch, "batch size (default 256)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--hidden,--hidden-size,--hidden_size", opt->hidden, "hidden width (default 64)")
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--lr", opt->lr, "learning rate (default 0.1)")->check(CLI::Range(1e-12, 1e3));
+  cmd->add_option("--seed", opt->seed, "random seed (default 0)")->check(kSeedRange);
+  add_threads_option(cmd);
   cmd->callback([opt, &exit_code] { exit_code = run_demo(*opt); });
 }
 

@@ -14,7 +14,7 @@ struct EvalOptions {
 };
 
 int run_eval(const EvalOptions& opt) {
-  train::TrainedRun run = train::load_trained_run(opt.dir);
+  train::TrainedRun run = loading(opt.dir, [&] { return train::load_trained_run(opt.dir); });
   for (int64_t L : opt.lengths)
     if (L < 1) fail("eval", "--lengths: every length must be >= 1, got {}", L);
   if (run.config.s("task") == "associative_recall")
@@ -43,9 +43,13 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<EvalOptions>();
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a trained checkpoint on held-out data");
   cmd->add_option("--checkpoint", opt->dir, "training output directory (holds checkpoint.safetensors)")->required();
-  cmd->add_option("--lengths", opt->lengths, "task lengths to evaluate at (default: the config's eval_lengths)")
-      ->delimiter(',');
-  cmd->add_option("--batches", opt->batches, "held-out batches per length (default: the config's eval_batches)");
+  cmd->add_option("--lengths,--eval-lengths,--eval_lengths", opt->lengths, "task lengths to evaluate at (default: the config's eval_lengths)")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_option("--batches,--eval-batches,--eval_batches", opt->batches,
+                  "held-out batches per length (default: the config's eval_batches)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  add_threads_option(cmd);
   cmd->callback([opt, &exit_code] { exit_code = run_eval(*opt); });
 }
 

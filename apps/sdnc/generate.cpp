@@ -85,7 +85,7 @@ int run_generate(const GenerateOptions& opt) {
     fail("generate", "--temperature must be >= 0 (0: greedy), got {}", opt.temperature);
   if (opt.top_k < 0) fail("generate", "--top-k must be >= 0 (0: no limit), got {}", opt.top_k);
   if (opt.tokens < 0) fail("generate", "--tokens must be >= 0, got {}", opt.tokens);
-  train::TrainedRun run = train::load_trained_run(opt.dir);
+  train::TrainedRun run = loading(opt.dir, [&] { return train::load_trained_run(opt.dir); });
   auto* lm = dynamic_cast<models::Gpt2Model*>(&run.model->module());
   auto* mm = dynamic_cast<machine::MemoryMachine*>(&run.model->module());
   if (mm && run.config.s("task") == "char_lm" && mm->config().input_size == 256 && mm->config().output_size == 256) {
@@ -135,10 +135,14 @@ void add_generate_command(CLI::App& app, int& exit_code) {
         opt->prompt_given = true;
       },
       "text to continue (default: read stdin)");
-  cmd->add_option("--tokens", opt->tokens, "bytes to generate (default 200)");
-  cmd->add_option("--temperature", opt->temperature, "sampling temperature; 0 = greedy (default 1)");
-  cmd->add_option("--top-k", opt->top_k, "sample among the k most likely bytes; 0 = all (default)");
-  cmd->add_option("--seed", opt->seed, "sampling seed (default 0)");
+  cmd->add_option("--tokens", opt->tokens, "bytes to generate (default 200)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  cmd->add_option("--temperature", opt->temperature, "sampling temperature; 0 = greedy (default 1)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--top-k,--top_k", opt->top_k, "sample among the k most likely bytes; 0 = all (default)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  cmd->add_option("--seed", opt->seed, "sampling seed (default 0)")->check(kSeedRange);
+  add_threads_option(cmd);
   cmd->callback([opt, &exit_code] { exit_code = run_generate(*opt); });
 }
 

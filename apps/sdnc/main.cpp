@@ -2,11 +2,16 @@
 // every error into one message and a non-zero exit.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
 
 #include "commands.h"
 #include "sdnc/core/error.h"
+#include "sdnc/io/config.h"
 
 int main(int argc, char** argv) {
   // OpenMP threads that wait at a barrier sleep instead of spinning: on a machine whose cores
@@ -33,10 +38,28 @@ int main(int argc, char** argv) {
   sdnc::cli::add_generate_command(app, exit_code);
   sdnc::cli::add_trace_command(app, exit_code);
   sdnc::cli::add_demo_command(app, exit_code);
+  // An unknown subcommand is a usage error with a suggestion, not "a subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::string near = sdnc::io::nearest_name(argv[1], names);
+      std::fprintf(stderr, "sdnc: [cli] unknown subcommand '%s'%s (see sdnc --help)\n", argv[1],
+                   near.empty() ? "" : (" (did you mean '" + near + "'?)").c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error (missing value, unknown flag, a value out
+    // of range) exits 2, the usual code for a command-line mistake.
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "sdnc: [memory] out of memory (a size in the input or config is larger than this machine "
+                         "can hold)\n");
+    return 1;
   } catch (const sdnc::Error& e) {
     std::fprintf(stderr, "sdnc: %s\n", e.what());
     return 1;

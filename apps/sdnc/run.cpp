@@ -18,8 +18,18 @@ struct RunOptions {
 int run_model(const RunOptions& opt) {
   if (opt.form != "parallel" && opt.form != "recurrent")
     fail("run", "--form must be 'parallel' or 'recurrent', got '{}'", opt.form);
-  auto model = models::load_model(opt.model_dir);
-  SafetensorsFile in = load_safetensors(opt.input);
+  std::unique_ptr<models::Model> model;
+  try {
+    model = models::load_model(opt.model_dir);
+  } catch (const std::bad_alloc&) {
+    fail("run", "{}: not enough memory to load this model", opt.model_dir);
+  }
+  SafetensorsFile in;
+  try {
+    in = load_safetensors(opt.input);
+  } catch (const std::bad_alloc&) {
+    fail("run", "{}: not enough memory to load this file", opt.input);
+  }
   models::TensorMap inputs;
   for (const std::string& name : model->input_names()) {
     auto it = in.tensors.find(name);
@@ -55,7 +65,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--model", opt->model_dir, "checkpoint directory (config.json + model.safetensors)")->required();
   cmd->add_option("--input", opt->input, "input tensors (.safetensors): tokens, src and tgt, or inputs (dnc)")->required();
   cmd->add_option("--output", opt->output, "where to write logits, or outputs (dnc) (.safetensors)")->required();
-  cmd->add_option("--form", opt->form, "execution form: parallel | recurrent");
+  cmd->add_option("--form", opt->form, "execution form: parallel (default) | recurrent")
+      ->check(CLI::IsMember({"parallel", "recurrent"}));
+  add_threads_option(cmd);
   cmd->add_flag("--trace", opt->trace, "also write layers.{l}.read_weights per head");
   cmd->callback([opt, &exit_code] { exit_code = run_model(*opt); });
 }

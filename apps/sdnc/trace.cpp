@@ -16,7 +16,7 @@ struct TraceOptions {
 };
 
 int run_trace(const TraceOptions& o) {
-  train::TrainedRun run = train::load_trained_run(o.dir);
+  train::TrainedRun run = loading(o.dir, [&] { return train::load_trained_run(o.dir); });
   int64_t length = o.length > 0 ? o.length : run.config.i("max_length");
   if (o.length < 0) fail("trace", "--length must be >= 1, got {}", o.length);
   if (run.config.s("task") == "associative_recall" && length < 2)
@@ -39,8 +39,10 @@ void add_trace_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("trace", "Draw a trained model's reads and writes on one example (PNG + HTML)");
   cmd->add_option("--checkpoint", o->dir, "training output directory")->required();
   cmd->add_option("--out", o->out, "output folder (default: CHECKPOINT/trace)");
-  cmd->add_option("--length", o->length, "task length of the example (default: the training max_length)");
-  cmd->add_option("--seed", o->seed, "which held-out example (default 0)");
+  cmd->add_option("--length", o->length, "task length of the example (default: the training max_length)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_option("--seed", o->seed, "which held-out example (default 0)")->check(kSeedRange);
+  add_threads_option(cmd);
   cmd->callback([o, &exit_code] { exit_code = run_trace(*o); });
 }
 

@@ -1,6 +1,7 @@
 // `sdnc train` — trains a model on a task from a JSON config (docs/training.md); every config
 // key is also a flag (--lr 3e-4), which wins over the file. --resume continues the checkpoint
 // in out_dir on the same loss curve; Ctrl-C writes a checkpoint and stops.
+#include <limits>
 #include <map>
 
 #include "commands.h"
@@ -24,6 +25,34 @@ train::TrainConfig config_from(const TrainOptionsCli& opt) {
   return config;
 }
 
+const char* key_type_name(const train::ConfigKey& k) {
+  switch (k.type) {
+    case train::KeyType::Int: return "INT";
+    case train::KeyType::Number: return "NUMBER";
+    case train::KeyType::String: return k.choices.empty() ? "TEXT" : "CHOICE";
+    case train::KeyType::Bool: return "BOOL";
+    case train::KeyType::IntList: return "INT,...";
+  }
+  return "TEXT";
+}
+
+// "<help>  [default 16; 1..65536]" / "[default copy; one of copy, repeat_copy, ...]", from the table.
+std::string key_help(const train::ConfigKey& k) {
+  std::string text = k.help + "  [default ";
+  text += k.fallback.is_null() ? "set by the task/optimizer"
+          : k.fallback.is_string() ? k.fallback.get<std::string>()
+                                   : k.fallback.dump();
+  if (!k.choices.empty()) {
+    text += "; one of ";
+    for (size_t i = 0; i < k.choices.size(); ++i) text += (i ? ", " : "") + k.choices[i];
+  } else if (k.type == train::KeyType::Int || k.type == train::KeyType::Number ||
+             k.type == train::KeyType::IntList) {
+    text += k.hi == std::numeric_limits<double>::infinity() ? fmt::format("; >= {}", k.lo)
+                                                            : fmt::format("; {}..{}", k.lo, k.hi);
+  }
+  return text + "]";
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app, int& exit_code) {
@@ -36,8 +65,13 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--quiet", opt->quiet, "no progress or log lines (metrics still go to out_dir/metrics.jsonl)");
   for (const auto& key : train::train_config_keys()) {
     std::string name = key.name;
+    // The same flag for the same thing in every subcommand (docs/cli.md).
+    std::string names = flag_names(name);
+    if (name == "out_dir") names += ",--out";
+    if (name == "eval_lengths") names += ",--lengths";
     cmd->add_option_function<std::string>(
-           "--" + name, [opt, name](const std::string& v) { opt->flags[name] = v; }, key.help)
+           names, [opt, name](const std::string& v) { opt->flags[name] = v; }, key_help(key))
+        ->type_name(key_type_name(key))
         ->group("Config keys");
   }
   cmd->callback([opt, &exit_code] {

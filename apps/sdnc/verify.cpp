@@ -32,7 +32,10 @@ struct Row {
   double diff, tol;
 };
 
-int run_verify(uint64_t seed) {
+// `broken` (1..7, 0: none) breaks the property of that row on purpose — the test that the row
+// can fail (tests/cli/test_trust_cli.py): a changed input to one side, an overwritten slot,
+// heads read from the wrong slice.
+int run_verify(uint64_t seed, int broken) {
   NoGradGuard no_grad;
   Generator g(seed);
   std::vector<Row> rows;
@@ -46,35 +49,50 @@ int run_verify(uint64_t seed) {
   Tensor tokens = random_tokens(g, B, T, gc.vocab_size);
   models::Trace par_trace, rec_trace;
   Tensor par = gpt.logits(tokens, models::Form::Parallel, &par_trace);
-  Tensor rec = gpt.logits(tokens, models::Form::Recurrent, &rec_trace);
+  Tensor rec_tokens = tokens.clone();
+  if (broken == 1 || broken == 4) rec_tokens.data<int64_t>()[T - 1] = (tokens.data<int64_t>()[T - 1] + 1) % gc.vocab_size;
+  Tensor rec = gpt.logits(rec_tokens, models::Form::Recurrent, &rec_trace);
   rows.push_back({"stateless controller", "decoder logits: parallel vs one step at a time", max_abs_diff(par, rec), 1e-5});
 
   // Write-once memory: decode step by step; no slot changes after it is written, and the
   // memory holds exactly the keys and values the parallel form projects.
   models::Gpt2Model::DecodeState state;
   double changed = 0;
-  Tensor previous_keys;
+  Tensor previous_keys, previous_values;
   int64_t previous_size = 0;
   for (int64_t t = 0; t < T; ++t) {
     std::vector<int64_t> col(B);
     for (int64_t b = 0; b < B; ++b) col[b] = tokens.data<int64_t>()[b * T + t];
     gpt.decode(Tensor::from_indices(col, {B, 1}), state);
     const auto& mem = state.layers[0].self;
-    if (previous_keys.defined()) {
-      const Tensor& K = mem.key_storage();
-      for (int64_t bh = 0; bh < B * gc.n_head; ++bh)
-        for (int64_t j = 0; j < previous_size; ++j)
-          for (int64_t c = 0; c < gc.n_embd / gc.n_head; ++c) {
-            int64_t dh = gc.n_embd / gc.n_head;
-            double now = K.data<float>()[(bh * K.size(2) + j) * dh + c];
-            double before = previous_keys.data<float>()[(bh * previous_keys.size(2) + j) * dh + c];
-            changed = std::max(changed, std::fabs(now - before));
-          }
+    if (broken == 2 && t == T / 2) {  // overwrite slot 0 of batch 0, head 0 after later writes
+      Tensor K = mem.key_storage();
+      K.data<float>()[0] += 0.5f;
+    }
+    if (broken == 3 && t == T / 2) {  // overwrite a value (not a key) of slot 0
+      Tensor V = mem.value_storage();
+      V.data<float>()[0] += 0.5f;
+    }
+    if (previous_keys.defined()) {  // keys and values of every slot written before this step
+      for (auto [now_t, before_t] : {std::pair{&mem.key_storage(), &previous_keys},
+                                     std::pair{&mem.value_storage(), &previous_values}}) {
+        const Tensor& K = *now_t;
+        const Tensor& P = *before_t;
+        int64_t dh = K.size(3);
+        for (int64_t bh = 0; bh < B * gc.n_head; ++bh)
+          for (int64_t j = 0; j < previous_size; ++j)
+            for (int64_t c = 0; c < dh; ++c) {
+              double now = K.data<float>()[(bh * K.size(2) + j) * dh + c];
+              double before = P.data<float>()[(bh * P.size(2) + j) * dh + c];
+              changed = std::max(changed, std::fabs(now - before));
+            }
+      }
     }
     previous_keys = mem.key_storage().clone();
+    previous_values = mem.value_storage().clone();
     previous_size = mem.size();
   }
-  rows.push_back({"write-once memory", "largest change of any slot after its write", changed, 0.0});
+  rows.push_back({"write-once memory", "largest change of any slot (key, value) after its write", changed, 0.0});
   {  // layer 0's memory vs the parallel projections of every position
     Tensor x = add(gpt.wte->forward(tokens), slice(gpt.wpe->weight, 0, 0, T));
     const auto& ctrl = *gpt.h[0]->controller;
@@ -99,11 +117,15 @@ int run_verify(uint64_t seed) {
     o.causal = true;
     Tensor joint = attention(q, k, v, Tensor(), o);
     double d = 0;
+    // Each read head from its definition in plain ops (matmul, softmax: attention_reference),
+    // on its own slice only — not the fused kernel again, so a kernel that mixed heads fails.
     for (int64_t h = 0; h < H; ++h) {
-      Tensor one = attention(slice(q, 1, h, h + 1), slice(k, 1, h, h + 1), slice(v, 1, h, h + 1), Tensor(), o);
+      int64_t hk = broken == 5 ? (h + 1) % H : h;  // broken: head h reads head h+1's memory slice
+      Tensor one = attention_reference(slice(q, 1, h, h + 1), slice(k, 1, hk, hk + 1), slice(v, 1, hk, hk + 1),
+                                       Tensor(), o);
       d = std::max(d, max_abs_diff(one, slice(joint, 1, h, h + 1)));
     }
-    rows.push_back({"multi-head = read heads", "H-head attention vs H single read heads", d, 1e-6});
+    rows.push_back({"multi-head = read heads", "H-head attention vs H single read heads (plain ops)", d, 1e-5});
   }
 
   {  // Encoder-decoder: the decoder reads the encoder's memory and writes its own.
@@ -115,7 +137,9 @@ int run_verify(uint64_t seed) {
     Tensor src = random_tokens(g, B, 12, tc.vocab_size), tgt = random_tokens(g, B, 10, tc.vocab_size);
     models::Trace pt, rt;
     Tensor lp = ed.logits(src, tgt, models::Form::Parallel, &pt);
-    Tensor lr = ed.logits(src, tgt, models::Form::Recurrent, &rt);
+    Tensor rec_src = src.clone();
+    if (broken == 6 || broken == 7) rec_src.data<int64_t>()[0] = (src.data<int64_t>()[0] + 1) % tc.vocab_size;
+    Tensor lr = ed.logits(rec_src, tgt, models::Form::Recurrent, &rt);
     rows.push_back({"cross-attention = separate memories", "encoder-decoder logits: parallel vs recurrent",
                     max_abs_diff(lp, lr), 1e-5});
     double cw = 0;
@@ -140,9 +164,14 @@ int run_verify(uint64_t seed) {
 
 void add_verify_command(CLI::App& app, int& exit_code) {
   auto seed = std::make_shared<uint64_t>(0);
+  auto broken = std::make_shared<int>(0);
   CLI::App* cmd = app.add_subcommand("verify", "Check the sDNC claims on random models in both execution forms");
-  cmd->add_option("--seed", *seed, "random seed");
-  cmd->callback([seed, &exit_code] { exit_code = run_verify(*seed); });
+  cmd->add_option("--break-row", *broken, "test only: break row N's property on purpose (it must FAIL)")
+      ->check(CLI::Range(0, 7))
+      ->group("");
+  cmd->add_option("--seed", *seed, "random seed (default 0)")->check(kSeedRange);
+  add_threads_option(cmd);
+  cmd->callback([seed, broken, &exit_code] { exit_code = run_verify(*seed, *broken); });
 }
 
 }  // namespace sdnc::cli

@@ -9,6 +9,8 @@ Checks
   * --resume continues the same loss curve bit for bit (metrics.jsonl and the final weights)
     for AdamW with warm-up + cosine and for TF1 RMSProp;
   * Ctrl-C writes a checkpoint, exits 130, and --resume continues from it;
+  * held-out accuracy (`sdnc eval`) over three seeds against measured thresholds that an
+    untrained model misses; `sdnc compare`'s table equals `sdnc eval` on its checkpoints;
   * `sdnc eval` reproduces the run's final held-out metrics; `sdnc generate` is deterministic
     for a seed and greedy decoding picks the argmax of `sdnc run`'s logits;
   * bad input (unknown key, wrong type, out-of-range value, missing corpus, a checkpoint from
@@ -115,6 +117,50 @@ def learning_case(name, flags, threshold):
 
 for _n, _f, _t in LEARNING:
     learning_case(_n, _f, _t)
+
+
+# Held-out accuracy (`sdnc eval` on fresh sequences, not the training loss) over three seeds.
+# Thresholds from measured values (seeds 1-3, 1 thread) with a stated margin, and an untrained
+# model (1 step) must miss them, so the threshold separates learning from not learning:
+#   sdnc copy L4 300 steps      seq_accuracy 1.00/1.00/1.00, untrained 0.00   -> >= 0.90
+#   enc-dec reverse 200 steps   token_accuracy 0.95/0.90/0.94, untrained 0.12 -> >= 0.80
+#   dnc copy L3 300 steps       bit_errors 2.88/2.48/3.00, untrained 6.18     -> <= 4.0
+HELD_OUT = [
+    ("sdnc_copy", ["--model", "sdnc", "--task", "copy", "--num-bits", 4, "--max-length", 4, "--steps", 300,
+                   "--d-model", 32, "--d-ffn", 64, "--lr", 3e-3], 4, "seq_accuracy", ">=", 0.90),
+    ("encoder_decoder_reverse", ["--model", "encoder_decoder", "--task", "reverse", "--num-symbols", 6,
+                                 "--max-length", 4, "--steps", 200, "--d-model", 32, "--d-ffn", 64,
+                                 "--num-layers", 1, "--lr", 3e-3], 4, "token_accuracy", ">=", 0.80),
+    ("dnc_copy", ["--model", "dnc", "--task", "copy", "--num-bits", 4, "--max-length", 3, "--steps", 300,
+                  "--lr", 3e-3], 3, "bit_errors", "<=", 4.0),
+]
+
+
+def held_out_case(name, flags, length, metric, op, limit):
+    @S.case(f"held-out {metric} over seeds 1-3: {name}")
+    def run():
+        if os.environ.get("ASAN_OPTIONS") is not None:  # the learning cases above run there already
+            return "skipped under ASan (accuracy, not memory safety; 3 seeds x 300 steps)"
+
+        def score(seed, steps=None):
+            out = S.fresh_dir(f"heldout_{name}_{seed}_{steps}")
+            f = list(flags)
+            if steps is not None:
+                f[f.index("--steps") + 1] = steps
+            train(out, "--seed", seed, "--eval-batches", 8, "--lengths", length, *f)
+            rc, so, se = S.sdnc("eval", "--checkpoint", out)
+            check(rc == 0, f"eval: {se}")
+            return json.loads(so.strip().splitlines()[0])[metric]
+        ok = (lambda v: v >= limit) if op == ">=" else (lambda v: v <= limit)
+        got = [score(seed) for seed in (1, 2, 3)]
+        check(all(ok(v) for v in got), f"{metric} {got} not all {op} {limit}")
+        untrained = score(1, steps=1)
+        check(not ok(untrained), f"an untrained model already has {metric} {untrained} {op} {limit}")
+        return f"{metric} {', '.join(f'{v:.3f}' for v in got)} ({op} {limit}; untrained {untrained:.3f})"
+
+
+for _c in HELD_OUT:
+    held_out_case(*_c)
 
 
 @S.case("curriculum grows max_length; the default corpus trains")
@@ -391,6 +437,29 @@ def bad_checkpoints():
     rc, so, se = S.sdnc("generate", "--checkpoint", out, "--prompt", "x")
     expect_error(rc, se, "char_lm")  # not a language model
     return "resume/another model/truncated/garbage/missing"
+
+
+@S.case("compare's table holds the numbers eval gives on the same checkpoints")
+def compare_matches_eval():
+    out = S.fresh_dir("compare")
+    rc, so, se = S.sdnc("compare", "--seconds", 1.5, "--max-length", 3, "--threads", 1, "--out", out)
+    check(rc == 0, f"compare exited {rc}: {se[-1500:]}")
+    rows = [l for l in so.splitlines() if l.startswith("| sDNC") or l.startswith("| DNC")]
+    check(len(rows) == 2, f"table rows: {rows}")
+    for row, model in zip(rows, ("sdnc", "dnc")):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        be3, acc3, be6, acc6 = float(cells[4]), float(cells[5].rstrip("%")), float(cells[6]), float(cells[7].rstrip("%"))
+        rc, eo, ee = S.sdnc("eval", "--checkpoint", os.path.join(out, model))
+        check(rc == 0, f"eval {model}: {ee}")
+        ev = {r["length"]: r for r in map(json.loads, eo.strip().splitlines())}
+        check(sorted(ev) == [3, 6], f"eval lengths {sorted(ev)}")
+        steps = int(cells[2])
+        check(all(r["step"] == steps for r in ev.values()), f"{model}: table steps {steps}, eval {ev}")
+        for L, be, acc in ((3, be3, acc3), (6, be6, acc6)):
+            check(abs(ev[L]["bit_errors"] - be) <= 0.005 + 1e-9, f"{model} @{L}: table {be} vs eval {ev[L]['bit_errors']}")
+            check(abs(100 * ev[L]["seq_accuracy"] - acc) <= 0.05 + 1e-9,
+                  f"{model} @{L}: table {acc}% vs eval {100 * ev[L]['seq_accuracy']}%")
+    return "table == eval for sDNC and DNC at lengths 3 and 6"
 
 
 def main():

@@ -33,7 +33,8 @@ inline void expect_within(const char* tag, const std::string& what, const Tensor
 }
 
 // The case folders (those holding config.json) under dir, sorted; {"missing_golden_dir"}
-// when dir does not exist yet, so the test fails with a message instead of vanishing.
+// when dir does not exist yet or holds no case, so the test fails with a message instead of
+// running zero cases and passing.
 inline std::vector<std::string> golden_case_names(const std::string& dir) {
   namespace fs = std::filesystem;
   std::vector<std::string> names;
@@ -41,6 +42,7 @@ inline std::vector<std::string> golden_case_names(const std::string& dir) {
   for (auto& e : fs::directory_iterator(dir))
     if (fs::exists(e.path() / "config.json")) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
+  if (names.empty()) return {"missing_golden_dir"};
   return names;
 }
 

@@ -2,7 +2,8 @@
 // nn.MultiheadAttention, nn.TransformerEncoderLayer / DecoderLayer, nn.Transformer, an
 // encoder model and a plain-PyTorch GPT-2. Forward within 1e-5 and every parameter and
 // input gradient within 1e-4, relative to max(1, |ref|); and the recurrent form (one
-// write per step into the write-once memory) equal to the parallel form within 1e-5.
+// write per step into the write-once memory) equal to the parallel form within 1e-5; whole
+// models also in F64, within 1e-12 (logits of both forms, parallel-form gradients).
 #include <gtest/gtest.h>
 
 #include "common/golden_compare.h"
@@ -22,6 +23,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr double kForwardTol = 1e-5, kGradTol = 1e-4, kFormTol = 1e-5;
+// F64 (whole models): measured max 1.2e-15 (logits) and 8.1e-15 (gradients), summation order
+// only; 1e-12 leaves >100x margin and catches a drift that the F32 tolerances would pass.
+// (F32 measured: logits 6.7e-7, gradients 5.1e-6, recurrent vs parallel 7.4e-7: >= 13x margin.)
+constexpr double kF64Tol = 1e-12;
 
 std::string model_golden_dir() {
   if (const char* env = std::getenv("SDNC_MODEL_GOLDEN_DIR")) return env;
@@ -66,15 +71,15 @@ Tensor column(const Tensor& x, int64_t t) {  // [B, T] → [B, 1]
 
 // Backward of <output, R>; compares every parameter gradient and the listed input gradients.
 void check_gradients(const std::string& name, nn::Module& m, const Tensor& out, const LoadedCase& c,
-                     const std::map<std::string, Tensor>& float_inputs) {
-  run_backward({out}, {c.io.at("cotangent").to(DType::F32)});
+                     const std::map<std::string, Tensor>& float_inputs, double tol = kGradTol) {
+  run_backward({out}, {c.io.at("cotangent").to(out.dtype())});
   for (auto& [pname, p] : m.named_parameters()) {
     ASSERT_TRUE(c.io.count("grad." + pname)) << "golden lacks grad." << pname;
     ASSERT_TRUE(p.grad().defined()) << name << ": no gradient for " << pname;
-    expect_within(name + " d/d " + pname, p.grad(), c.io.at("grad." + pname), kGradTol);
+    expect_within(name + " d/d " + pname, p.grad(), c.io.at("grad." + pname), tol);
   }
   for (auto& [iname, t] : float_inputs)
-    expect_within(name + " d/d input " + iname, t.grad(), c.io.at("grad.input." + iname), kGradTol);
+    expect_within(name + " d/d input " + iname, t.grad(), c.io.at("grad.input." + iname), tol);
 }
 
 controllers::ControllerConfig controller_config(const json& j, bool cross) {
@@ -139,15 +144,27 @@ void run_layer(const std::string& name, const LoadedCase& c, bool decoder) {
   check_gradients(name, layer, y, c, inputs);
 }
 
-void run_model(const std::string& name, const LoadedCase& c) {
+// The whole model in `dtype`, in both forms: logits and every parameter gradient of each form
+// against PyTorch. The reference computes in float64 from the float32-rounded weights, so in
+// F64 the only difference is summation order (measured ~1e-16; see kF64Tol).
+void run_model(const std::string& name, const LoadedCase& c, DType dtype) {
   auto model = models::load_model((fs::path(model_golden_dir()) / name).string());
+  model->module().to(dtype);
+  const bool f64 = dtype == DType::F64;
+  const std::string tag = name + (f64 ? " [F64]" : " [F32]");
+  const double fwd = f64 ? kF64Tol : kForwardTol, grad = f64 ? kF64Tol : kGradTol, form = f64 ? kF64Tol : kFormTol;
   models::TensorMap inputs;
   for (auto& n : model->input_names()) inputs[n] = c.in(n);
   Tensor logits = model->run(inputs, models::Form::Parallel, nullptr).at("logits");
-  expect_within(name + " logits (parallel)", logits, c.io.at("output"), kForwardTol);
+  ASSERT_EQ(logits.dtype(), dtype);
+  expect_within(tag + " logits (parallel)", logits, c.io.at("output"), fwd);
   Tensor rec = model->run(inputs, models::Form::Recurrent, nullptr).at("logits");
-  expect_within(name + " recurrent vs parallel", rec, logits.detach(), kFormTol);
-  check_gradients(name, model->module(), logits, c, {});
+  expect_within(tag + " recurrent vs parallel", rec, logits.detach(), form);
+  expect_within(tag + " logits (recurrent)", rec, c.io.at("output"), fwd);
+  // Gradients of the parallel form only: the recurrent form copies each step's key and value
+  // into the memory's storage (append_memory), which records no autograd history, so it has
+  // no gradient to compare (it is the inference form; see the report of issue 15).
+  check_gradients(tag + " parallel", model->module(), logits, c, {}, grad);
 }
 
 class ModelGolden : public ::testing::TestWithParam<std::string> {};
@@ -171,7 +188,10 @@ TEST_P(ModelGolden, MatchesPyTorch) {
   if (kind == "mha") run_mha(name, c);
   else if (kind == "encoder_layer") run_layer(name, c, false);
   else if (kind == "decoder_layer") run_layer(name, c, true);
-  else run_model(name, c);
+  else {
+    run_model(name, c, DType::F32);
+    run_model(name, c, DType::F64);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelGolden, ::testing::ValuesIn(case_names()),

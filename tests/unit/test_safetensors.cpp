@@ -1,9 +1,11 @@
-// safetensors: round trip, interoperability with PyTorch's writer, and every way a file can lie.
+// safetensors: round trip, interoperability with PyTorch's writer and with the real PyPI
+// safetensors library, and every way a file can lie.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "sdnc/sdnc.h"
 
@@ -96,6 +98,57 @@ TEST(Safetensors, ReadsWhatPyTorchWrote) {
   EXPECT_EQ(f.tensors.at("f").shape(), (Shape{2, 3}));
   EXPECT_EQ(f.tensors.at("f").to_doubles()[5], 5.0);
   fs::remove(path);
+}
+
+}  // namespace
+}  // namespace sdnc
+
+namespace sdnc {
+namespace {
+
+// Files written by the real PyPI `safetensors` library (numpy and torch APIs; every dtype sdnc
+// reads, metadata, zero-size and 0-dim tensors, a big-endian numpy array), read back and
+// compared exactly with what the writer says each tensor holds (tests/golden/safetensors_real.py).
+// Skipped with a message when the package cannot be installed (scripts/safetensors_venv.sh).
+TEST(Safetensors, ReadsWhatTheSafetensorsLibraryWrote) {
+  std::string py_file = temp_path("venv_python.txt");
+  std::string venv = std::string("bash ") + SDNC_SOURCE_DIR + "/scripts/safetensors_venv.sh > " + py_file;
+  if (std::system(venv.c_str()) != 0) GTEST_SKIP() << "the PyPI safetensors package is not available (see stderr)";
+  std::string python;
+  std::getline(std::ifstream(py_file), python);
+  fs::remove(py_file);
+  std::string dir = temp_path("real_safetensors");
+  std::string cmd = python + " " + SDNC_SOURCE_DIR + "/tests/golden/safetensors_real.py " + dir;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  int files = 0;
+  for (const char* name : {"numpy", "torch", "bigendian"}) {
+    std::string base = dir + "/" + name;
+    if (!fs::exists(base + ".json")) continue;  // the library may refuse big-endian input instead
+    ++files;
+    nlohmann::json want = nlohmann::json::parse(std::ifstream(base + ".json"));
+    SafetensorsFile f = load_safetensors(base + ".safetensors");
+    EXPECT_EQ(f.tensors.size(), want["tensors"].size()) << name;
+    for (auto& [key, w] : want["tensors"].items()) {
+      SCOPED_TRACE(std::string(name) + ": " + key);
+      ASSERT_TRUE(f.tensors.count(key));
+      const Tensor& t = f.tensors.at(key);
+      std::string stored = w["dtype"];
+      DType expect = stored == "F64" ? DType::F64
+                     : (stored == "F32" || stored == "F16" || stored == "BF16") ? DType::F32
+                                                                                 : DType::I64;
+      EXPECT_EQ(t.dtype(), expect);
+      EXPECT_EQ(t.shape(), w["shape"].get<Shape>());
+      std::vector<double> got;
+      if (t.dtype() == DType::I64)
+        for (int64_t v : t.to_indices()) got.push_back(static_cast<double>(v));
+      else
+        got = t.to_doubles();
+      EXPECT_EQ(got, w["values"].get<std::vector<double>>());
+    }
+    for (auto& [k, v] : want["metadata"].items()) EXPECT_EQ(f.metadata.at(k), v.get<std::string>()) << name << " " << k;
+  }
+  EXPECT_GE(files, 2);
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -2,9 +2,15 @@
 // "[config] <file>: key 'n_embd' must be a positive integer, got -3".
 #pragma once
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace sdnc::io {
+
+// The candidate closest to `name` by edit distance, or "" when none is within 3 edits (for
+// "did you mean" in errors about unknown keys, flags and subcommands).
+std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);
 
 // Parses a JSON file; "[config] <path>: cannot open" / "...: invalid JSON at byte N".
 nlohmann::json read_json_file(const std::string& path);
@@ -25,11 +31,20 @@ class ConfigReader {
   double clip_value(const std::string& key, double fallback) const;
   bool boolean(const std::string& key, bool fallback) const;
   std::string string(const std::string& key, const std::string& fallback) const;
-  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+  bool has(const std::string& key) const {
+    read_.insert(key);
+    return j_.contains(key) && !j_.at(key).is_null();
+  }
+  // Every accessor above records its key; after a config's last read, this fails on the first
+  // key that was never read and is not in `also_accepted` (keys accepted and ignored):
+  // "[config] <file>: unknown key 'norm_frist' (did you mean 'norm_first'?)". A typo then
+  // cannot run a silently different model.
+  void reject_unknown(const std::vector<std::string>& also_accepted = {}) const;
 
  private:
   const nlohmann::json& j_;
   std::string where_;
+  mutable std::set<std::string> read_;
 };
 
 }  // namespace sdnc::io

@@ -34,6 +34,7 @@ DncConfig DncConfig::from_json(const json& j, const std::string& where) {
   } catch (const Error& e) {
     fail("config", "{}: {}", where, e.what());
   }
+  r.reject_unknown({"model_type"});
   return c;
 }
 

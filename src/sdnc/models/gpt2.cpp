@@ -24,6 +24,23 @@ Gpt2Config Gpt2Config::from_json(const json& j, const std::string& where) {
   if (c.n_embd % c.n_head != 0)
     fail("config", "{}: n_embd {} is not divisible by n_head {}", where, c.n_embd, c.n_head);
   controllers::parse_activation(c.activation_function);
+  // Hugging Face keys that would change the arithmetic: accepted at the value sdnc computes.
+  auto must_be = [&](const char* key, bool expected) {
+    if (r.boolean(key, expected) != expected)
+      fail("config", "{}: key '{}' = {} is not supported (sdnc's GPT-2 computes {})", where, key, !expected, expected);
+  };
+  must_be("scale_attn_weights", true);
+  must_be("scale_attn_by_inverse_layer_idx", false);
+  must_be("add_cross_attention", false);
+  // Hugging Face keys that do not change inference (dropouts, token ids, heads for other tasks,
+  // bookkeeping) are accepted and ignored; anything else is a typo or an unsupported feature.
+  r.reject_unknown({"model_type", "architectures", "n_ctx", "_name_or_path", "attn_pdrop", "embd_pdrop",
+                    "resid_pdrop", "summary_type", "summary_use_proj", "summary_activation",
+                    "summary_proj_to_labels", "summary_first_dropout", "initializer_range", "use_cache",
+                    "bos_token_id", "eos_token_id", "pad_token_id", "task_specific_params", "torch_dtype",
+                    "transformers_version", "reorder_and_upcast_attn", "tie_word_embeddings", "id2label",
+                    "label2id", "output_past", "gradient_checkpointing", "n_special", "predict_special_tokens",
+                    "tokenizer_class", "prefix", "return_dict", "output_hidden_states", "output_attentions"});
   return c;
 }
 

@@ -14,6 +14,7 @@ LstmConfig LstmConfig::from_json(const json& j, const std::string& where) {
   c.output_size = r.required_positive_int("output_size");
   c.hidden_size = r.positive_int("hidden_size", c.hidden_size);
   c.clip_value = r.clip_value("clip_value", c.clip_value);
+  r.reject_unknown({"model_type"});
   return c;
 }
 

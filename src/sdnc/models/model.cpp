@@ -1,5 +1,6 @@
 #include "sdnc/models/model.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -166,6 +167,20 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
       if (std::regex_match(name, gpt2_ignored)) continue;
     }
     state[name] = t;
+  }
+  // sdnc's GPT-2 ties its output head to wte; an untied lm_head.weight would be dropped above,
+  // so it must equal wte exactly (as Hugging Face writes a tied head) or the file is refused.
+  if (auto head = file.tensors.find("lm_head.weight"); model->type() == "gpt2" && head != file.tensors.end()) {
+    auto wte = state.find("wte.weight");
+    auto same = [](const Tensor& a, const Tensor& b) {
+      if (a.shape() != b.shape()) return false;
+      if (a.dtype() == DType::F32 && b.dtype() == DType::F32)
+        return std::equal(a.data<float>(), a.data<float>() + a.numel(), b.data<float>());
+      return a.to_doubles() == b.to_doubles();
+    };
+    if (wte == state.end() || !same(head->second, wte->second))
+      fail("checkpoint", "{}: lm_head.weight differs from wte.weight (an untied output head is not supported)",
+           weights_path);
   }
   try {
     model->module().load_state_dict(state);

@@ -41,6 +41,7 @@ SequenceSdncConfig SequenceSdncConfig::from_json(const json& j, const std::strin
   c.layer_norm_eps = r.positive_number("layer_norm_eps", c.layer_norm_eps);
   if (c.d_model % c.nhead != 0) fail("config", "{}: d_model {} is not divisible by nhead {}", where, c.d_model, c.nhead);
   controllers::parse_activation(c.activation);
+  r.reject_unknown({"model_type"});
   return c;
 }
 

@@ -31,6 +31,7 @@ TransformerConfig TransformerConfig::from_json(const json& j, const std::string&
   c.pad_token_id = r.has("pad_token_id") ? r.non_negative_int("pad_token_id", -1) : -1;
   if (c.d_model % c.nhead != 0) fail("config", "{}: d_model {} is not divisible by nhead {}", where, c.d_model, c.nhead);
   controllers::parse_activation(c.activation);
+  r.reject_unknown();
   return c;
 }
 

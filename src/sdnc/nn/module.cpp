@@ -1,5 +1,6 @@
 #include "sdnc/nn/module.h"
 
+#include <cmath>
 #include <set>
 
 namespace sdnc::nn {
@@ -48,6 +49,13 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool al
            shape_str(p.shape()));
     if (!is_floating(it->second.dtype()))
       fail(op, "tensor '{}' has dtype {}, expected a floating type", name, dtype_name(it->second.dtype()));
+    // A NaN or infinite weight makes every output NaN without a word: refuse it by name.
+    const Tensor& t = it->second;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      double v = t.dtype() == DType::F32 ? static_cast<double>(t.data<float>()[i]) : t.data<double>()[i];
+      if (!std::isfinite(v))
+        fail(op, "tensor '{}' holds a non-finite value ({} at flat index {})", name, v, i);
+    }
   }
   if (!allow_unexpected)
     for (auto& [name, t] : state)

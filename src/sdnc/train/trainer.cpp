@@ -13,6 +13,7 @@
 #include "sdnc/core/parallel.h"
 #include "sdnc/core/rng.h"
 #include "sdnc/io/atomic_file.h"
+#include "sdnc/io/config.h"
 #include "sdnc/train/adamw.h"
 #include "sdnc/train/checkpoint.h"
 #include "sdnc/train/grad_clip.h"
@@ -420,6 +421,15 @@ TrainedRun load_trained_run(const std::string& dir) {
   run.config.resolve();
   run.task = make_task_for(run.config);
   run.model = models::make_model(ck.model_config, where);
+  // DIR/model/ (what `sdnc run` loads) was written with this checkpoint; a folder whose model/
+  // describes another model (files copied between runs) is refused rather than half-used.
+  if (std::string exported = dir + "/model/config.json"; std::filesystem::exists(exported)) {
+    nlohmann::json saved = io::read_json_file(exported);
+    if (saved != run.model->config_json())
+      fail("checkpoint", "{}: describes a {} model, but {} holds a {} model with another config ({} vs {})",
+           exported, saved.value("model_type", "?"), where, run.model->type(), saved.dump(),
+           run.model->config_json().dump());
+  }
   load_weights(*run.model, ck.model, where);
   run.step = ck.step;
   return run;
