@@ -8,7 +8,7 @@ torch.compile'd, one JSON line per workload ("impl": "torch" or "torch-compile")
       nn.MultiheadAttention computes it in torch 1.13 minus its extra reshapes; --attn mha
       uses nn.MultiheadAttention instead, --attn sdpa F.scaled_dot_product_attention(is_causal)
       on the same fused QKV; --attn auto, the default, times a short run of each
-      available one and keeps the fastest, reporting which in "attn"), V=256, D=256, H=4, FFN 1024, L=4, B=16, T=256:
+      available one eagerly and keeps the fastest, reporting which in "attn"), V=256, D=256, H=4, FFN 1024, L=4, B=16, T=256:
       forward, cross_entropy, backward, AdamW (foreach). tokens/s = B·T / step.
   T2  generation with a KV cache: the T1 model (512 positions), B=1; the cache is
       preallocated [B, H, 512, Dh] per layer and written in place, so no prefix is ever
@@ -160,7 +160,8 @@ def first_step(step, state):
 
 
 def pick_attention(a):
-    """--attn auto: the fastest of manual / mha / sdpa on a short T1 run (same mode as the run)."""
+    """--attn auto: the fastest of manual / mha / sdpa on a short eager T1 run (under --compile the
+    winner is then compiled: compiling three candidates would take minutes on this machine)."""
     if a.attn != "auto":
         return a.attn, {}
     trials = {}
@@ -169,7 +170,7 @@ def pick_attention(a):
             continue
         torch.manual_seed(1)
         model = GPT(T, impl)
-        step, state = train_step_fn(compiled(model, a), (torch.randint(0, V, (B, T)),), torch.randint(0, V, (B, T)))
+        step, state = train_step_fn(model, (torch.randint(0, V, (B, T)),), torch.randint(0, V, (B, T)))
         first_step(step, state)
         trials[impl] = statistics.median(timed(step, 1, 2))
     best = min(trials, key=trials.get)
