@@ -20,7 +20,7 @@
 # newest PyPI torch from scripts/setup_peers.sh, else /usr/bin/python3: Debian's torch 1.13,
 # which has no torch.compile), OMP_WAIT_POLICY (default passive: on this shared 2-core
 # machine spinning OpenMP workers steal the core the other thread needs), OPENBLAS_CORETYPE
-# (default SkylakeX, for Debian's OpenBLAS 0.3.21 that Debian's torch uses; PyPI torch
+# (default SkylakeX, or Haswell without AVX-512, for Debian's OpenBLAS 0.3.21 that Debian's torch uses; PyPI torch
 # does its GEMMs in MKL/oneDNN and ignores it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +41,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 build=${BUILD_DIR:-build/release}
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-SkylakeX}
+# SkylakeX on an AVX-512 CPU, Haswell (the AVX2 kernels) otherwise: SkylakeX kernels die with
+# SIGILL on a CPU without AVX-512 (this project's VM is now an AVX2-only AMD EPYC).
+grep -qw avx512f /proc/cpuinfo && default_coretype=SkylakeX || default_coretype=Haswell
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-$default_coretype}
 [[ -n "$OPENBLAS_CORETYPE" ]] || unset OPENBLAS_CORETYPE
 default_python=/usr/bin/python3
 [[ -x .venv/peers/bin/python ]] && default_python=.venv/peers/bin/python

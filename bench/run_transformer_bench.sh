@@ -17,7 +17,7 @@
 # --no-compile skips the torch.compile peer.
 # Environment: BUILD_DIR (default build/release), PYTHON (default .venv/peers/bin/python, the
 # newest PyPI torch from scripts/setup_peers.sh, else /usr/bin/python3: Debian's torch 1.13),
-# OMP_WAIT_POLICY (default passive), OPENBLAS_CORETYPE (default SkylakeX: Debian's OpenBLAS
+# OMP_WAIT_POLICY (default passive), OPENBLAS_CORETYPE (default SkylakeX, or Haswell without AVX-512: Debian's OpenBLAS
 # 0.3.21, which Debian's torch uses, does not recognise this VM's CPU and otherwise falls back
 # to its SSE3 kernels; PyPI torch uses MKL/oneDNN and ignores it). Set it empty to keep
 # OpenBLAS's own choice.
@@ -38,7 +38,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 build=${BUILD_DIR:-build/release}
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-SkylakeX}
+# SkylakeX on an AVX-512 CPU, Haswell (the AVX2 kernels) otherwise: SkylakeX kernels die with
+# SIGILL on a CPU without AVX-512 (this project's VM is now an AVX2-only AMD EPYC).
+grep -qw avx512f /proc/cpuinfo && default_coretype=SkylakeX || default_coretype=Haswell
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-$default_coretype}
 [[ -n "$OPENBLAS_CORETYPE" ]] || unset OPENBLAS_CORETYPE
 default_python=/usr/bin/python3
 [[ -x .venv/peers/bin/python ]] && default_python=.venv/peers/bin/python
