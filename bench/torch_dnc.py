@@ -1,7 +1,7 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The PyTorch peer of bench/dnc_bench.cpp: workloads D1, D2, D3 of ../shared/BENCHMARKS.md
-with the same shapes, fp32, eager (Debian's torch 1.13 has no torch.compile: it arrived in
-2.0), one JSON line per workload. A clean batched DNC written plainly from DNC.md section A
+with the same shapes, fp32, eager or (--compile, torch >= 2.0) with the step compiled by
+torch.compile, one JSON line per workload ("impl": "torch" or "torch-compile"). A clean batched DNC written plainly from DNC.md section A
 (DeepMind's arithmetic): an LSTM controller (nn.LSTMCell, forget bias +1 folded into its
 bias, clipping ±20), ONE Linear for the whole interface, then usage, write content (old
 memory), allocation (stable descending sort of the float32 nonusage, exclusive cumprod,
@@ -16,8 +16,12 @@ transposed view), read weights, read words (bmm), and the output Linear on
   D3  inference with the D2 model, B=1, T=10,000 under torch.no_grad (no per-step states
       kept): steps/s and the process's peak RSS.
 
-  /usr/bin/python3 bench/torch_dnc.py [--threads N] [--workloads D1,D2,D3] [--steps N] [--warmup N]
-                                      [--d3-steps 10000]
+  python bench/torch_dnc.py [--threads N] [--workloads D1,D2,D3] [--steps N] [--warmup N]
+                            [--d3-steps 10000] [--compile]
+--compile wraps DNC.step in torch.compile (the step is the unit: compiling the unrolled
+100-step forward would take minutes); the warm-up calls include the compilation, whose time
+is reported as compile_s (the first call). The peer as users run it is PyPI's newest torch in
+the venv of scripts/setup_peers.sh (bench/run_dnc_bench.sh's default PYTHON).
 Set OPENBLAS_NUM_THREADS/OMP_NUM_THREADS to the same N before starting (the run script does).
 """
 import argparse
@@ -128,14 +132,22 @@ class DNC(nn.Module):
         return self.output(torch.stack(feats, 1)).clamp(-CLIP, CLIP)
 
 
-def make_model(sh, model_cls=DNC):
+def make_model(sh, model_cls=DNC, compile=False):
     torch.manual_seed(1)
-    return model_cls(sh["X"], sh["Y"], sh["hidden"], sh["N"], sh["W"], sh["R"], sh["H"])
+    m = model_cls(sh["X"], sh["Y"], sh["hidden"], sh["N"], sh["W"], sh["R"], sh["H"])
+    if compile:
+        m.step = torch.compile(m.step, dynamic=False)
+    return m
+
+
+def impl_of(a):
+    return {"impl": "torch-compile"} if a.compile else {}
 
 
 def run_train(name, a, model=None, impl_extra=None):
     sh = SHAPES[name]
-    model = model or make_model(sh)
+    model = model or make_model(sh, compile=a.compile)
+    impl_extra = {**impl_of(a), **(impl_extra or {})}
     B, T = sh["B"], sh["T"]
     g = torch.Generator().manual_seed(2)
     inputs = torch.randint(0, 2, (B, T, sh["X"]), generator=g).float()
@@ -157,9 +169,14 @@ def run_train(name, a, model=None, impl_extra=None):
         for k, dt in (("forward", t1 - t0), ("backward", t2 - t1), ("optimizer", t3 - t2)):
             ph[k].append(dt)
 
+    t0 = time.perf_counter()
+    step()  # the first call: compilation under --compile
+    first = time.perf_counter() - t0
+    for k in ph:
+        ph[k].clear()
     times = timed(step, a.warmup, a.steps)
     s = statistics.median(times)
-    emit({"workload": name, "threads": a.threads, **(impl_extra or {}), "step_ms": round(s * 1e3, 3),
+    emit({"workload": name, "threads": a.threads, **impl_extra, "compile_s": round(first, 2), "step_ms": round(s * 1e3, 3),
           "step_ms_min": round(min(times) * 1e3, 3), "steps": len(times), "tb_per_s": round(T * B / s, 1),
           "loss": round(box["loss"], 5),
           **{f"{k}_ms": round(statistics.median(v[a.warmup:]) * 1e3, 3) for k, v in ph.items()}})
@@ -167,7 +184,7 @@ def run_train(name, a, model=None, impl_extra=None):
 
 def run_d3(a):
     sh = dict(SHAPES["D3"], T=a.d3_steps)
-    model = make_model(sh)
+    model = make_model(sh, compile=a.compile)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     x = torch.randint(0, 2, (1, sh["T"], sh["X"]), generator=torch.Generator().manual_seed(3)).float()
     with torch.no_grad():
@@ -182,7 +199,7 @@ def run_d3(a):
         y = model.output(torch.stack(feats, 1)).clamp(-CLIP, CLIP)
         dt = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    emit({"workload": "D3", "threads": a.threads, "T": sh["T"], "steps_per_s": round(sh["T"] / dt, 1),
+    emit({"workload": "D3", "threads": a.threads, **impl_of(a), "T": sh["T"], "steps_per_s": round(sh["T"] / dt, 1),
           "ms_per_step": round(dt / sh["T"] * 1e3, 4), "peak_rss_mb": round(rss / 1024, 1),
           "rss_before_mb": round(rss0 / 1024, 1), "checksum": round(float(y.abs().mean()), 6)})
 
@@ -194,6 +211,7 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--d3-steps", type=int, default=10000)
+    p.add_argument("--compile", action="store_true", help="torch.compile the step (torch >= 2.0)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     for w in a.workloads.split(","):

@@ -1,12 +1,14 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The PyTorch peer of bench/transformer_bench.cpp: workloads T1, T2, T3 of
-../shared/BENCHMARKS.md with the same shapes, fp32, eager (torch.compile does not exist in
-the torch this runs with), one JSON line per workload.
+../shared/BENCHMARKS.md with the same shapes, fp32, eager or (--compile, torch >= 2.0)
+torch.compile'd, one JSON line per workload ("impl": "torch" or "torch-compile").
 
   T1  GPT training step: hand-written GPT-2 blocks (pre-LN, tanh-GELU, learned positions,
       tied embeddings; attention as baddbmm(mask, q, kᵀ) → softmax → bmm, which is how
       nn.MultiheadAttention computes it in torch 1.13 minus its extra reshapes; --attn mha
-      uses nn.MultiheadAttention instead), V=256, D=256, H=4, FFN 1024, L=4, B=16, T=256:
+      uses nn.MultiheadAttention instead, --attn sdpa F.scaled_dot_product_attention(is_causal)
+      on the same fused QKV; --attn auto, the default, times a short run of each
+      available one eagerly and keeps the fastest, reporting which in "attn"), V=256, D=256, H=4, FFN 1024, L=4, B=16, T=256:
       forward, cross_entropy, backward, AdamW (foreach). tokens/s = B·T / step.
   T2  generation with a KV cache: the T1 model (512 positions), B=1; the cache is
       preallocated [B, H, 512, Dh] per layer and written in place, so no prefix is ever
@@ -15,7 +17,12 @@ the torch this runs with), one JSON line per workload.
       D=256, H=4, 3+3 layers, FFN 1024, with src/tgt token embeddings ·sqrt(D), learned
       positions and a Linear generator; B=16, src 128, tgt 128, V=256. target tokens/s.
 
-  /usr/bin/python3 bench/torch_transformer.py [--threads N] [--workloads T1,T2,T3] [--steps N] [--warmup N]
+  python bench/torch_transformer.py [--threads N] [--workloads T1,T2,T3] [--steps N] [--warmup N]
+                                    [--attn auto|manual|mha|sdpa] [--compile]
+--compile: T1/T3 run torch.compile(model) (the warm-up includes compilation; compile_s is the
+first step), T2 compiles the decode call with dynamic shapes (the cache view grows).
+The peer as users run it is PyPI's newest torch in the venv of scripts/setup_peers.sh
+(bench/run_transformer_bench.sh's default PYTHON).
 Set OPENBLAS_NUM_THREADS/OMP_NUM_THREADS to the same N before starting (the run script does).
 """
 import argparse
@@ -54,6 +61,9 @@ class Block(nn.Module):
         if self.attn_impl == "mha":
             return self.mha(a, a, a, attn_mask=mask, need_weights=False)[0]
         qkv = self.c_attn(a).view(b, t, 3, H, DH).permute(2, 0, 3, 1, 4)  # [3, B, H, T, Dh]
+        if self.attn_impl == "sdpa":
+            y = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_causal=True)  # [B, H, T, Dh]
+            return self.c_proj(y.transpose(1, 2).reshape(b, t, D))
         q, k, v = (x.reshape(b * H, t, DH) for x in qkv)
         att = torch.baddbmm(mask, q, k.transpose(1, 2), alpha=1.0 / math.sqrt(DH))  # scale + mask fused
         y = torch.bmm(torch.softmax(att, dim=-1), v)
@@ -131,6 +141,42 @@ class Seq2Seq(nn.Module):
         return self.generator(y)
 
 
+def compiled(model, a):
+    return torch.compile(model) if a.compile else model
+
+
+def impl_of(a):
+    return {"impl": "torch-compile"} if a.compile else {}
+
+
+def first_step(step, state):
+    """Runs one unmeasured step (compilation under --compile); returns its time."""
+    t0 = time.perf_counter()
+    step()
+    dt = time.perf_counter() - t0
+    for k in ("forward", "backward", "optimizer"):
+        state[k].clear()
+    return dt
+
+
+def pick_attention(a):
+    """--attn auto: the fastest of manual / mha / sdpa on a short eager T1 run (under --compile the
+    winner is then compiled: compiling three candidates would take minutes on this machine)."""
+    if a.attn != "auto":
+        return a.attn, {}
+    trials = {}
+    for impl in ("manual", "mha", "sdpa"):
+        if impl == "sdpa" and not hasattr(F, "scaled_dot_product_attention"):
+            continue
+        torch.manual_seed(1)
+        model = GPT(T, impl)
+        step, state = train_step_fn(model, (torch.randint(0, V, (B, T)),), torch.randint(0, V, (B, T)))
+        first_step(step, state)
+        trials[impl] = statistics.median(timed(step, 1, 2))
+    best = min(trials, key=trials.get)
+    return best, {"attn_trial_ms": {k: round(v * 1e3, 1) for k, v in trials.items()}}
+
+
 def train_step_fn(model, inputs, targets):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01, foreach=True)
     state = {"forward": [], "backward": [], "optimizer": []}
@@ -156,15 +202,18 @@ def phases(state, warmup):
 
 
 def run_t1(a):
+    attn, trial = pick_attention(a)
     torch.manual_seed(1)
-    model = GPT(T, a.attn)
+    model = GPT(T, attn)
     tokens, targets = torch.randint(0, V, (B, T)), torch.randint(0, V, (B, T))
-    step, state = train_step_fn(model, (tokens,), targets)
+    step, state = train_step_fn(compiled(model, a), (tokens,), targets)
+    first = first_step(step, state)
     times = timed(step, a.warmup, a.steps)
     s = statistics.median(times)
     n_mm = sum(p.numel() for p in model.parameters()) - model.wpe.weight.numel()
     flops = 6.0 * n_mm * B * T + 12.0 * L * T * D * B * T
-    emit({"workload": "T1", "threads": a.threads, "attn": a.attn, "tokens_per_s": round(B * T / s, 1),
+    emit({"workload": "T1", "threads": a.threads, **impl_of(a), "attn": attn, **trial, "compile_s": round(first, 2),
+          "tokens_per_s": round(B * T / s, 1),
           "step_ms": round(s * 1e3, 2), "step_ms_min": round(min(times) * 1e3, 2), "steps": len(times),
           "flops_per_step": flops, "gflops": round(flops / s * 1e-9, 2), "loss": round(state["loss"], 4), **phases(state, a.warmup)})
 
@@ -174,24 +223,25 @@ def run_t2(a):
     torch.manual_seed(2)
     model = GPT(prefill + new, "manual").eval()
     prompt = torch.randint(0, V, (1, prefill))
+    decode = torch.compile(model.decode, dynamic=True) if a.compile else model.decode
     pre, dec = [], []
     for i in range(a.warmup + a.steps):
         cache = [(torch.zeros(1, H, prefill + new, DH), torch.zeros(1, H, prefill + new, DH)) for _ in range(L)]
         t0 = time.perf_counter()
-        logits = model.decode(prompt, 0, cache)
+        logits = decode(prompt, 0, cache)
         tp = time.perf_counter() - t0
         nxt = int(logits[0, -1].argmax())
         t0 = time.perf_counter()
         with torch.inference_mode():
             for k in range(new):
-                logits = model.decode(torch.tensor([[nxt]]), prefill + k, cache)
+                logits = decode(torch.tensor([[nxt]]), prefill + k, cache)
                 nxt = int(logits[0, -1].argmax())
         td = time.perf_counter() - t0
         if i >= a.warmup:
             pre.append(tp)
             dec.append(td)
     tp, td = statistics.median(pre), statistics.median(dec)
-    emit({"workload": "T2", "threads": a.threads, "prefill_tokens_per_s": round(prefill / tp, 1),
+    emit({"workload": "T2", "threads": a.threads, **impl_of(a), "prefill_tokens_per_s": round(prefill / tp, 1),
           "decode_tokens_per_s": round(new / td, 1), "prefill_ms": round(tp * 1e3, 2),
           "decode_ms": round(td * 1e3, 2), "repeats": len(pre)})
 
@@ -201,10 +251,11 @@ def run_t3(a):
     torch.manual_seed(3)
     model = Seq2Seq(max(S, TT))
     src, tgt, targets = (torch.randint(0, V, (B, n)) for n in (S, TT, TT))
-    step, state = train_step_fn(model, (src, tgt), targets)
+    step, state = train_step_fn(compiled(model, a), (src, tgt), targets)
+    first = first_step(step, state)
     times = timed(step, a.warmup, a.steps)
     s = statistics.median(times)
-    emit({"workload": "T3", "threads": a.threads, "tokens_per_s": round(B * TT / s, 1), "step_ms": round(s * 1e3, 2),
+    emit({"workload": "T3", "threads": a.threads, **impl_of(a), "compile_s": round(first, 2), "tokens_per_s": round(B * TT / s, 1), "step_ms": round(s * 1e3, 2),
           "step_ms_min": round(min(times) * 1e3, 2), "steps": len(times),
           "params": sum(p.numel() for p in model.parameters()), "loss": round(state["loss"], 4),
           **phases(state, a.warmup)})
@@ -216,7 +267,8 @@ def main():
     p.add_argument("--workloads", default="T1,T2,T3")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--attn", choices=["manual", "mha"], default="manual")
+    p.add_argument("--attn", choices=["auto", "manual", "mha", "sdpa"], default="auto")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (torch >= 2.0)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     want = a.workloads.split(",")

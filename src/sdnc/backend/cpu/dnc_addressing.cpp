@@ -258,24 +258,26 @@ struct Kernel {
     for (int64_t h = 0; h < H; ++h) {
       const T* w = out.ww + h * N;
       const T* p0 = in.p + h * N;
-      for (int64_t i = 0; i < N; ++i) {
-        const T* l0 = in.L + (h * N + i) * N;
-        T* l = out.L + (h * N + i) * N;
-        const T wi = w[i];
+      if (!link_forward_fused(h, w, p0, in, out, fw, bwd)) {
+        for (int64_t i = 0; i < N; ++i) {
+          const T* l0 = in.L + (h * N + i) * N;
+          T* l = out.L + (h * N + i) * N;
+          const T wi = w[i];
 #pragma omp simd
-        for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
-        l[i] = 0;
-        for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] += L[i,j]·wʳ₀[i]
-          const T* wr0 = in.wr + r * N;
-          T* br = bwd + (r * H + h) * N;
-          const T wri = wr0[i];
-          T acc = 0;
+          for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
+          l[i] = 0;
+          for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] += L[i,j]·wʳ₀[i]
+            const T* wr0 = in.wr + r * N;
+            T* br = bwd + (r * H + h) * N;
+            const T wri = wr0[i];
+            T acc = 0;
 #pragma omp simd reduction(+ : acc)
-          for (int64_t j = 0; j < N; ++j) {
-            acc += l[j] * wr0[j];
-            br[j] += wri * l[j];
+            for (int64_t j = 0; j < N; ++j) {
+              acc += l[j] * wr0[j];
+              br[j] += wri * l[j];
+            }
+            fw[(r * H + h) * N + i] = acc;
           }
-          fw[(r * H + h) * N + i] = acc;
         }
       }
       T total = 0;
@@ -302,6 +304,107 @@ struct Kernel {
       T* word = words + r * W;
       std::fill(word, word + W, T(0));
       for (int64_t n = 0; n < N; ++n) axpy(wr[n], out.M + n * W, word, W);
+    }
+  }
+
+  // ---- the link sweeps, all R read heads in one pass over each row --------------------------
+  // Row i of head h: L[i,j] = (1 − (w_i + w_j))·L₀[i,j] + w_i·p₀[j] (zero diagonal), with the
+  // directional weights f_r[i] = Σ_j L[i,j]·wʳ₀[j] and b_r[j] += L[i,j]·wʳ₀[i] in the same pass:
+  // one load of L₀ and one store of L per entry, the R accumulators in registers (KR = R known
+  // at compile time). Same arithmetic per term as the R-pass loops they replace. Returns false
+  // for an R without a compiled variant (the caller then runs the plain loops).
+  template <int KR>
+  void link_forward_rows(int64_t h, const T* w, const T* p0, const State& in, const State& out, T* fw, T* bwd) const {
+    static_assert(KR >= 1 && KR <= 4);
+    // head r's pointers; heads beyond KR alias head 0 and are never touched (if constexpr)
+    const T *a0 = in.wr, *a1 = in.wr + (KR > 1) * N, *a2 = in.wr + (KR > 2) * 2 * N, *a3 = in.wr + (KR > 3) * 3 * N;
+    T *b0 = bwd + h * N, *b1 = bwd + ((KR > 1) * H + h) * N, *b2 = bwd + ((KR > 2) * 2 * H + h) * N,
+      *b3 = bwd + ((KR > 3) * 3 * H + h) * N;
+    for (int64_t i = 0; i < N; ++i) {
+      const T* l0 = in.L + (h * N + i) * N;
+      T* l = out.L + (h * N + i) * N;
+      const T wi = w[i], c0 = a0[i], c1 = a1[i], c2 = a2[i], c3 = a3[i];
+      T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+      for (int64_t j = 0; j < N; ++j) {
+        T x = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
+        x = j == i ? T(0) : x;
+        l[j] = x;
+        s0 += x * a0[j];
+        b0[j] += c0 * x;
+        if constexpr (KR > 1) s1 += x * a1[j], b1[j] += c1 * x;
+        if constexpr (KR > 2) s2 += x * a2[j], b2[j] += c2 * x;
+        if constexpr (KR > 3) s3 += x * a3[j], b3[j] += c3 * x;
+      }
+      fw[h * N + i] = s0;
+      if constexpr (KR > 1) fw[(H + h) * N + i] = s1;
+      if constexpr (KR > 2) fw[(2 * H + h) * N + i] = s2;
+      if constexpr (KR > 3) fw[(3 * H + h) * N + i] = s3;
+    }
+  }
+  bool link_forward_fused(int64_t h, const T* w, const T* p0, const State& in, const State& out, T* fw, T* bwd) const {
+    switch (R) {
+      case 1: link_forward_rows<1>(h, w, p0, in, out, fw, bwd); return true;
+      case 2: link_forward_rows<2>(h, w, p0, in, out, fw, bwd); return true;
+      case 3: link_forward_rows<3>(h, w, p0, in, out, fw, bwd); return true;
+      case 4: link_forward_rows<4>(h, w, p0, in, out, fw, bwd); return true;
+      default: return false;
+    }
+  }
+  // The backward of one head's sweep, row by row, one pass per row: the new link entry is
+  // recomputed from the old one, g = dL[i,j] + Σ_r (df_r[i]·wʳ₀[j] + wʳ₀[i]·db_r[j]) (zero on
+  // the diagonal), then dwʳ₀, dL₀, dw and dp₀ from it.
+  template <int KR>
+  void link_backward_rows(int64_t h, const T* w, const T* p0, const State& in, const State& gout, const State& gin,
+                          const T* dfw, const T* dbw, T* dw, T* dp0) const {
+    static_assert(KR >= 1 && KR <= 4);
+    const int64_t o1 = (KR > 1) * N, o2 = (KR > 2) * 2 * N, o3 = (KR > 3) * 3 * N;  // head offsets in [R, N]
+    const int64_t q1 = (KR > 1) * H * N, q2 = (KR > 2) * 2 * H * N, q3 = (KR > 3) * 3 * H * N;  // in [R, H, N]
+    const T *a0 = in.wr, *a1 = in.wr + o1, *a2 = in.wr + o2, *a3 = in.wr + o3;
+    const T *e0 = dbw + h * N, *e1 = e0 + q1, *e2 = e0 + q2, *e3 = e0 + q3;
+    T *d0 = gin.wr, *d1 = gin.wr + o1, *d2 = gin.wr + o2, *d3 = gin.wr + o3;
+    const T* df = dfw + h * N;
+    for (int64_t i = 0; i < N; ++i) {
+      const T* l0 = in.L + (h * N + i) * N;
+      const T* go = gout.L + (h * N + i) * N;
+      T* dl0 = gin.L + (h * N + i) * N;
+      const T wi = w[i];
+      const T f0 = df[i], f1 = df[q1 + i], f2 = df[q2 + i], f3 = df[q3 + i];
+      const T c0 = a0[i], c1 = a1[i], c2 = a2[i], c3 = a3[i];
+      T s0 = 0, s1 = 0, s2 = 0, s3 = 0, dwi = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, dwi)
+      for (int64_t j = 0; j < N; ++j) {
+        const T keep = T(1) - (wi + w[j]);
+        T x = keep * l0[j] + wi * p0[j];
+        x = j == i ? T(0) : x;
+        T g = go[j];
+        g += f0 * a0[j] + c0 * e0[j];
+        d0[j] += f0 * x;
+        s0 += e0[j] * x;
+        if constexpr (KR > 1) g += f1 * a1[j] + c1 * e1[j], d1[j] += f1 * x, s1 += e1[j] * x;
+        if constexpr (KR > 2) g += f2 * a2[j] + c2 * e2[j], d2[j] += f2 * x, s2 += e2[j] * x;
+        if constexpr (KR > 3) g += f3 * a3[j] + c3 * e3[j], d3[j] += f3 * x, s3 += e3[j] * x;
+        g = j == i ? T(0) : g;  // the diagonal is set to 0 after the update
+        dl0[j] = g * keep;
+        dwi += g * (p0[j] - l0[j]);
+        dw[j] -= g * l0[j];
+        dp0[j] += g * wi;
+      }
+      d0[i] += s0;
+      if constexpr (KR > 1) d1[i] += s1;
+      if constexpr (KR > 2) d2[i] += s2;
+      if constexpr (KR > 3) d3[i] += s3;
+      dw[i] += dwi;
+    }
+  }
+  bool link_backward_fused(int64_t h, const T* w, const T* p0, const State& in, const State& gout, const State& gin,
+                           const T* dfw, const T* dbw, T* dw, T* dp0) const {
+    switch (R) {
+      case 1: link_backward_rows<1>(h, w, p0, in, gout, gin, dfw, dbw, dw, dp0); return true;
+      case 2: link_backward_rows<2>(h, w, p0, in, gout, gin, dfw, dbw, dw, dp0); return true;
+      case 3: link_backward_rows<3>(h, w, p0, in, gout, gin, dfw, dbw, dw, dp0); return true;
+      case 4: link_backward_rows<4>(h, w, p0, in, gout, gin, dfw, dbw, dw, dp0); return true;
+      default: return false;
     }
   }
 
@@ -390,38 +493,40 @@ struct Kernel {
       T* dp0 = gin.p + h * N;
       T* g = s.g.data();
       T* l = s.lrow.data();
-      for (int64_t i = 0; i < N; ++i) {
-        const T* l0 = in.L + (h * N + i) * N;
-        const T wi = w[i];
-#pragma omp simd
-        for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
-        l[i] = 0;
-        std::copy(gout.L + (h * N + i) * N, gout.L + (h * N + i + 1) * N, g);
-        for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] = Σ_i L[i,j]·wʳ₀[i]
-          const T* wr0 = in.wr + r * N;
-          const T dfi = s.dfw[(r * H + h) * N + i], wri = wr0[i];
-          const T* dbr = s.dbw.data() + (r * H + h) * N;
-          T* dwr0 = gin.wr + r * N;
-          T acc = 0;
-#pragma omp simd reduction(+ : acc)
-          for (int64_t j = 0; j < N; ++j) {
-            g[j] += dfi * wr0[j] + wri * dbr[j];
-            dwr0[j] += dfi * l[j];
-            acc += dbr[j] * l[j];
+      if (!link_backward_fused(h, w, p0, in, gout, gin, s.dfw.data(), s.dbw.data(), dw, dp0)) {
+        for (int64_t i = 0; i < N; ++i) {
+          const T* l0 = in.L + (h * N + i) * N;
+          const T wi = w[i];
+  #pragma omp simd
+          for (int64_t j = 0; j < N; ++j) l[j] = (T(1) - (wi + w[j])) * l0[j] + wi * p0[j];
+          l[i] = 0;
+          std::copy(gout.L + (h * N + i) * N, gout.L + (h * N + i + 1) * N, g);
+          for (int64_t r = 0; r < R; ++r) {  // f[i] = Σ_j L[i,j]·wʳ₀[j];  b[j] = Σ_i L[i,j]·wʳ₀[i]
+            const T* wr0 = in.wr + r * N;
+            const T dfi = s.dfw[(r * H + h) * N + i], wri = wr0[i];
+            const T* dbr = s.dbw.data() + (r * H + h) * N;
+            T* dwr0 = gin.wr + r * N;
+            T acc = 0;
+  #pragma omp simd reduction(+ : acc)
+            for (int64_t j = 0; j < N; ++j) {
+              g[j] += dfi * wr0[j] + wri * dbr[j];
+              dwr0[j] += dfi * l[j];
+              acc += dbr[j] * l[j];
+            }
+            dwr0[i] += acc;
           }
-          dwr0[i] += acc;
+          g[i] = 0;  // the diagonal is set to 0 after the update
+          T* dl0 = gin.L + (h * N + i) * N;
+          T dwi = 0;
+  #pragma omp simd reduction(+ : dwi)
+          for (int64_t j = 0; j < N; ++j) {
+            dl0[j] = g[j] * (T(1) - (wi + w[j]));
+            dwi += g[j] * (p0[j] - l0[j]);
+            dw[j] -= g[j] * l0[j];
+            dp0[j] += g[j] * wi;
+          }
+          dw[i] += dwi;
         }
-        g[i] = 0;  // the diagonal is set to 0 after the update
-        T* dl0 = gin.L + (h * N + i) * N;
-        T dwi = 0;
-#pragma omp simd reduction(+ : dwi)
-        for (int64_t j = 0; j < N; ++j) {
-          dl0[j] = g[j] * (T(1) - (wi + w[j]));
-          dwi += g[j] * (p0[j] - l0[j]);
-          dw[j] -= g[j] * l0[j];
-          dp0[j] += g[j] * wi;
-        }
-        dw[i] += dwi;
       }
     }
     // erase and add: M = M₀∘Π_h(1 − w_h e_hᵀ) + Σ_h w_h v_hᵀ

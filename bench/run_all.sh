@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every table of docs/performance.md in one command: the peers' venv (scripts/setup_peers.sh,
+# idempotent), the release benchmarks, then D1–D3 (bench/run_dnc_bench.sh) and T1–T3
+# (bench/run_transformer_bench.sh) at 1 and 2 threads, sdnc against PyTorch eager and
+# torch.compile side by side. The tables and the raw JSON lines go to OUT_DIR (default
+# out/bench-<UTC time>); each table is preceded by `uptime` (the load it was measured under).
+#
+#   bench/run_all.sh [--rounds N] [--quick]
+# --quick: 1 round, fewer steps (a smoke run of the whole pipeline, not a measurement).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=3 dnc_steps=3 tr_steps=5 warmup=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --quick) rounds=1 dnc_steps=1 tr_steps=2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+out=${OUT_DIR:-out/bench-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$out"
+scripts/setup_peers.sh | tee "$out/peers.txt"
+cmake --preset release >/dev/null
+nice cmake --build --preset release -j2 --target dnc_bench transformer_bench decode_floor >/dev/null
+{ echo "# $(date -u) $(uptime)"; nproc; grep -m1 'model name' /proc/cpuinfo; } | tee "$out/machine.txt"
+bench/run_dnc_bench.sh --threads "1 2" --rounds "$rounds" --steps "$dnc_steps" --warmup "$warmup" \
+  --workloads D1,D2,D3 --pypi --out "$out/dnc.jsonl" 2>"$out/dnc.err" | grep -v '^{' | tee "$out/dnc.md"
+bench/run_transformer_bench.sh --threads "1 2" --rounds "$rounds" --steps "$tr_steps" --warmup "$warmup" \
+  --workloads T1,T2,T3 --out "$out/transformer.jsonl" 2>"$out/transformer.err" | grep -v '^{' | tee "$out/transformer.md"
+echo "tables in $out/{dnc,transformer}.md"
