@@ -121,21 +121,6 @@ MachineConfig from_sdnc(const json& j, const std::string& where) {
   return c;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 }  // namespace
 
 MachineConfig MachineConfig::from_json(const json& j, const std::string& where) {
@@ -148,11 +133,8 @@ MachineConfig MachineConfig::from_json(const json& j, const std::string& where) 
   const auto& keys = machine_config_keys();
   for (const auto& [key, value] : j.items()) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
-    const std::string* best = nullptr;
-    size_t best_d = 4;
-    for (const auto& k : keys)
-      if (size_t d = edit_distance(key, k); d < best_d) best = &k, best_d = d;
-    fail("config", "{}: unknown key '{}'{}", where, key, best ? " (did you mean '" + *best + "'?)" : "");
+    const std::string best = io::nearest_name(key, keys);
+    fail("config", "{}: unknown key '{}'{}", where, key, best.empty() ? "" : " (did you mean '" + best + "'?)");
   }
   MachineConfig c;
   c.controller = parse_controller(r.string("controller", name(c.controller)), where);
