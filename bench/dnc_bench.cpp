@@ -160,6 +160,65 @@ void run_train(const char* name, const DncShape& s, const Options& o) {
                             median(optim) * 1e3, o.checkpoint, peak_rss_mb()));
 }
 
+// M1: one training step (forward, BCE, backward, AdamW) of machine corners at the D2 size
+// (B 32, T 100, X 10, Y 9, R 4, W 64, N 128; recurrent h 256; stateless D 256, F 512, one
+// layer), each against the DNC corner in the same run. Corners: the two presets' dials and the
+// hybrids of the dials study (issue 10).
+void run_m1(const Options& o) {
+  struct Corner {
+    const char* name;
+    nlohmann::json dials;
+  };
+  const int64_t T = kD2.T;
+  std::vector<Corner> corners = {
+      {"dnc", {{"controller", "lstm"}, {"write", "allocate"}, {"similarity", "cosine"}, {"read_modes", "links"},
+               {"key_value", "shared"}, {"strength", "softplus"}}},
+      {"transformer", {{"controller", "stateless"}, {"write", "append"}, {"similarity", "dot"},
+                       {"read_modes", "content"}, {"key_value", "separate"}, {"positions", "sinusoidal"}}},
+      {"lstm+append", {{"controller", "lstm"}, {"write", "append"}, {"similarity", "dot"}, {"read_modes", "content"},
+                       {"key_value", "separate"}}},
+      {"stateless+links(append)", {{"controller", "stateless"}, {"write", "append"}, {"similarity", "dot"},
+                                   {"read_modes", "links"}, {"key_value", "separate"}, {"positions", "sinusoidal"}}},
+      {"transformer bounded N=T/2", {{"controller", "stateless"}, {"write", "append"}, {"similarity", "dot"},
+                                     {"read_modes", "content"}, {"key_value", "separate"}, {"memory_slots", T / 2},
+                                     {"positions", "sinusoidal"}}},
+      {"cosine transformer", {{"controller", "stateless"}, {"write", "append"}, {"similarity", "cosine"},
+                              {"read_modes", "content"}, {"key_value", "separate"}, {"positions", "sinusoidal"}}},
+      {"dnc separate k/v", {{"controller", "lstm"}, {"write", "allocate"}, {"similarity", "cosine"},
+                            {"read_modes", "links"}, {"key_value", "separate"}}},
+  };
+  Generator g(2);
+  Tensor inputs = bits(g, kD2.B, T, kD2.X), targets = bits(g, kD2.B, T, kD2.Y);
+  double dnc_ms = 0;
+  for (const auto& c : corners) {
+    nlohmann::json j = c.dials;
+    j["model_type"] = "machine", j["input_size"] = kD2.X, j["output_size"] = kD2.Y, j["read_heads"] = kD2.R;
+    j["word_size"] = kD2.W, j["hidden_size"] = kD2.hidden, j["d_model"] = 256, j["d_ffn"] = 512;
+    if (!j.contains("memory_slots")) j["memory_slots"] = j["write"] == "allocate" ? kD2.N : 0;
+    machine::MachineConfig mc = machine::MachineConfig::from_json(j, c.name);
+    machine::MemoryMachine m(mc);
+    Generator gi(1);
+    m.init(gi);
+    models::Form form = mc.has_parallel_form() ? models::Form::Parallel : models::Form::Recurrent;
+    train::AdamW opt(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
+    std::vector<double> total;
+    for (int i = 0; i < o.warmup + o.steps; ++i) {
+      auto t0 = Clock::now();
+      opt.zero_grad();
+      Tensor loss = sigmoid_bce_with_logits(m.forward(inputs, form), targets);
+      loss.backward();
+      opt.step();
+      if (i >= o.warmup) total.push_back(seconds_since(t0));
+    }
+    double ms = median(total) * 1e3;
+    if (dnc_ms == 0) dnc_ms = ms;
+    print_line(o, fmt::format("\"workload\": \"M1\", \"corner\": \"{}\", \"form\": \"{}\", \"threads\": {}, "
+                              "\"step_ms\": {:.1f}, \"vs_dnc_corner\": {:.2f}, \"params\": {}, \"peak_rss_mb\": {:.1f}",
+                              c.name, form == models::Form::Parallel ? "parallel" : "recurrent", o.threads, ms,
+                              ms / dnc_ms, m.num_parameters(), peak_rss_mb()));
+  }
+}
+
 void run_d3(const Options& o) {
   DncShape s = kD2;
   s.B = 1, s.T = o.d3_steps;
@@ -282,7 +341,7 @@ int main(int argc, char** argv) {
     else if (a == "--checkpoint") o.checkpoint = std::stoll(value());
     else {
       std::fprintf(stderr,
-                   "usage: dnc_bench [--threads N] [--workloads D1,D2,D3] [--steps N] [--warmup N] [--d3-steps N] "
+                   "usage: dnc_bench [--threads N] [--workloads D1,D2,D3,M1,kernel] [--steps N] [--warmup N] [--d3-steps N] "
                    "[--path fused|composed] [--checkpoint K]\n");
       return 2;
     }
@@ -300,6 +359,7 @@ int main(int argc, char** argv) {
     else if (w == "D2") run_train("D2", kD2, o);
     else if (w == "D3") run_d3(o);
     else if (w == "kernel") run_kernel(o);
+    else if (w == "M1") run_m1(o);
     b = e + 1;
   }
   return 0;
