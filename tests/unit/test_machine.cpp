@@ -110,6 +110,16 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return d;
 }
 
+// Same names, same values (the preset draws its initial weights as the model it replaces).
+void expect_same_parameters(const nn::Module& legacy, const nn::Module& preset) {
+  auto a = legacy.state_dict(), b = preset.state_dict();
+  ASSERT_EQ(a.size(), b.size());
+  for (auto& [n, t] : a) {
+    ASSERT_TRUE(b.count(n)) << "the preset lacks " << n;
+    EXPECT_EQ(max_abs_diff(t, b.at(n)), 0.0) << n;
+  }
+}
+
 TEST(Machine, EveryCornerMatchesFiniteDifferences) {
   double worst = 0;
   for (int bits = 0; bits < 32; ++bits) {
@@ -238,12 +248,7 @@ TEST(Machine, DncPresetIsDncModelWeightForWeight) {
   Generator g1(3), g2(3);
   legacy.init(g1);
   m.init(g2);  // the same draws in the same order: the same initial weights
-  auto a = legacy.state_dict(), b = m.state_dict();
-  ASSERT_EQ(a.size(), b.size());
-  for (auto& [n, t] : a) {
-    ASSERT_TRUE(b.count(n)) << "the preset lacks " << n;
-    EXPECT_EQ(max_abs_diff(t, b.at(n)), 0.0) << n;
-  }
+  expect_same_parameters(legacy, m);
   legacy.to(DType::F64);
   m.to(DType::F64);
   Generator g(8);
@@ -262,12 +267,7 @@ TEST(Machine, SdncPresetIsSequenceSdncWeightForWeight) {
     Generator g1(5), g2(5);
     legacy.init(g1);
     m.init(g2);
-    auto a = legacy.state_dict(), b = m.state_dict();
-    ASSERT_EQ(a.size(), b.size());
-    for (auto& [n, t] : a) {
-      ASSERT_TRUE(b.count(n)) << "the preset lacks " << n;
-      EXPECT_EQ(max_abs_diff(t, b.at(n)), 0.0) << n;
-    }
+    expect_same_parameters(legacy, m);
     legacy.to(DType::F64);
     m.to(DType::F64);
     Generator g(8);

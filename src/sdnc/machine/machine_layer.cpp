@@ -105,7 +105,6 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
             read_modes.defined() ? read_modes.detach() : Tensor()};
   }
   m = std::move(next);
-  (void)W;
   return words;
 }
 

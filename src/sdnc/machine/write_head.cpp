@@ -125,7 +125,6 @@ void write_step(const MachineConfig& c, const Interface& x, const MemoryState& p
     next.link = memory::update_link(link, precedence, next.write_weights);
     next.precedence = memory::update_precedence(precedence, next.write_weights);
   }
-  (void)H;
 }
 
 }  // namespace sdnc::machine

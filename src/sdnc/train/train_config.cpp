@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sdnc/core/error.h"
+#include "sdnc/io/config.h"
 #include "sdnc/io/utf8.h"
 
 namespace sdnc::train {
@@ -110,25 +111,10 @@ const ConfigKey& find_key(const std::string& name, const std::string& where) {
   for (const auto& k : train_config_keys())
     if (k.name == name) return k;
   // Suggest the closest key (edit distance), for typos.
-  auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diag = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-        diag = up;
-      }
-    }
-    return row[b.size()];
-  };
-  const ConfigKey* best = nullptr;
-  size_t best_d = 4;
-  for (const auto& k : train_config_keys())
-    if (size_t dd = distance(name, k.name); dd < best_d) best = &k, best_d = dd;
-  fail("config", "{}: unknown key '{}'{}", where, name, best ? " (did you mean '" + best->name + "'?)" : "");
+  std::vector<std::string> names;
+  for (const auto& k : train_config_keys()) names.push_back(k.name);
+  const std::string best = io::nearest_name(name, names);
+  fail("config", "{}: unknown key '{}'{}", where, name, best.empty() ? "" : " (did you mean '" + best + "'?)");
 }
 
 const char* type_words(const ConfigKey& k) {
