@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
+  ccache                                    # compile cache shared by clones and worktrees
   libdnnl-dev                               # F32 GEMM (docs/decisions.md)
   libopenblas-dev libblis-dev               # only for bench/gemm_libraries.sh (the measurement)
   libfmt-dev nlohmann-json3-dev libcli11-dev libstb-dev
