@@ -162,11 +162,11 @@ void run_model(const std::string& name, const LoadedCase& c, DType dtype) {
   expect_within(tag + " recurrent vs parallel", rec, logits.detach(), form);
   expect_within(tag + " logits (recurrent)", rec, c.io.at("output"), fwd);
   check_gradients(tag + " parallel", model->module(), logits, c, {}, grad);
-  // The encoder runs on the memory machine's stack, whose recurrent form (every write, then
-  // every read) records autograd: its gradients must be PyTorch's too. GPT-2's and the
-  // encoder-decoder's recurrent forms copy each step's key and value into the memory's
-  // storage (append_memory), which records no autograd history: no gradient to compare.
-  if (model->type() == "encoder") {
+  // The encoder and the encoder-decoder run on memory-machine stacks, whose recurrent forms
+  // (encoder: every write, then every read; decoder: one step at a time) record autograd:
+  // their gradients must be PyTorch's too. GPT-2's recurrent form copies each step's key and
+  // value into the memory's storage (append_memory), which records no autograd history.
+  if (model->type() == "encoder" || model->type() == "encoder_decoder") {
     model->module().zero_grad();
     check_gradients(tag + " recurrent", model->module(), rec, c, {}, grad);
   }

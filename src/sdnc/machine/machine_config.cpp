@@ -17,7 +17,7 @@ const std::vector<std::string>& machine_config_keys() {
       "model_type", "controller", "write",         "similarity",  "read_modes", "key_value",     "positions",
       "strength",   "input_size", "input_vocab", "output_size",   "read_heads",  "write_heads", "word_size",    "memory_slots",
       "memory_slices", "layers",  "hidden_size",   "d_model",     "d_ffn",       "activation",   "norm_first",
-      "norm", "bias", "layer_norm_eps", "rope_theta", "causal", "max_positions", "clip_value"};
+      "norm", "bias", "layer_norm_eps", "rope_theta", "causal", "cross_reads", "max_positions", "clip_value"};
   return keys;
 }
 
@@ -94,6 +94,9 @@ void MachineConfig::validate(const std::string& where) const {
   if (!causal && (recurrent() || write != Write::Append || bounded() || read_modes != ReadModes::Content))
     fail("config", "{}: causal=false (bidirectional: every write before any read) needs controller=stateless, "
                    "write=append without memory_slots, read_modes=content", where);
+  if (cross_reads && recurrent())
+    fail("config", "{}: cross_reads (a decoder layer reading another machine's memory) needs controller=stateless",
+         where);
   if (!causal && positions == Positions::Alibi)
     fail("config", "{}: positions=alibi is causal (a slot after the query gets no bias): use causal=true", where);
   if (!(rope_theta > 0)) fail("config", "{}: key 'rope_theta' must be positive", where);
@@ -183,6 +186,7 @@ MachineConfig MachineConfig::from_json(const json& j, const std::string& where) 
   c.layer_norm_eps = r.positive_number("layer_norm_eps", c.layer_norm_eps);
   c.rope_theta = r.positive_number("rope_theta", c.rope_theta);
   c.causal = r.boolean("causal", c.causal);
+  c.cross_reads = r.boolean("cross_reads", c.cross_reads);
   c.max_positions = r.positive_int("max_positions", c.max_positions);
   c.clip_value = r.clip_value("clip_value", c.clip_value);
   c.validate(where);
@@ -237,6 +241,7 @@ json MachineConfig::to_json() const {
           {"layer_norm_eps", layer_norm_eps},
           {"rope_theta", rope_theta},
           {"causal", causal},
+          {"cross_reads", cross_reads},
           {"max_positions", max_positions},
           {"clip_value", clip_value > 0 ? json(clip_value) : json(nullptr)}};
 }

@@ -13,7 +13,7 @@
 //   input_vocab V_in (0: vector inputs; > 0: token ids through an embedding),
 //   read_heads R, write_heads H, word_size W, memory_slots N, memory_slices S, layers L,
 //   hidden_size h, d_model D, d_ffn F, activation (relu | gelu | gelu_tanh | swiglu),
-//   norm_first, norm (layer | rms), bias, layer_norm_eps, rope_theta, causal, max_positions,
+//   norm_first, norm (layer | rms), bias, layer_norm_eps, rope_theta, causal, cross_reads, max_positions,
 //   clip_value.
 // Two legacy model types are presets of the same machine and keep their config files and
 // checkpoint names: "dnc" (models/dnc.h's keys) and "sdnc" (models/sequence_sdnc.h's keys).
@@ -62,6 +62,10 @@ struct MachineConfig {
   // Stateless, unbounded append, content reads: false = bidirectional (an encoder): every
   // slot is written before any read, and reads see every slot (no step form).
   bool causal = true;
+  // Stateless: after reading its own memory, each layer reads another machine's memory too
+  // (written once from that machine's output, e.g. an encoder's): cross-attention, the
+  // encoder-decoder's decoder layer ("multihead_attn.*"; norms norm1 self, norm2 cross, norm3 FFN).
+  bool cross_reads = false;
   int64_t max_positions = 1024;  // learned positions
   double clip_value = 20.0;   // recurrent: controller output, state and logits (0: off)
   Preset preset = Preset::None;

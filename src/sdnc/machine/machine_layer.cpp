@@ -33,6 +33,18 @@ Tensor live_rows(const Tensor& bias) {
 }
 }  // namespace
 
+namespace {
+// padding [B, T] (nonzero: padded) → [B, 1, T] with −1e30 at padded slots, in dtype.
+Tensor padding_bias(const Tensor& padding, DType dtype) {
+  const int64_t B = padding.size(0), T = padding.size(1);
+  Tensor p = Tensor::zeros({B, 1, T}, DType::F64);
+  auto flags = padding.to_doubles();
+  for (int64_t i = 0; i < B * T; ++i)
+    if (flags[static_cast<size_t>(i)] != 0) p.data<double>()[i] = -1e30;
+  return dtype == DType::F64 ? p : p.to(dtype);
+}
+}  // namespace
+
 std::shared_ptr<nn::Norm> make_norm(const MachineConfig& c, int64_t dim) {
   if (c.norm == Norm::Rms) return std::make_shared<nn::RmsNorm>(dim, c.layer_norm_eps);
   return std::make_shared<nn::LayerNorm>(dim, c.layer_norm_eps);
@@ -55,11 +67,15 @@ MachineLayer::MachineLayer(const MachineConfig& c, int64_t in) : c_(c), in_(in) 
   // Registration order = SequenceSdnc's (torch.nn.TransformerEncoderLayer's) checkpoint order.
   self_attn = register_module(
       "self_attn", std::make_shared<QkvProjection>(c.d_model, InterfaceProjection::qkv_width(c), RW, c.bias));
+  if (c.cross_reads)  // torch.nn.TransformerDecoderLayer's order and names
+    cross_attn = register_module(
+        "multihead_attn", std::make_shared<QkvProjection>(c.d_model, RW + 2 * c.slices() * c.word_size, RW, c.bias));
   ffn = register_module("", std::make_shared<controllers::FeedForward>(c.d_model, c.d_ffn,
                                                                         controllers::parse_activation(c.activation),
                                                                         controllers::ParamNaming::Torch, c.bias));
   norm1 = register_module("norm1", make_norm(c, c.d_model));
-  norm2 = register_module("norm2", make_norm(c, c.d_model));
+  if (c.cross_reads) norm_cross = register_module("norm2", make_norm(c, c.d_model));
+  norm2 = register_module(c.cross_reads ? "norm3" : "norm2", make_norm(c, c.d_model));
   access = register_module("access", std::make_shared<InterfaceProjection>(c, c.d_model, self_attn->in_proj));
 }
 
@@ -75,6 +91,7 @@ void MachineLayer::init(Generator& g) {
   }
   self_attn->in_proj->init_uniform(g);
   self_attn->out_proj->init_uniform(g);
+  if (cross_attn) cross_attn->in_proj->init_uniform(g), cross_attn->out_proj->init_uniform(g);
   ffn->init_uniform(g);
   access->init_uniform(g);
 }
@@ -116,7 +133,12 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
     Tensor bias;
     if (c_.positions == Positions::Alibi)
       bias = reshape(alibi_bias(R, t, 1, next.slots(), a.dtype()), {1, R, next.slots()});
+    if (state.hidden.defined()) bias = bias.defined() ? add(bias, state.hidden) : state.hidden;
     words = read_step(c_, x, m, next, bias);
+    if (state.hidden.defined()) {  // a position with no unpadded slot so far reads nothing
+      Tensor live = live_rows(state.hidden);
+      words = mul(words, live), next.read_weights = mul(next.read_weights, live);
+    }
     read_modes = x.read_modes;
   }
   if (rec) {
@@ -131,7 +153,7 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
 }
 
 Tensor MachineLayer::step(const Tensor& x, int64_t t, LayerState& state, const InterfaceProjection::Fused* fused,
-                          StepRecord* rec) const {
+                          StepRecord* rec, const Tensor& pad) const {
   SDNC_CHECK(x.ndim() == 2 && x.size(1) == in_, "machine", "layer input {} must be [B, {}]", shape_str(x.shape()), in_);
   const int64_t B = x.size(0), RW = c_.read_heads * c_.word_size;
   if (c_.recurrent()) {
@@ -143,18 +165,74 @@ Tensor MachineLayer::step(const Tensor& x, int64_t t, LayerState& state, const I
   if (!c_.causal)
     fail("machine", "a bidirectional layer (causal=false) reads slots written after its step: it has no step form; "
                     "run the whole sequence (forward)");
-  const int64_t D = c_.d_model;
+  if (pad.defined() || state.hidden.defined()) {  // this step's slot: hidden if its position is padding
+    SDNC_CHECK(c_.write == Write::Append && !c_.bounded(), "machine",
+               "padding needs an unbounded append memory (slot t holds position t)");
+    const int64_t n_prev = state.memory.slots();
+    Tensor col = pad.defined() ? padding_bias(reshape(pad, {B, 1}), x.dtype()) : Tensor::zeros({B, 1, 1}, x.dtype());
+    if (!state.hidden.defined() && n_prev > 0) state.hidden = Tensor::zeros({B, 1, n_prev}, x.dtype());
+    state.hidden = state.hidden.defined() ? concat({state.hidden, col}, 2) : col;
+  }
+  const int64_t D = c_.d_model, R = c_.read_heads, W = c_.word_size;
   Tensor xr = reshape(x, {B, 1, D});
   Tensor a = c_.norm_first ? norm1->forward(xr) : xr;
   state.reads = access_step(reshape(a, {B, D}), t, state, fused, rec);
-  return reshape(stateless_output(xr, reshape(state.reads, {B, 1, RW})), {B, D});
+  std::function<Tensor(const Tensor&)> cross;
+  if (cross_attn) {
+    SDNC_CHECK(state.cross.keys.defined(), "machine", "a layer with cross_reads steps only after write_cross");
+    cross = [&](const Tensor& a2) {  // [B, 1, D] → [B, 1, R·W]
+      Tensor q = reshape(cross_attn->in_proj->forward_part(a2, 0, RW), {B, R, W});
+      Tensor w = content_weights(Similarity::Dot, c_.strength, state.cross.keys, q, c_.slices(), Tensor(),
+                                 state.cross_bias);
+      if (state.cross_bias.defined()) w = mul(w, live_rows(state.cross_bias));  // fully padded: reads nothing
+      if (rec) rec->cross_read_weights = w.detach();
+      return reshape(read_slices(w, state.cross.values, c_.slices()), {B, 1, RW});
+    };
+  }
+  return reshape(stateless_output(xr, reshape(state.reads, {B, 1, RW}), cross), {B, D});
 }
 
-Tensor MachineLayer::stateless_output(const Tensor& x, const Tensor& merged) const {
+void MachineLayer::write_cross(const CrossSource& source, LayerState& state) const {
+  SDNC_CHECK(cross_attn, "machine", "write_cross: this layer has no cross reads (cross_reads=false)");
+  const Tensor& m = source.memory;
+  SDNC_CHECK(m.ndim() == 3 && m.size(2) == c_.d_model, "machine", "the other machine's memory {} must be [B, S, {}]",
+             shape_str(m.shape()), c_.d_model);
+  const int64_t RW = c_.read_heads * c_.word_size, SW = c_.slices() * c_.word_size;
+  state.cross.keys = cross_attn->in_proj->forward_part(m, RW, RW + SW);             // [B, S, S·W]
+  state.cross.values = cross_attn->in_proj->forward_part(m, RW + SW, RW + 2 * SW);  // [B, S, S·W]
+  state.cross_bias = source.padding.defined() ? padding_bias(source.padding, m.dtype()) : Tensor();
+}
+
+Tensor MachineLayer::stateless_output(const Tensor& x, const Tensor& merged,
+                                      const std::function<Tensor(const Tensor&)>& cross) const {
   const bool pre = c_.norm_first;
   Tensor y = add(x, self_attn->out_proj->forward(merged));
   if (!pre) y = norm1->forward(y);
+  if (cross_attn) {  // the other machine's memory: y += W_o'·read(q' = W_q'·LN(y))
+    y = add(y, cross_attn->out_proj->forward(cross(pre ? norm_cross->forward(y) : y)));
+    if (!pre) y = norm_cross->forward(y);
+  }
   return pre ? add(y, ffn->forward(norm2->forward(y))) : norm2->forward(add(y, ffn->forward(y)));
+}
+
+Tensor MachineLayer::attend(const Tensor& q4, const Tensor& k4, const Tensor& v4, const Tensor& padding, bool causal,
+                            Tensor* weights) const {
+  const int64_t B = q4.size(0), T = q4.size(1), R = c_.read_heads, S = k4.size(2), W = c_.word_size;
+  Tensor q = permute(q4, {0, 2, 1, 3});                             // [B, R, T, W]
+  Tensor k = permute(k4, {0, 2, 1, 3}), v = permute(v4, {0, 2, 1, 3});  // [B, S, n, W]
+  if (S != R) {
+    std::vector<int64_t> group(R);
+    for (int64_t r = 0; r < R; ++r) group[r] = r / (R / S);
+    Tensor idx = Tensor::from_indices(group, {R});
+    k = index_select(k, 1, idx), v = index_select(v, 1, idx);  // [B, R, n, W]
+  }
+  AttentionOptions o;
+  o.causal = causal;
+  o.scale = 1.0 / std::sqrt(static_cast<double>(W));
+  Tensor w;
+  Tensor reads = attention(q, k, v, padding, o, weights ? &w : nullptr);  // [B, R, T, W]
+  if (weights) *weights = permute(w, {0, 2, 1, 3});                       // [B, T, R, n]
+  return reshape(permute(reads, {0, 2, 1, 3}), {B, T, R * W});
 }
 
 Tensor MachineLayer::rotate(const Tensor& x4, int64_t first) const { return rope(x4, first, c_.rope_theta); }
@@ -182,14 +260,7 @@ Tensor MachineLayer::forward_bidirectional_steps(const Tensor& x, const Tensor& 
     steps.push_back(std::move(it));
   }
   // Reads: every position reads the full memory; padded slots get −∞ scores.
-  Tensor bias;
-  if (padding.defined()) {
-    Tensor p = Tensor::zeros({B, 1, T}, DType::F64);
-    auto flags = padding.to_doubles();
-    for (int64_t i = 0; i < B * T; ++i)
-      if (flags[static_cast<size_t>(i)] != 0) p.data<double>()[i] = -1e30;
-    bias = x.dtype() == DType::F64 ? p : p.to(x.dtype());
-  }
+  Tensor bias = padding.defined() ? padding_bias(padding, x.dtype()) : Tensor();
   std::vector<Tensor> reads;
   for (int64_t t = 0; t < T; ++t) {
     MemoryState full = m;
@@ -205,7 +276,8 @@ Tensor MachineLayer::forward_bidirectional_steps(const Tensor& x, const Tensor& 
   return stateless_output(x, T == 1 ? reads[0] : concat(reads, 1));
 }
 
-Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights, const Tensor& padding) const {
+Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights, const Tensor& padding,
+                                     const CrossSource* cross, Tensor* cross_read_weights) const {
   if (!c_.has_parallel_form())
     fail("machine", "{} has no parallel form: {}", c_.dials_string(), c_.no_parallel_reason());
   SDNC_CHECK(x.ndim() == 3 && x.size(2) == c_.d_model, "machine", "input {} must be [B, T, {}]", shape_str(x.shape()),
@@ -218,21 +290,19 @@ Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights, con
   Tensor k4 = reshape(c_.key_value == KeyValue::Separate ? ix.write_keys : ix.write_values, {B, T, S, W});
   Tensor v4 = reshape(ix.write_values, {B, T, S, W});
   if (c_.positions == Positions::Rope) q4 = rotate(q4, 0), k4 = rotate(k4, 0);
-  Tensor q = permute(q4, {0, 2, 1, 3});                                              // [B, R, T, W]
-  Tensor k = permute(k4, {0, 2, 1, 3}), v = permute(v4, {0, 2, 1, 3});               // [B, S, T, W]
-  if (S != R) {
-    std::vector<int64_t> group(R);
-    for (int64_t r = 0; r < R; ++r) group[r] = r / (R / S);
-    Tensor idx = Tensor::from_indices(group, {R});
-    k = index_select(k, 1, idx), v = index_select(v, 1, idx);                       // [B, R, T, W]
-  }
-  Tensor reads, w;
+  Tensor merged;  // [B, T, R·W]
   if (c_.similarity == Similarity::Dot && c_.positions != Positions::Alibi) {
-    AttentionOptions o;
-    o.causal = c_.causal;
-    o.scale = 1.0 / std::sqrt(static_cast<double>(W));
-    reads = attention(q, k, v, padding, o, read_weights ? &w : nullptr);
+    merged = attend(q4, k4, v4, padding, c_.causal, read_weights);
   } else {
+    Tensor q = permute(q4, {0, 2, 1, 3});                                              // [B, R, T, W]
+    Tensor k = permute(k4, {0, 2, 1, 3}), v = permute(v4, {0, 2, 1, 3});               // [B, S, T, W]
+    if (S != R) {
+      std::vector<int64_t> group(R);
+      for (int64_t r = 0; r < R; ++r) group[r] = r / (R / S);
+      Tensor idx = Tensor::from_indices(group, {R});
+      k = index_select(k, 1, idx), v = index_select(v, 1, idx);                       // [B, R, T, W]
+    }
+
     // The same scores as addressing.h's, for every position at once, then the causal mask.
     Tensor dots = matmul(q, transpose(k, 2, 3));  // [B, R, T, T]
     Tensor scores;
@@ -263,11 +333,24 @@ Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights, con
     auto in_dtype = [&](const Tensor& t) { return x.dtype() == DType::F64 ? t : t.to(x.dtype()); };
     scores = add(scores, in_dtype(mask));
     Tensor weights = mul(softmax(scores, -1), in_dtype(live));
-    reads = matmul(weights, v);  // [B, R, T, W]
-    if (read_weights) w = weights.detach();
+    merged = reshape(permute(matmul(weights, v), {0, 2, 1, 3}), {B, T, R * W});
+    if (read_weights) *read_weights = permute(weights.detach(), {0, 2, 1, 3});  // [B, T, R, T]
   }
-  if (read_weights) *read_weights = permute(w, {0, 2, 1, 3});  // [B, T, R, T]
-  return stateless_output(x, reshape(permute(reads, {0, 2, 1, 3}), {B, T, R * W}));
+  std::function<Tensor(const Tensor&)> cross_reads;
+  if (cross_attn) {
+    SDNC_CHECK(cross && cross->memory.defined(), "machine",
+               "a layer with cross_reads needs the memory of the machine it reads (a CrossSource)");
+    cross_reads = [&](const Tensor& a2) {  // [B, T, D] → [B, T, R·W]
+      const Tensor& m = cross->memory;
+      const int64_t n = m.size(1), RW = R * W, SW = S * W;
+      Tensor q = reshape(cross_attn->in_proj->forward_part(a2, 0, RW), {B, T, R, W});
+      Tensor k = reshape(cross_attn->in_proj->forward_part(m, RW, RW + SW), {B, n, S, W});
+      Tensor v = reshape(cross_attn->in_proj->forward_part(m, RW + SW, RW + 2 * SW), {B, n, S, W});
+      return attend(q, k, v, cross->padding, /*causal=*/false, cross_read_weights);
+    };
+  }
+  return stateless_output(x, merged, cross_reads);
 }
+
 
 }  // namespace sdnc::machine

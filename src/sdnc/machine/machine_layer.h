@@ -17,6 +17,7 @@
 // weight_hh, bias}, access.* (DeepMind's part names).
 // Legend: B batch, T time, D model width, h controller size, R read heads, W word size.
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "sdnc/controllers/recurrent_controller.h"
@@ -28,6 +29,9 @@ namespace sdnc::machine {
 
 struct LayerState {
   MemoryState memory;
+  Tensor hidden;            // [B, 1, n] −1e30 at padded slots (a causal memory's padding); may be undefined
+  MemoryState cross;        // cross_reads: the other machine's memory (keys, values [B, S, S·W])
+  Tensor cross_bias;        // [B, 1, S] −1e30 at its padded slots; may be undefined
   Tensor reads;                             // [B, R, W] r_{t−1}, zeros at the start
   controllers::ControllerState controller;  // LSTM h, c [B, h]
 };
@@ -35,6 +39,13 @@ struct LayerState {
 // What one step shows (the trace), [B, ...] each; undefined where the corner has no such part.
 struct StepRecord {
   Tensor read_weights, write_weights, usage, read_words, keys, values, link, precedence, read_modes;
+  Tensor cross_read_weights;  // [B, R, S] (cross_reads)
+};
+
+// The memory another machine wrote, for a layer with cross_reads: its output [B, S, D] and
+// padding [B, S] (nonzero: never read; may be undefined).
+struct CrossSource {
+  Tensor memory, padding;
 };
 
 // A stateless controller's fused read/write projection and read-out, named as
@@ -60,13 +71,18 @@ class MachineLayer : public nn::Module {
   // Recurrent form, one step at position t: x [B, input_width] → [B, output_width];
   // *state advances. fused: fused_interface() for the fused DNC access node (DNC access only),
   // nullptr for the composed parts. rec (optional) receives the step's parts.
+  // pad (optional) [B] nonzero: this position is padding — its slot is never read.
   Tensor step(const Tensor& x, int64_t t, LayerState& state, const InterfaceProjection::Fused* fused,
-              StepRecord* rec) const;
+              StepRecord* rec, const Tensor& pad = Tensor()) const;
+
+  // cross_reads: writes state's cross memory once from the other machine's output.
+  void write_cross(const CrossSource& source, LayerState& state) const;
 
   // Parallel form (config().has_parallel_form()): x [B, T, D] → [B, T, D], every position at
   // once; read_weights (optional) ← [B, T, R, T]. padding [B, T] (nonzero: a padded position,
   // never read; may be undefined).
-  Tensor forward_parallel(const Tensor& x, Tensor* read_weights, const Tensor& padding = Tensor()) const;
+  Tensor forward_parallel(const Tensor& x, Tensor* read_weights, const Tensor& padding = Tensor(),
+                          const CrossSource* cross = nullptr, Tensor* cross_read_weights = nullptr) const;
 
   // The recurrent form of a bidirectional layer (causal=false): x [B, T, D] → [B, T, D]; the
   // slots of positions 0..T−1 are written one step at a time, then each position reads them
@@ -81,7 +97,9 @@ class MachineLayer : public nn::Module {
   std::shared_ptr<controllers::RecurrentController> controller;  // recurrent
   std::shared_ptr<QkvProjection> self_attn;                      // stateless
   std::shared_ptr<controllers::FeedForward> ffn;                 // stateless
-  std::shared_ptr<nn::Norm> norm1, norm2;                        // stateless
+  std::shared_ptr<nn::Norm> norm1, norm2;                        // stateless: self, FFN ("norm3" with cross)
+  std::shared_ptr<QkvProjection> cross_attn;                     // cross_reads: "multihead_attn"
+  std::shared_ptr<nn::Norm> norm_cross;                          // cross_reads: "norm2"
   std::shared_ptr<InterfaceProjection> access;
 
  private:
@@ -90,7 +108,13 @@ class MachineLayer : public nn::Module {
                      StepRecord* rec) const;
   // Stateless: x [B, n, D] and its reads merged [B, n, R·W] → the layer's output [B, n, D]
   // (read-out, residual, FFN, norms where norm_first puts them).
-  Tensor stateless_output(const Tensor& x, const Tensor& merged_reads) const;
+  // cross (cross_reads): the normalised y [B, n, D] → the cross reads merged [B, n, R·W].
+  Tensor stateless_output(const Tensor& x, const Tensor& merged_reads,
+                          const std::function<Tensor(const Tensor&)>& cross = nullptr) const;
+  // Reads of keys/values [B, S, S·W] for queries q [B, n, R, W] (dot, every slot but padded
+  // ones; causal: slot j ≤ position i) → [B, n, R·W]; weights (optional) ← [B, n, R, S].
+  Tensor attend(const Tensor& q4, const Tensor& k4, const Tensor& v4, const Tensor& padding, bool causal,
+                Tensor* weights) const;
   // Rotates a [B, n, K, W] query or key block for positions first.. (positions=rope).
   Tensor rotate(const Tensor& x4, int64_t first) const;
   MachineConfig c_;

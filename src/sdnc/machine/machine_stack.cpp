@@ -72,8 +72,12 @@ std::vector<InterfaceProjection::Fused> MachineStack::fused_interfaces() const {
   return f;
 }
 
+void MachineStack::write_cross(const CrossSource& source, State& state) const {
+  for (size_t l = 0; l < layers.size(); ++l) layers[l]->write_cross(source, state.layers[l]);
+}
+
 Tensor MachineStack::steps(const Tensor& x, State& state, const std::vector<InterfaceProjection::Fused>& fused,
-                           std::vector<std::vector<StepRecord>>* records) const {
+                           std::vector<std::vector<StepRecord>>* records, const Tensor& padding) const {
   SDNC_CHECK(x.ndim() == 3 && x.size(2) == in_, "machine", "stack input {} must be [B, n, {}]", shape_str(x.shape()),
              in_);
   const int64_t B = x.size(0), n = x.size(1);
@@ -83,9 +87,10 @@ Tensor MachineStack::steps(const Tensor& x, State& state, const std::vector<Inte
   for (int64_t i = 0; i < n; ++i) {
     const int64_t t = state.position + i;
     Tensor h = reshape(slice(x, 1, i, i + 1), {B, in_});
+    Tensor pad = padding.defined() ? reshape(slice(padding, 1, i, i + 1), {B}) : Tensor();
     for (size_t l = 0; l < layers.size(); ++l) {
       StepRecord rec;
-      h = layers[l]->step(h, t, state.layers[l], fused.empty() ? nullptr : &fused[l], records ? &rec : nullptr);
+      h = layers[l]->step(h, t, state.layers[l], fused.empty() ? nullptr : &fused[l], records ? &rec : nullptr, pad);
       if (records) (*records)[l].push_back(std::move(rec));
     }
     features.push_back(h);
@@ -95,7 +100,7 @@ Tensor MachineStack::steps(const Tensor& x, State& state, const std::vector<Inte
 }
 
 Tensor MachineStack::forward(const Tensor& x, models::Form form, models::Trace* trace, const Tensor& padding,
-                             bool fused) const {
+                             bool fused, const CrossSource* cross) const {
   SDNC_CHECK(x.ndim() == 3 && x.size(2) == in_, "machine", "stack input {} must be [B, T, {}]", shape_str(x.shape()),
              in_);
   if (padding.defined())
@@ -107,9 +112,10 @@ Tensor MachineStack::forward(const Tensor& x, models::Form form, models::Trace* 
            c_.no_parallel_reason());
     Tensor h = x;
     for (size_t l = 0; l < layers.size(); ++l) {
-      Tensor w;
-      h = layers[l]->forward_parallel(h, trace ? &w : nullptr, padding);
+      Tensor w, cw;
+      h = layers[l]->forward_parallel(h, trace ? &w : nullptr, padding, cross, trace && cross ? &cw : nullptr);
       if (trace) (*trace)[layer_prefix(l) + "read_weights"] = w;
+      if (trace && cw.defined()) (*trace)[layer_prefix(l) + "cross_read_weights"] = cw;
     }
     return h;
   }
@@ -120,11 +126,10 @@ Tensor MachineStack::forward(const Tensor& x, models::Form form, models::Trace* 
     for (size_t l = 0; l < layers.size(); ++l)
       h = layers[l]->forward_bidirectional_steps(h, padding, trace ? &records[l] : nullptr);
   } else {
-    if (padding.defined())
-      fail("machine", "padding applies to a bidirectional stack (causal=false); a causal one never reads ahead");
     State state = initial_state(x.size(0), x.dtype());
+    if (cross) write_cross(*cross, state);
     h = steps(x, state, fused ? fused_interfaces() : std::vector<InterfaceProjection::Fused>{},
-              trace ? &records : nullptr);
+              trace ? &records : nullptr, padding);
   }
   if (trace) put_trace(records, *trace);
   return h;
@@ -150,6 +155,7 @@ void MachineStack::put_trace(const std::vector<std::vector<StepRecord>>& records
     put("link", &StepRecord::link, true);
     put("precedence", &StepRecord::precedence);
     put("read_modes", &StepRecord::read_modes, false, false);
+    put("cross_read_weights", &StepRecord::cross_read_weights, false, false);
     // memory rows: [B, n, S·W] → pad the slot axis
     auto put_rows = [&](const char* name, Tensor StepRecord::*field) {
       if (!(rs.front().*field).defined()) return;

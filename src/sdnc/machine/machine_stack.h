@@ -49,15 +49,20 @@ class MachineStack : public nn::Module {
 
   // Time-major steps: x [B, n, in] at positions state.position.. → [B, n, out]; state advances.
   // fused: fused_interfaces() or empty (the composed parts); records (optional): per layer,
-  // one StepRecord per step.
+  // one StepRecord per step; padding (optional) [B, n]: positions whose slots are never read.
+  // Layers with cross_reads need write_cross first.
   Tensor steps(const Tensor& x, State& state, const std::vector<InterfaceProjection::Fused>& fused,
-               std::vector<std::vector<StepRecord>>* records = nullptr) const;
+               std::vector<std::vector<StepRecord>>* records = nullptr, const Tensor& padding = Tensor()) const;
+
+  // cross_reads: every layer writes its cross memory once from the other machine's output.
+  void write_cross(const CrossSource& source, State& state) const;
 
   // x [B, T, in] → [B, T, out] from the initial state, in the given form (parallel where the
   // dials allow it; recurrent: steps, or the bidirectional steps when causal=false). padding
-  // [B, T] (nonzero: never read; bidirectional/parallel only) may be undefined.
+  // [B, T] (nonzero: never read) may be undefined. cross: the memory layers with cross_reads
+  // read (trace: p+"cross_read_weights" [B, T, R, S]).
   Tensor forward(const Tensor& x, models::Form form, models::Trace* trace = nullptr, const Tensor& padding = Tensor(),
-                 bool fused = true) const;
+                 bool fused = true, const CrossSource* cross = nullptr) const;
 
   // The records of steps() as trace tensors [B, T, ...] (see the header comment).
   void put_trace(const std::vector<std::vector<StepRecord>>& records, models::Trace& trace) const;

@@ -47,20 +47,7 @@ json TransformerConfig::to_json() const {
   return j;
 }
 
-LayerConfig TransformerConfig::layer_config(bool cross) const {
-  LayerConfig lc;
-  lc.controller.d_model = d_model;
-  lc.controller.n_heads = nhead;
-  lc.controller.d_ffn = dim_feedforward;
-  lc.controller.activation = controllers::parse_activation(activation);
-  lc.controller.norm_first = norm_first;
-  lc.controller.ln_eps = layer_norm_eps;
-  lc.controller.naming = controllers::ParamNaming::Torch;
-  lc.controller.cross = cross;
-  return lc;
-}
-
-machine::MachineConfig TransformerConfig::encoder_machine_config() const {
+machine::MachineConfig TransformerConfig::machine_config(bool decoder) const {
   machine::MachineConfig c;
   c.controller = machine::Controller::Stateless;
   c.write = machine::Write::Append;
@@ -68,14 +55,15 @@ machine::MachineConfig TransformerConfig::encoder_machine_config() const {
   c.read_modes = machine::ReadModes::Content;
   c.key_value = machine::KeyValue::Separate;
   c.positions = machine::Positions::None;  // the model adds its learned positions to the embeddings
-  c.causal = false;
+  c.causal = decoder;
+  c.cross_reads = decoder;
   c.input_size = c.output_size = d_model;  // a stack alone: no input map, no head
   c.d_model = d_model, c.d_ffn = dim_feedforward;
   c.read_heads = nhead, c.memory_slices = nhead, c.word_size = d_model / nhead;
-  c.layers = num_encoder_layers;
+  c.layers = decoder ? num_decoder_layers : num_encoder_layers;
   c.activation = activation, c.norm_first = norm_first, c.layer_norm_eps = layer_norm_eps;
   c.clip_value = 0;
-  c.validate("encoder");
+  c.validate(decoder ? "decoder" : "encoder");
   return c;
 }
 
@@ -105,91 +93,23 @@ Tensor padding_from_tokens(const Tensor& tokens, int64_t pad_token_id) {
 }
 
 namespace {
-// Columns [t, t+1) of a [B, T] tensor (or undefined).
-Tensor column(const Tensor& x, int64_t t) {
-  if (!x.defined()) return Tensor();
-  int64_t B = x.size(0), T = x.size(1);
-  std::vector<int64_t> v(B);
-  for (int64_t b = 0; b < B; ++b) v[b] = x.data<int64_t>()[b * T + t];
-  return Tensor::from_indices(v, {B, 1});
-}
-
-// Copies w [B, H, 1, S'] into row t of full [B, H, T, S] (S' <= S).
-void put_row(Tensor& full, const Tensor& w, int64_t t) {
-  int64_t BH = full.size(0) * full.size(1), T = full.size(2), S = full.size(3), Sw = w.size(3);
-  size_t width = dtype_size(full.dtype());
-  for (int64_t bh = 0; bh < BH; ++bh)
-    std::memcpy(static_cast<char*>(full.raw_data()) + ((bh * T + t) * S) * width,
-                static_cast<const char*>(w.raw_data()) + bh * Sw * width, Sw * width);
-}
-
-std::string layer_key(const std::string& prefix, size_t l, const char* what) {
-  return prefix + "layers." + std::to_string(l) + "." + what;
+// The read weights of a machine stack's trace [B, T, R, n] as attention's [B, H, T, n], under
+// the model's names ("layers.{l}." + what, prefixed).
+void put_read_weights(const machine::MachineStack& stack, const Trace& parts, const char* what,
+                      const std::string& prefix, Trace& trace) {
+  for (size_t l = 0; l < stack.layers.size(); ++l) {
+    auto it = parts.find(stack.layer_prefix(l) + what);
+    if (it != parts.end()) trace[prefix + stack.layer_prefix(l) + what] = permute(it->second, {0, 2, 1, 3});
+  }
 }
 }  // namespace
-
-// ---- stacks ------------------------------------------------------------------------------
-
-SdncStack::SdncStack(const TransformerConfig& config, int64_t num_layers, bool is_decoder) : decoder(is_decoder) {
-  for (int64_t l = 0; l < num_layers; ++l)
-    layers.push_back(register_module("layers." + std::to_string(l),
-                                     std::make_shared<SdncLayer>(config.layer_config(is_decoder))));
-  if (config.final_norm)
-    norm = register_module("norm", std::make_shared<nn::LayerNorm>(config.d_model, config.layer_norm_eps));
-}
-
-Tensor SdncStack::forward_parallel(const Tensor& x, const Tensor& padding, const Tensor& source,
-                                   const Tensor& source_padding, Trace* trace, const std::string& prefix) const {
-  Tensor y = x;
-  for (size_t l = 0; l < layers.size(); ++l) {
-    ParallelContext ctx;
-    ctx.causal = decoder;
-    ctx.padding = padding;
-    ctx.cross_source = source;
-    ctx.cross_padding = source_padding;
-    Tensor w, cw;
-    if (trace) ctx.self_weights = &w, ctx.cross_weights = decoder ? &cw : nullptr;
-    y = layers[l]->forward_parallel(y, ctx);
-    if (trace) {
-      (*trace)[layer_key(prefix, l, "read_weights")] = w;
-      if (decoder) (*trace)[layer_key(prefix, l, "cross_read_weights")] = cw;
-    }
-  }
-  return norm ? norm->forward(y) : y;
-}
-
-Tensor SdncStack::encode_recurrent(const Tensor& x, const Tensor& padding, Trace* trace,
-                                   const std::string& prefix) const {
-  NoGradGuard no_grad;
-  int64_t T = x.size(1);
-  Tensor y = x;
-  for (size_t l = 0; l < layers.size(); ++l) {
-    LayerMemories mem;
-    std::vector<Tensor> cols;
-    for (int64_t t = 0; t < T; ++t) cols.push_back(slice(y, 1, t, t + 1));
-    for (int64_t t = 0; t < T; ++t)  // all writes ...
-      layers[l]->step(cols[t], mem, /*write=*/true, /*read=*/false, column(padding, t));
-    std::vector<Tensor> outs;
-    Tensor full;
-    if (trace) full = Tensor::zeros({x.size(0), layers[l]->controller->config().n_heads, T, T}, x.dtype());
-    for (int64_t t = 0; t < T; ++t) {  // ... then all reads
-      Tensor w;
-      outs.push_back(layers[l]->step(cols[t], mem, /*write=*/false, /*read=*/true, Tensor(), trace ? &w : nullptr));
-      if (trace) put_row(full, w, t);
-    }
-    if (trace) (*trace)[layer_key(prefix, l, "read_weights")] = full;
-    y = concat(outs, 1);
-  }
-  return norm ? norm->forward(y) : y;
-}
 
 // ---- EncoderModel ------------------------------------------------------------------------
 
 EncoderModel::EncoderModel(const TransformerConfig& c) : config_(c) {
   embed = register_module("embed", std::make_shared<nn::Embedding>(c.vocab_size, c.d_model));
   pos_embed = register_module("pos_embed", std::make_shared<nn::Embedding>(c.max_positions, c.d_model));
-  const machine::MachineConfig mc = c.encoder_machine_config();
-  encoder = register_module("encoder", std::make_shared<machine::MachineStack>(mc, c.d_model));
+  encoder = register_module("encoder", std::make_shared<machine::MachineStack>(c.machine_config(false), c.d_model));
   if (c.final_norm)
     encoder_norm = register_module("encoder.norm", std::make_shared<nn::LayerNorm>(c.d_model, c.layer_norm_eps));
   head = register_module("head", std::make_shared<nn::Linear>(c.d_model, c.vocab_size));
@@ -229,10 +149,7 @@ Tensor EncoderModel::logits(const Tensor& tokens, Form form, Trace* trace) const
   Trace parts;
   Tensor y = encoder->forward(x, form, trace ? &parts : nullptr, pad);
   if (encoder_norm) y = encoder_norm->forward(y);
-  if (trace)  // the read weights, as attention's [B, H, T, T] (the machine's are [B, T, R, T])
-    for (size_t l = 0; l < encoder->layers.size(); ++l)
-      (*trace)[encoder->layer_prefix(l) + "read_weights"] =
-          permute(parts.at(encoder->layer_prefix(l) + "read_weights"), {0, 2, 1, 3});
+  if (trace) put_read_weights(*encoder, parts, "read_weights", "", *trace);
   return head->forward(y);
 }
 
@@ -242,8 +159,16 @@ EncoderDecoderModel::EncoderDecoderModel(const TransformerConfig& c) : config_(c
   src_embed = register_module("src_embed", std::make_shared<nn::Embedding>(c.vocab_size, c.d_model));
   tgt_embed = register_module("tgt_embed", std::make_shared<nn::Embedding>(c.vocab_size, c.d_model));
   pos_embed = register_module("pos_embed", std::make_shared<nn::Embedding>(c.max_positions, c.d_model));
-  encoder = register_module("transformer.encoder", std::make_shared<SdncStack>(c, c.num_encoder_layers, false));
-  decoder = register_module("transformer.decoder", std::make_shared<SdncStack>(c, c.num_decoder_layers, true));
+  encoder = register_module("transformer.encoder",
+                            std::make_shared<machine::MachineStack>(c.machine_config(false), c.d_model));
+  if (c.final_norm)
+    encoder_norm =
+        register_module("transformer.encoder.norm", std::make_shared<nn::LayerNorm>(c.d_model, c.layer_norm_eps));
+  decoder = register_module("transformer.decoder",
+                            std::make_shared<machine::MachineStack>(c.machine_config(true), c.d_model));
+  if (c.final_norm)
+    decoder_norm =
+        register_module("transformer.decoder.norm", std::make_shared<nn::LayerNorm>(c.d_model, c.layer_norm_eps));
   generator = register_module("generator", std::make_shared<nn::Linear>(c.d_model, c.vocab_size));
 }
 
@@ -260,41 +185,21 @@ Tensor EncoderDecoderModel::logits(const Tensor& src, const Tensor& tgt, Form fo
     fail("encoder_decoder", "src batch {} != tgt batch {}", src.size(0), tgt.size(0));
   Tensor src_pad = padding_from_tokens(src, config_.pad_token_id);
   Tensor tgt_pad = padding_from_tokens(tgt, config_.pad_token_id);
-  if (form == Form::Parallel) {
-    Tensor memory = encoder->forward_parallel(embed_tokens(*src_embed, src, 0), src_pad, Tensor(), Tensor(), trace,
-                                              "encoder.");
-    Tensor y = decoder->forward_parallel(embed_tokens(*tgt_embed, tgt, 0), tgt_pad, memory, src_pad, trace, "");
-    return generator->forward(y);
+  // The encoder writes its memory (every slot before any read); the decoder reads it while
+  // writing and reading its own, causally (in the recurrent form one target position per step).
+  Trace parts_enc, parts_dec;
+  Tensor memory = encoder->forward(embed_tokens(*src_embed, src, 0), form, trace ? &parts_enc : nullptr, src_pad);
+  if (encoder_norm) memory = encoder_norm->forward(memory);
+  machine::CrossSource source{memory, src_pad};
+  Tensor y = decoder->forward(embed_tokens(*tgt_embed, tgt, 0), form, trace ? &parts_dec : nullptr, tgt_pad,
+                              /*fused=*/true, &source);
+  if (decoder_norm) y = decoder_norm->forward(y);
+  if (trace) {  // [B, H, S, S] encoder, [B, H, T, T] decoder, [B, H, T, S] cross
+    put_read_weights(*encoder, parts_enc, "read_weights", "encoder.", *trace);
+    put_read_weights(*decoder, parts_dec, "read_weights", "", *trace);
+    put_read_weights(*decoder, parts_dec, "cross_read_weights", "", *trace);
   }
-  NoGradGuard no_grad;
-  // The encoder writes its memory once ...
-  Tensor memory = encoder->encode_recurrent(embed_tokens(*src_embed, src, 0), src_pad, trace, "encoder.");
-  size_t L = decoder->layers.size();
-  std::vector<LayerMemories> mems(L);
-  for (size_t l = 0; l < L; ++l) decoder->layers[l]->write_cross_memory(memory, src_pad, mems[l]);
-  // ... and the decoder reads it at every step while writing its own memory.
-  int64_t B = tgt.size(0), T = tgt.size(1), S = src.size(1), H = config_.nhead;
-  std::vector<Tensor> self_w(L), cross_w(L);
-  if (trace)
-    for (size_t l = 0; l < L; ++l)
-      self_w[l] = Tensor::zeros({B, H, T, T}, memory.dtype()), cross_w[l] = Tensor::zeros({B, H, T, S}, memory.dtype());
-  std::vector<Tensor> steps;
-  for (int64_t t = 0; t < T; ++t) {
-    Tensor x = embed_tokens(*tgt_embed, column(tgt, t), t);
-    for (size_t l = 0; l < L; ++l) {
-      Tensor w, cw;
-      x = decoder->layers[l]->step(x, mems[l], true, true, column(tgt_pad, t), trace ? &w : nullptr,
-                                   trace ? &cw : nullptr);
-      if (trace) put_row(self_w[l], w, t), put_row(cross_w[l], cw, t);
-    }
-    steps.push_back(generator->forward(decoder->norm ? decoder->norm->forward(x) : x));
-  }
-  if (trace)
-    for (size_t l = 0; l < L; ++l) {
-      (*trace)[layer_key("", l, "read_weights")] = self_w[l];
-      (*trace)[layer_key("", l, "cross_read_weights")] = cross_w[l];
-    }
-  return concat(steps, 1);
+  return generator->forward(y);
 }
 
 }  // namespace sdnc::models

@@ -1,10 +1,11 @@
 // transformer.h — torch.nn.Transformer's stacks as sDNCs, and the two models built on them.
 //
-//   SdncStack (encoder)  = torch.nn.TransformerEncoder: "layers.{l}.*" [+ "norm.*"];
-//                          bidirectional: all writes happen before any read.
-//   SdncStack (decoder)  = torch.nn.TransformerDecoder: each layer reads/writes its own
-//                          causal memory and reads the encoder's memory (cross-attention:
-//                          the memory it reads ≠ the memory it writes).
+//   encoder stack        = torch.nn.TransformerEncoder: "layers.{l}.*" [+ "norm.*"], a machine
+//                          stack (machine/machine_stack.h) with causal=false: all writes happen
+//                          before any read.
+//   decoder stack        = torch.nn.TransformerDecoder: a causal machine stack with cross_reads:
+//                          each layer reads/writes its own memory and reads the encoder's
+//                          (cross-attention: the memory it reads ≠ the memory it writes).
 //
 //   EncoderModel         : embed.weight [V, D], pos_embed.weight [P, D] (learned positions),
 //                          encoder.* (TransformerEncoder names), head.weight [V, D], head.bias;
@@ -22,7 +23,6 @@
 #include <vector>
 
 #include "sdnc/machine/machine_stack.h"
-#include "sdnc/models/sdnc_layer.h"
 #include "sdnc/models/trace.h"
 
 namespace sdnc::models {
@@ -39,23 +39,9 @@ struct TransformerConfig {
 
   static TransformerConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;
-  LayerConfig layer_config(bool cross) const;
-  // The encoder's layers as memory-machine dials and sizes (the Transformer corner, bidirectional).
-  machine::MachineConfig encoder_machine_config() const;
-};
-
-class SdncStack : public nn::Module {
- public:
-  SdncStack(const TransformerConfig& config, int64_t num_layers, bool decoder);
-  // x [B, T, D]. Encoder: bidirectional, padding [B, T]. Decoder: causal, reads source
-  // [B, S, D] (the encoder's output) with source_padding [B, S].
-  Tensor forward_parallel(const Tensor& x, const Tensor& padding, const Tensor& source,
-                          const Tensor& source_padding, Trace* trace, const std::string& prefix) const;
-  // Recurrent encoder: per layer, write every position's slot one at a time, then read.
-  Tensor encode_recurrent(const Tensor& x, const Tensor& padding, Trace* trace, const std::string& prefix) const;
-  std::vector<std::shared_ptr<SdncLayer>> layers;
-  std::shared_ptr<nn::LayerNorm> norm;
-  bool decoder;
+  // A stack's layers as memory-machine dials and sizes: the Transformer corner, bidirectional
+  // (encoder) or causal with cross reads (decoder).
+  machine::MachineConfig machine_config(bool decoder) const;
 };
 
 class EncoderModel : public nn::Module {
@@ -85,7 +71,8 @@ class EncoderDecoderModel : public nn::Module {
   Tensor logits(const Tensor& src, const Tensor& tgt, Form form = Form::Parallel, Trace* trace = nullptr) const;
   const TransformerConfig& config() const { return config_; }
   std::shared_ptr<nn::Embedding> src_embed, tgt_embed, pos_embed;
-  std::shared_ptr<SdncStack> encoder, decoder;
+  std::shared_ptr<machine::MachineStack> encoder, decoder;  // "transformer.{encoder,decoder}.layers.{l}.*"
+  std::shared_ptr<nn::LayerNorm> encoder_norm, decoder_norm;  // "transformer.{encoder,decoder}.norm.*"
   std::shared_ptr<nn::Linear> generator;
 
  private:
