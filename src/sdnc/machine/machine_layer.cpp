@@ -146,7 +146,7 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
             words.detach(),             next.keys.detach(),          next.values.defined() ? next.values.detach() : Tensor(),
             next.link.defined() ? next.link.detach() : Tensor(),
             next.precedence.defined() ? next.precedence.detach() : Tensor(),
-            read_modes.defined() ? read_modes.detach() : Tensor()};
+            read_modes.defined() ? read_modes.detach() : Tensor(), Tensor()};
   }
   m = std::move(next);
   return words;
@@ -269,8 +269,12 @@ Tensor MachineLayer::forward_bidirectional_steps(const Tensor& x, const Tensor& 
       Tensor live = live_rows(bias);
       words = mul(words, live), full.read_weights = mul(full.read_weights, live);
     }
-    if (records) records->push_back({full.read_weights.detach(), Tensor(), Tensor(), words.detach(), m.keys.detach(),
-                                     m.values.defined() ? m.values.detach() : Tensor()});
+    if (records) {
+      StepRecord r;
+      r.read_weights = full.read_weights.detach(), r.read_words = words.detach(), r.keys = m.keys.detach();
+      if (m.values.defined()) r.values = m.values.detach();
+      records->push_back(std::move(r));
+    }
     reads.push_back(reshape(words, {B, 1, R * W}));
   }
   return stateless_output(x, T == 1 ? reads[0] : concat(reads, 1));

@@ -121,7 +121,7 @@ Tensor MemoryMachine::forward(const Tensor& inputs, models::Form form, models::T
                               const Tensor& padding) const {
   check_inputs(inputs);
   if (form == models::Form::Recurrent && c_.causal && checkpoint_every_ > 0 && grad_enabled() && !trace &&
-      !inputs.requires_grad() && !inputs.grad_fn())
+      !padding.defined() && !inputs.requires_grad() && !inputs.grad_fn())
     return forward_checkpointed(inputs);
   if (form == models::Form::Parallel && !c_.has_parallel_form())
     fail("machine", "{} has no parallel form: {}; use the recurrent form", c_.dials_string(), c_.no_parallel_reason());
@@ -147,7 +147,7 @@ MemoryMachine::State state_from(const std::vector<Tensor>& v, int64_t position) 
   s.position = position;
   for (size_t i = 0; i + kPartsPerLayer <= v.size(); i += kPartsPerLayer) {
     LayerState l;
-    l.memory = {v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6]};
+    l.memory = {v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], Tensor(), Tensor()};
     l.reads = v[i + 7];
     l.controller = {v[i + 8], v[i + 9]};
     s.layers.push_back(l);
