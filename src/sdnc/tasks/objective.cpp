@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sdnc/ops/ops.h"
+#include "sdnc/tasks/scoring.h"
 
 namespace sdnc::tasks {
 
@@ -50,6 +51,10 @@ Metrics task_metrics(TaskKind kind, const Tensor& logits_in, const Batch& batch,
     m["seq_accuracy"] = perfect / static_cast<double>(B);
     return m;
   }
+  if (!batch.groups.empty()) {  // the token tasks with scored steps: scoring.h
+    for (auto& [name, v] : evaluate_outputs(logits, batch)) m[name] = v;
+    return m;
+  }
   const int64_t* target = batch.targets.data<int64_t>();
   double right = 0, counted = 0, perfect = 0;
   for (int64_t b = 0; b < B; ++b) {
@@ -73,6 +78,12 @@ Metrics task_metrics(TaskKind kind, const Tensor& logits_in, const Batch& batch,
     m["seq_accuracy"] = perfect / static_cast<double>(B);
   }
   return m;
+}
+
+std::string headline_metric(const Task& task) {
+  if (task.name() == "babi") return "mean_error";
+  if (task.kind() == TaskKind::Tokens && task.name() != "char_lm") return "token_accuracy";
+  return headline_metric(task.kind());
 }
 
 std::string headline_metric(TaskKind kind) {
