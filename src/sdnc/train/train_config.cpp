@@ -239,7 +239,7 @@ void TrainConfig::resolve() {
       {"char_lm", {8, 64, 64}}, {"reverse", {8, 1, 8}},   {"sort", {8, 1, 8}},
       {"addition", {8, 1, 4}},  {"mqar", {8, 64, 64}},    {"parity", {8, 1, 40}},
       {"modular_arithmetic", {8, 1, 40}}, {"reverse_string", {8, 1, 40}}, {"duplicate_string", {8, 1, 40}},
-      {"bucket_sort", {8, 1, 40}}, {"babi", {8, 1000, 1000}}, {"graph_shortest_path", {8, 2, 10}}};
+      {"bucket_sort", {8, 1, 40}}, {"babi", {8, 1400, 1400}}, {"graph_shortest_path", {8, 2, 10}}};
   const TaskDefaults& td = defaults.at(task);
   auto fill = [&](const char* key, json v) {
     if (!values_.contains(key)) values_[key] = std::move(v);
