@@ -20,17 +20,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import Suite, check  # noqa: E402
+from harness import Suite, check, expect_error  # noqa: E402
 
 S = Suite("cli_tasks")
-
-
-def expect_error(rc, se, *words):
-    check(rc is not None and rc > 0, f"exit code {rc}, expected a non-zero exit without a signal")
-    lines = [l for l in se.strip().splitlines() if l]
-    check(len(lines) == 1 and lines[0].startswith("sdnc: ["), f"expected one 'sdnc: [' line, got: {se.strip()[:600]}")
-    for w in words:
-        check(w in lines[0], f"message {lines[0]!r} does not name {w!r}")
 
 
 def train_and_eval(name, flags, lengths, group_of):

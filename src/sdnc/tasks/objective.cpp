@@ -14,18 +14,6 @@ Tensor task_loss(TaskKind kind, const Tensor& logits, const Batch& batch) {
   return cross_entropy(logits, batch.targets);
 }
 
-namespace {
-
-// logits [R, C] rows → argmax per row.
-int64_t argmax_row(const float* row, int64_t C) {
-  int64_t best = 0;
-  for (int64_t c = 1; c < C; ++c)
-    if (row[c] > row[best]) best = c;
-  return best;
-}
-
-}  // namespace
-
 Metrics task_metrics(TaskKind kind, const Tensor& logits_in, const Batch& batch, double loss) {
   Tensor logits = logits_in.dtype() == DType::F32 ? logits_in : logits_in.to(DType::F32);
   int64_t B = logits.size(0), T = logits.size(1), C = logits.size(2);

@@ -6,13 +6,6 @@ namespace sdnc::tasks {
 
 namespace {
 
-int64_t argmax_row(const float* row, int64_t C) {
-  int64_t best = 0;
-  for (int64_t c = 1; c < C; ++c)
-    if (row[c] > row[best]) best = c;
-  return best;
-}
-
 bool is_babi_group(const std::string& g) {
   if (g.size() < 3 || !g.starts_with("qa")) return false;
   for (size_t i = 2; i < g.size(); ++i)
@@ -21,6 +14,13 @@ bool is_babi_group(const std::string& g) {
 }
 
 }  // namespace
+
+int64_t argmax_row(const float* row, int64_t C) {
+  int64_t best = 0;
+  for (int64_t c = 1; c < C; ++c)
+    if (row[c] > row[best]) best = c;
+  return best;
+}
 
 void add_scores(const Tensor& logits_in, const Batch& batch, GroupScores& scores) {
   Tensor logits = logits_in.dtype() == DType::F32 ? logits_in : logits_in.to(DType::F32);

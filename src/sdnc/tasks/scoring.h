@@ -34,6 +34,9 @@ void add_scores(const Tensor& logits, const Batch& batch, GroupScores& scores);
 // The metrics above from accumulated scores.
 Metrics group_metrics(const GroupScores& scores);
 
+// The index of the largest of C values (the first one on ties): the predicted class.
+int64_t argmax_row(const float* row, int64_t C);
+
 // add_scores + group_metrics for one batch.
 Metrics evaluate_outputs(const Tensor& logits, const Batch& batch);
 
