@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "sdnc/sdnc.h"
 #include "sdnc/tasks/babi.h"
@@ -19,11 +21,11 @@ namespace {
 std::string babi_dir() { return train::resolve_babi_dir(train::kDefaultBabiDir); }
 
 struct LineScan {
-  int64_t stories = 0, questions = 0, statements = 0, supporting = 0;
+  int64_t stories = 0, questions = 0, statements = 0, supporting = 0, answer_words = 0;
 };
 
 // Counts by lines alone: a question has a tab; a story starts at "1 "; the supporting facts
-// are the words of the third tab field.
+// are the words of the third tab field; the answer words, the commas of the second plus one.
 LineScan scan(const std::string& path) {
   LineScan s;
   std::ifstream in(path);
@@ -36,6 +38,9 @@ LineScan scan(const std::string& path) {
       continue;
     }
     ++s.questions;
+    size_t second = line.find('\t', tab + 1);
+    s.answer_words += 1 + std::count(line.begin() + static_cast<std::ptrdiff_t>(tab) + 1,
+                                     line.begin() + static_cast<std::ptrdiff_t>(second), ',');
     std::istringstream ids(line.substr(line.rfind('\t') + 1));
     std::string id;
     while (ids >> id) ++s.supporting;
@@ -60,6 +65,7 @@ TEST(Babi, EverySharedFileParsesToItsLineCounts) {
           }
           ++got.questions;
           got.supporting += static_cast<int64_t>(line.supporting.size());
+          got.answer_words += static_cast<int64_t>(line.answer.size());
           EXPECT_FALSE(line.answer.empty());
           EXPECT_FALSE(line.supporting.empty()) << path;
         }
@@ -68,6 +74,7 @@ TEST(Babi, EverySharedFileParsesToItsLineCounts) {
       EXPECT_EQ(got.questions, want.questions) << path;
       EXPECT_EQ(got.statements, want.statements) << path;
       EXPECT_EQ(got.supporting, want.supporting) << path;
+      EXPECT_EQ(got.answer_words, want.answer_words) << path;
       if (path.ends_with("_test.txt")) test_questions += want.questions;
       ++files;
     }
