@@ -54,7 +54,7 @@ int64_t state_bytes(const machine::MemoryMachine::State& st) {
   return n;
 }
 
-// Any memory machine trained on char_lm (one-hot bytes in, byte logits out): one step per
+// Any memory machine trained on char_lm (byte ids, or one-hot bytes for older checkpoints, in; byte logits out): one step per
 // byte through the machine's recurrent state — with a bounded memory, in constant memory.
 std::string generate_with_machine(const machine::MemoryMachine& m, const std::string& prompt,
                                   const GenerateOptions& opt) {
@@ -62,7 +62,8 @@ std::string generate_with_machine(const machine::MemoryMachine& m, const std::st
   const int64_t V = 256;
   machine::MemoryMachine::State state = m.initial_state(1);
   auto feed = [&](int64_t byte) {
-    Tensor x = Tensor::zeros({1, V});
+    if (m.config().token_input()) return m.step(Tensor::from_indices({byte}, {1}), state);
+    Tensor x = Tensor::zeros({1, V});  // machines trained before token input: one-hot bytes
     x.data<float>()[byte] = 1.0f;
     return m.step(x, state);
   };

@@ -113,11 +113,14 @@ for _n, _f, _t in LEARNING:
 # Held-out accuracy (`sdnc eval` on fresh sequences, not the training loss) over three seeds.
 # Thresholds from measured values (seeds 1-3, 1 thread) with a stated margin, and an untrained
 # model (1 step) must miss them, so the threshold separates learning from not learning:
-#   sdnc copy L4 300 steps      seq_accuracy 1.00/1.00/1.00, untrained 0.00   -> >= 0.90
+#   sdnc copy L4 400 steps      seq_accuracy 1.00/1.00/1.00, untrained 0.00   -> >= 0.90
+#     (at 300 steps seed 2 reached only 0.49 on an AVX2 EPYC, where oneDNN's kernels round
+#     differently from the AVX-512 machine the first numbers came from; at 400 steps all three
+#     reach 1.00 on the EPYC)
 #   enc-dec reverse 200 steps   token_accuracy 0.95/0.90/0.94, untrained 0.12 -> >= 0.80
 #   dnc copy L3 300 steps       bit_errors 2.88/2.48/3.00, untrained 6.18     -> <= 4.0
 HELD_OUT = [
-    ("sdnc_copy", ["--model", "sdnc", "--task", "copy", "--num-bits", 4, "--max-length", 4, "--steps", 300,
+    ("sdnc_copy", ["--model", "sdnc", "--task", "copy", "--num-bits", 4, "--max-length", 4, "--steps", 400,
                    "--d-model", 32, "--d-ffn", 64, "--lr", 3e-3], 4, "seq_accuracy", ">=", 0.90),
     ("encoder_decoder_reverse", ["--model", "encoder_decoder", "--task", "reverse", "--num-symbols", 6,
                                  "--max-length", 4, "--steps", 200, "--d-model", 32, "--d-ffn", 64,

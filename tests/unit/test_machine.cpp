@@ -160,6 +160,14 @@ TEST(Machine, HybridVariantsMatchFiniteDifferences) {
   MachineConfig post = corner(16);
   post.norm_first = false, post.layers = 2, post.activation = "relu";
   cases.push_back({"2 post-LN stateless layers, shared", post});
+  MachineConfig llama = corner(0);  // Llama's layer: RMSNorm, SwiGLU, no biases, RoPE (θ 500), GQA
+  llama.norm = machine::Norm::Rms, llama.activation = "swiglu", llama.bias = false;
+  llama.positions = machine::Positions::Rope, llama.rope_theta = 500, llama.word_size = 4;
+  llama.read_heads = 4, llama.memory_slices = 2;
+  cases.push_back({"rms + swiglu + no bias + rope theta + gqa", llama});
+  MachineConfig bert = corner(0);  // BERT's layer: bidirectional, post-LN, GELU (erf)
+  bert.causal = false, bert.norm_first = false, bert.activation = "gelu", bert.layers = 2;
+  cases.push_back({"2 bidirectional post-LN gelu layers", bert});
   for (auto& [name, c] : cases) {
     SCOPED_TRACE(name);
     c.validate("test");
@@ -205,6 +213,57 @@ TEST(Machine, ParallelFormEqualsRecurrentFormWhereItExists) {
     }
   }
   EXPECT_EQ(with_parallel, 4 * 3 - 2);  // (dot, cosine) × (separate, shared) × 3 positions, rope not with shared
+}
+
+// A bidirectional machine (causal=false, an encoder): the recurrent form writes every slot,
+// then every position reads them all; it equals the parallel form (outputs, read weights,
+// gradients), padded slots get no read weight, and position 0 sees the last input.
+TEST(Machine, BidirectionalFormsAgreeAndReadTheWholeSequence) {
+  for (auto pos : {machine::Positions::Sinusoidal, machine::Positions::Rope}) {
+    MachineConfig c = corner(4 * (pos == machine::Positions::Sinusoidal));  // cosine with sinusoidal
+    c.causal = false, c.positions = pos, c.layers = 2, c.read_heads = 4, c.memory_slices = 2, c.word_size = 4;
+    c.validate("test");
+    SCOPED_TRACE(label(c) + " positions=" + machine::name(pos));
+    auto m = build(c, 9);
+    Generator g(21);
+    const int64_t B = 2, T = 6;
+    Tensor x = test::randn({B, T, 3}, g), cot = test::randn({B, T, 2}, g);
+    Tensor padding = Tensor::zeros({B, T}, DType::I64);
+    padding.data<int64_t>()[1 * T + 4] = padding.data<int64_t>()[1 * T + 5] = 1;  // sequence 1 has 4 tokens
+    models::Trace tp, tr;
+    Tensor yp = m->forward(x, Form::Parallel, &tp, padding), yr = m->forward(x, Form::Recurrent, &tr, padding);
+    EXPECT_LT(max_abs_diff(yp, yr), 1e-12);
+    Tensor wp = tp.at("layers.1.read_weights"), wr = tr.at("layers.1.read_weights");  // [B, T, R, T]
+    EXPECT_LT(max_abs_diff(wp, wr), 1e-12);
+    auto w = wr.to_doubles();
+    const int64_t R = c.read_heads;
+    double padded = 0, first_reads_last = 0;
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t r = 0; r < R; ++r) {
+        padded += w[static_cast<size_t>((((1 * T + t) * R + r) * T) + 4)] + w[static_cast<size_t>((((1 * T + t) * R + r) * T) + 5)];
+        if (t == 0) first_reads_last += w[static_cast<size_t>(((0 * T + 0) * R + r) * T + T - 1)];
+      }
+    EXPECT_EQ(padded, 0.0);
+    EXPECT_GT(first_reads_last, 1e-6);
+    // The output at position 0 changes when the last input does (it is not causal).
+    Tensor x2 = x.clone();
+    x2.data<double>()[(0 * T + T - 1) * 3] += 1.0;
+    EXPECT_GT(max_abs_diff(slice(m->forward(x2, Form::Parallel), 1, 0, 1), slice(yp, 1, 0, 1)), 1e-6);
+    m->zero_grad();
+    run_backward({yp}, {cot});
+    std::vector<Tensor> gp;
+    for (auto& [n, p] : m->named_parameters()) gp.push_back(p.grad().clone());
+    m->zero_grad();
+    run_backward({yr}, {cot});
+    size_t i = 0;
+    for (auto& [n, p] : m->named_parameters()) EXPECT_LT(max_abs_diff(p.grad(), gp[i++]), 1e-12) << n;
+    // No step form: a bidirectional read needs the slots of later positions.
+    MemoryMachine::State st;
+    EXPECT_OP_ERROR(m->step(test::randn({1, 3}, g), st), "[machine]", "has no step form");
+  }
+  MachineConfig bad = corner(1);
+  bad.causal = false;
+  EXPECT_ERROR(bad.validate("m.json"), "causal=false (bidirectional: every write before any read) needs");
 }
 
 TEST(Machine, FusedDncAccessEqualsComposedParts) {
@@ -382,6 +441,66 @@ TEST(Machine, TraceShowsThePartsACornerHas) {
     EXPECT_EQ(t.count("layers.0.values"), c.key_value == machine::KeyValue::Separate ? 1u : 0u);
     EXPECT_EQ(t.at("layers.0.read_weights").size(3), allocate ? 4 : 4);  // N = 4 slots, or T = 4 appended
   }
+}
+
+// Token input (input_vocab V): the embedding row E[v] is what the vector input's Linear makes
+// of the one-hot vector e_v (W·e_v + b); a recurrent controller with E = I reads exactly the
+// one-hot rows. So a token machine whose other weights are a vector machine's gives its logits.
+TEST(Machine, TokenInputIsTheOneHotInputThroughTheInputMap) {
+  const int64_t V = 4;
+  for (int bits : {0, 1, 31}) {  // Transformer, LSTM + append, DNC
+    MachineConfig c = corner(bits);
+    c.input_size = V;
+    if (c.recurrent()) c.d_model = V;  // the embedding width a recurrent layer then reads
+    MachineConfig ct = c;
+    ct.input_vocab = V;
+    ct.validate("test");
+    auto a = build(c, 5);
+    MemoryMachine b(ct);
+    b.to(DType::F64);
+    auto from = a->state_dict();
+    {
+      NoGradGuard ng;
+      for (auto& [name, p] : b.named_parameters()) {
+        if (name != "input.weight") {
+          ASSERT_TRUE(from.count(name)) << name;
+          p.copy_from(from.at(name));
+          continue;
+        }
+        double* e = p.data<double>();
+        for (int64_t v = 0; v < V; ++v)
+          for (int64_t d = 0; d < p.size(1); ++d)
+            e[v * p.size(1) + d] = c.recurrent() ? (v == d ? 1.0 : 0.0)
+                                                 : from.at("input.weight").to_doubles()[d * V + v] +
+                                                       from.at("input.bias").to_doubles()[d];
+      }
+    }
+    Generator g(12);
+    std::vector<int64_t> ids(2 * 6);
+    for (auto& t : ids) t = static_cast<int64_t>(g.next_u64() % V);
+    Tensor tokens = Tensor::from_indices(ids, {2, 6});
+    Tensor hot = Tensor::zeros({2, 6, V}, DType::F64);
+    for (size_t i = 0; i < ids.size(); ++i) hot.data<double>()[i * V + ids[i]] = 1.0;
+    EXPECT_LT(max_abs_diff(a->forward(hot, Form::Recurrent), b.forward(tokens, Form::Recurrent)), 1e-12)
+        << label(c);
+    if (c.has_parallel_form())
+      EXPECT_LT(max_abs_diff(a->forward(hot, Form::Parallel), b.forward(tokens, Form::Parallel)), 1e-12);
+    // step() takes [B] token ids
+    MemoryMachine::State st;
+    Tensor first = b.step(Tensor::from_indices({ids[0], ids[6]}, {2}), st);
+    EXPECT_LT(max_abs_diff(first, slice(b.forward(tokens, Form::Recurrent), 1, 0, 1)), 1e-12);
+    // bad tokens: out of range, wrong dtype
+    EXPECT_OP_ERROR(b.forward(Tensor::from_indices({0, 4}, {1, 2}), Form::Recurrent), "[machine]",
+                    "token 4 at index 1 of the inputs is outside the vocabulary [0, 4)");
+    EXPECT_OP_ERROR(b.forward(hot, Form::Recurrent), "[machine]", "inputs must be token ids I64 [B, T]");
+  }
+  EXPECT_ERROR(MachineConfig::from_json({{"model_type", "machine"}, {"input_size", 3}, {"input_vocab", 5},
+                                         {"output_size", 2}, {"memory_slots", 4}}, "m.json"),
+               "key 'input_size' must equal input_vocab");
+  MachineConfig j = MachineConfig::from_json(
+      {{"model_type", "machine"}, {"input_vocab", 7}, {"output_size", 2}, {"memory_slots", 4}}, "m.json");
+  EXPECT_EQ(j.input_size, 7);
+  EXPECT_EQ(MachineConfig::from_json(j.to_json(), "m.json").to_json(), j.to_json());
 }
 
 TEST(Machine, BadDialsAreRefusedWithTheKeyAndTheAllowedValues) {

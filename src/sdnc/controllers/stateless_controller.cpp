@@ -10,7 +10,8 @@ Activation parse_activation(const std::string& name) {
   if (name == "relu") return Activation::Relu;
   if (name == "gelu") return Activation::Gelu;
   if (name == "gelu_new" || name == "gelu_tanh" || name == "gelu_pytorch_tanh") return Activation::GeluTanh;
-  fail("config", "unknown activation '{}' (expected relu, gelu, gelu_new)", name);
+  if (name == "swiglu") return Activation::SwiGlu;
+  fail("config", "unknown activation '{}' (expected relu, gelu, gelu_new, gelu_tanh, swiglu)", name);
 }
 
 Tensor activate(Activation a, const Tensor& x) {
@@ -18,6 +19,11 @@ Tensor activate(Activation a, const Tensor& x) {
     case Activation::Relu: return relu(x);
     case Activation::Gelu: return gelu(x, /*approximate_tanh=*/false);
     case Activation::GeluTanh: return gelu(x, /*approximate_tanh=*/true);
+    case Activation::SwiGlu: {
+      const int64_t last = x.ndim() - 1, F = x.size(last) / 2;
+      Tensor gate = slice(x, last, 0, F), up = slice(x, last, F, 2 * F);
+      return mul(mul(gate, sigmoid(gate)), up);  // silu(gate) · up
+    }
   }
   return x;
 }
@@ -44,13 +50,15 @@ void HeadProjections::init_uniform(Generator& g) {
   out_->init_uniform(g);
 }
 
-FeedForward::FeedForward(int64_t d_model, int64_t d_ffn, Activation act, ParamNaming naming) : act_(act) {
+FeedForward::FeedForward(int64_t d_model, int64_t d_ffn, Activation act, ParamNaming naming, bool bias)
+    : act_(act) {
   if (naming == ParamNaming::GPT2) {
     up_ = register_module("c_fc", std::make_shared<nn::Linear>(d_model, d_ffn, true, WeightLayout::Conv1D));
     down_ = register_module("c_proj", std::make_shared<nn::Linear>(d_ffn, d_model, true, WeightLayout::Conv1D));
   } else {
-    up_ = register_module("linear1", std::make_shared<nn::Linear>(d_model, d_ffn));
-    down_ = register_module("linear2", std::make_shared<nn::Linear>(d_ffn, d_model));
+    const int64_t rows = act == Activation::SwiGlu ? 2 * d_ffn : d_ffn;
+    up_ = register_module("linear1", std::make_shared<nn::Linear>(d_model, rows, bias));
+    down_ = register_module("linear2", std::make_shared<nn::Linear>(d_ffn, d_model, bias));
   }
 }
 

@@ -18,11 +18,15 @@
 
 namespace sdnc::controllers {
 
-enum class Activation { Relu, Gelu, GeluTanh };
+// SwiGlu is gated: the FFN's first projection makes [gate ; up] (2F rows) and the hidden
+// layer is silu(gate) · up (Shazeer 2020; Llama's MLP).
+enum class Activation { Relu, Gelu, GeluTanh, SwiGlu };
 enum class ParamNaming { GPT2, Torch };
 
-Activation parse_activation(const std::string& name);  // "relu" | "gelu" | "gelu_new"/"gelu_tanh"
-Tensor activate(Activation a, const Tensor& x);
+// "relu" | "gelu" (erf) | "gelu_new"/"gelu_tanh" | "swiglu"
+Activation parse_activation(const std::string& name);
+// The hidden layer from the first projection h: [..., F] (swiglu: [..., 2F]) → [..., F].
+Tensor activate(Activation a, const Tensor& h);
 
 struct ControllerConfig {
   int64_t d_model = 0, n_heads = 0, d_ffn = 0;
@@ -51,11 +55,12 @@ class HeadProjections : public nn::Module {
 
 class FeedForward : public nn::Module {
  public:
-  FeedForward(int64_t d_model, int64_t d_ffn, Activation act, ParamNaming naming);
+  // bias: whether both projections have one. SwiGlu's up() makes 2F rows: [gate ; up].
+  FeedForward(int64_t d_model, int64_t d_ffn, Activation act, ParamNaming naming, bool bias = true);
   Tensor forward(const Tensor& x) const;
   void init_uniform(Generator& g);
   Activation activation() const { return act_; }
-  const nn::Linear& up() const { return *up_; }      // D → F
+  const nn::Linear& up() const { return *up_; }      // D → F (swiglu: D → 2F)
   const nn::Linear& down() const { return *down_; }  // F → D
 
  private:

@@ -15,11 +15,19 @@ using nlohmann::json;
 const std::vector<std::string>& machine_config_keys() {
   static const std::vector<std::string> keys = {
       "model_type", "controller", "write",         "similarity",  "read_modes", "key_value",     "positions",
-      "strength",   "input_size", "output_size",   "read_heads",  "write_heads", "word_size",    "memory_slots",
+      "strength",   "input_size", "input_vocab", "output_size",   "read_heads",  "write_heads", "word_size",    "memory_slots",
       "memory_slices", "layers",  "hidden_size",   "d_model",     "d_ffn",       "activation",   "norm_first",
-      "layer_norm_eps", "max_positions", "clip_value"};
+      "norm", "bias", "layer_norm_eps", "rope_theta", "causal", "max_positions", "clip_value"};
   return keys;
 }
+
+Norm parse_norm(const std::string& s, const std::string& where) {
+  if (s == "layer") return Norm::Layer;
+  if (s == "rms") return Norm::Rms;
+  fail("config", "{}: key 'norm' must be one of layer, rms; got '{}'", where, s);
+}
+
+const char* name(Norm v) { return v == Norm::Rms ? "rms" : "layer"; }
 
 int64_t MachineConfig::slices() const {
   if (memory_slices > 0) return memory_slices;
@@ -30,6 +38,7 @@ bool MachineConfig::has_parallel_form() const { return no_parallel_reason().empt
 
 std::string MachineConfig::no_parallel_reason() const {
   if (recurrent()) return "its controller is recurrent (step t needs step t-1's reads)";
+  if (!causal) return "";  // validate() allows bidirectional only where the parallel form exists
   if (write != Write::Append) return "its memory is written by allocation (each write depends on the last)";
   if (bounded()) return "its memory is bounded (which slot is reused depends on the past)";
   if (read_modes == ReadModes::Links) return "it reads along temporal links (each read follows the last one)";
@@ -46,6 +55,11 @@ void MachineConfig::validate(const std::string& where) const {
     if (v <= 0) fail("config", "{}: key '{}' must be a positive integer, got {}", where, key, v);
   };
   positive("input_size", input_size);
+  if (input_vocab < 0) fail("config", "{}: key 'input_vocab' must be >= 0 (0: vector inputs)", where);
+  if (input_vocab > 0 && input_size != input_vocab)
+    fail("config", "{}: with token inputs (input_vocab {}) key 'input_size' must equal input_vocab, got {}", where,
+         input_vocab, input_size);
+  if (input_vocab > 0) positive("d_model", d_model);
   positive("output_size", output_size);
   positive("read_heads", read_heads);
   positive("write_heads", write_heads);
@@ -77,6 +91,12 @@ void MachineConfig::validate(const std::string& where) const {
   }
   if (positions == Positions::Alibi && (write != Write::Append || bounded()))
     fail("config", "{}: positions=alibi needs an unbounded append memory (slot j holds position j)", where);
+  if (!causal && (recurrent() || write != Write::Append || bounded() || read_modes != ReadModes::Content))
+    fail("config", "{}: causal=false (bidirectional: every write before any read) needs controller=stateless, "
+                   "write=append without memory_slots, read_modes=content", where);
+  if (!causal && positions == Positions::Alibi)
+    fail("config", "{}: positions=alibi is causal (a slot after the query gets no bias): use causal=true", where);
+  if (!(rope_theta > 0)) fail("config", "{}: key 'rope_theta' must be positive", where);
   if (clip_value < 0) fail("config", "{}: key 'clip_value' must be >= 0 (0: off)", where);
   if (layer_norm_eps <= 0) fail("config", "{}: key 'layer_norm_eps' must be positive", where);
   controllers::parse_activation(activation);
@@ -144,7 +164,8 @@ MachineConfig MachineConfig::from_json(const json& j, const std::string& where) 
   c.key_value = parse_key_value(r.string("key_value", name(c.key_value)), where);
   c.positions = parse_positions(r.string("positions", name(c.positions)), where);
   c.strength = parse_strength(r.string("strength", name(c.strength)), where);
-  c.input_size = r.required_positive_int("input_size");
+  c.input_vocab = r.non_negative_int("input_vocab", 0);
+  c.input_size = c.input_vocab > 0 && !r.has("input_size") ? c.input_vocab : r.required_positive_int("input_size");
   c.output_size = r.required_positive_int("output_size");
   c.read_heads = r.positive_int("read_heads", c.read_heads);
   c.write_heads = r.positive_int("write_heads", c.write_heads);
@@ -157,7 +178,11 @@ MachineConfig MachineConfig::from_json(const json& j, const std::string& where) 
   c.d_ffn = r.positive_int("d_ffn", c.d_ffn);
   c.activation = r.string("activation", c.activation);
   c.norm_first = r.boolean("norm_first", c.norm_first);
+  c.norm = parse_norm(r.string("norm", name(c.norm)), where);
+  c.bias = r.boolean("bias", c.bias);
   c.layer_norm_eps = r.positive_number("layer_norm_eps", c.layer_norm_eps);
+  c.rope_theta = r.positive_number("rope_theta", c.rope_theta);
+  c.causal = r.boolean("causal", c.causal);
   c.max_positions = r.positive_int("max_positions", c.max_positions);
   c.clip_value = r.clip_value("clip_value", c.clip_value);
   c.validate(where);
@@ -194,6 +219,7 @@ json MachineConfig::to_json() const {
           {"positions", name(positions)},
           {"strength", name(strength)},
           {"input_size", input_size},
+          {"input_vocab", input_vocab},
           {"output_size", output_size},
           {"read_heads", read_heads},
           {"write_heads", write_heads},
@@ -206,7 +232,11 @@ json MachineConfig::to_json() const {
           {"d_ffn", d_ffn},
           {"activation", activation},
           {"norm_first", norm_first},
+          {"norm", name(norm)},
+          {"bias", bias},
           {"layer_norm_eps", layer_norm_eps},
+          {"rope_theta", rope_theta},
+          {"causal", causal},
           {"max_positions", max_positions},
           {"clip_value", clip_value > 0 ? json(clip_value) : json(nullptr)}};
 }

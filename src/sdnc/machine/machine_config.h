@@ -10,8 +10,10 @@
 //   similarity  dot | cosine                       read_modes  content | links
 //   key_value   separate | shared                  positions   none | learned | sinusoidal | rope | alibi
 //   strength    softplus | oneplus (cosine only)
+//   input_vocab V_in (0: vector inputs; > 0: token ids through an embedding),
 //   read_heads R, write_heads H, word_size W, memory_slots N, memory_slices S, layers L,
-//   hidden_size h, d_model D, d_ffn F, activation, norm_first, layer_norm_eps, max_positions,
+//   hidden_size h, d_model D, d_ffn F, activation (relu | gelu | gelu_tanh | swiglu),
+//   norm_first, norm (layer | rms), bias, layer_norm_eps, rope_theta, causal, max_positions,
 //   clip_value.
 // Two legacy model types are presets of the same machine and keep their config files and
 // checkpoint names: "dnc" (models/dnc.h's keys) and "sdnc" (models/sequence_sdnc.h's keys).
@@ -25,6 +27,10 @@ namespace sdnc::machine {
 
 // How a machine's config and parameters are named on disk.
 enum class Preset { None, Dnc, Sdnc };
+// The normalisation of a stateless layer (and of the stack's output): LayerNorm | RMSNorm.
+enum class Norm { Layer, Rms };
+Norm parse_norm(const std::string& s, const std::string& where);
+const char* name(Norm v);
 
 struct MachineConfig {
   // the dials (default: the DNC corner)
@@ -37,6 +43,10 @@ struct MachineConfig {
   Strength strength = Strength::Oneplus;
   // sizes
   int64_t input_size = 0, output_size = 0;               // X, Y (required)
+  // V_in: 0 = real-vector inputs [B, T, X] through the `input` Linear; > 0 = token ids I64
+  // [B, T] in [0, V_in) through an `input` Embedding [V_in, D] (any controller; a recurrent
+  // one then reads D wide inputs). input_size is V_in then.
+  int64_t input_vocab = 0;
   int64_t read_heads = 4, write_heads = 1, word_size = 16;  // R, H, W
   int64_t memory_slots = 0;   // N: required for allocate; for append 0 = unbounded, N > 0 = bounded
   int64_t memory_slices = 0;  // S: 0 = the default (append: R, as multi-head attention; allocate: 1)
@@ -45,7 +55,13 @@ struct MachineConfig {
   int64_t d_model = 64, d_ffn = 256;  // D, F (stateless)
   std::string activation = "gelu_tanh";
   bool norm_first = true;     // pre-LN (stateless)
-  double layer_norm_eps = 1e-5;
+  Norm norm = Norm::Layer;    // stateless: LayerNorm (GPT-2, BERT) | RMSNorm (Llama)
+  bool bias = true;           // stateless: biases in Q/K/V, the read-out and the FFN
+  double layer_norm_eps = 1e-5;  // the eps of either norm
+  double rope_theta = 10000.0;   // positions=rope: θ_i = rope_theta^(−2i/W)
+  // Stateless, unbounded append, content reads: false = bidirectional (an encoder): every
+  // slot is written before any read, and reads see every slot (no step form).
+  bool causal = true;
   int64_t max_positions = 1024;  // learned positions
   double clip_value = 20.0;   // recurrent: controller output, state and logits (0: off)
   Preset preset = Preset::None;
@@ -56,6 +72,7 @@ struct MachineConfig {
 
   int64_t slices() const;  // S after the default
   bool recurrent() const { return controller != Controller::Stateless; }
+  bool token_input() const { return input_vocab > 0; }
   bool bounded() const { return write == Write::Append && memory_slots > 0; }
   // The parallel form exists for: stateless controller, unbounded append memory, content reads.
   bool has_parallel_form() const;

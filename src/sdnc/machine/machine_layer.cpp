@@ -10,10 +10,32 @@
 
 namespace sdnc::machine {
 
-QkvProjection::QkvProjection(int64_t D, int64_t rows, int64_t read_width) {
-  in_proj = register_module("", std::make_shared<nn::Linear>(D, rows, true, nn::WeightLayout::Linear,
+QkvProjection::QkvProjection(int64_t D, int64_t rows, int64_t read_width, bool bias) {
+  in_proj = register_module("", std::make_shared<nn::Linear>(D, rows, bias, nn::WeightLayout::Linear,
                                                              "in_proj_weight", "in_proj_bias"));
-  out_proj = register_module("out_proj", std::make_shared<nn::Linear>(read_width, D));
+  out_proj = register_module("out_proj", std::make_shared<nn::Linear>(read_width, D, bias));
+}
+
+namespace {
+// bias [B, 1, n] (−1e30 at hidden slots) → [B, 1, 1]: 1 for a row with a slot to read, 0 for a
+// row with none, which reads nothing (zero weights), as the attention kernel does.
+Tensor live_rows(const Tensor& bias) {
+  const int64_t B = bias.size(0), n = bias.size(2);
+  auto v = bias.to_doubles();
+  Tensor live = Tensor::zeros({B, 1, 1}, DType::F64);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < n; ++j)
+      if (v[static_cast<size_t>(b * n + j)] > -1e29) {
+        live.data<double>()[b] = 1.0;
+        break;
+      }
+  return bias.dtype() == DType::F64 ? live : live.to(bias.dtype());
+}
+}  // namespace
+
+std::shared_ptr<nn::Norm> make_norm(const MachineConfig& c, int64_t dim) {
+  if (c.norm == Norm::Rms) return std::make_shared<nn::RmsNorm>(dim, c.layer_norm_eps);
+  return std::make_shared<nn::LayerNorm>(dim, c.layer_norm_eps);
 }
 
 MachineLayer::MachineLayer(const MachineConfig& c, int64_t in) : c_(c), in_(in) {
@@ -32,12 +54,12 @@ MachineLayer::MachineLayer(const MachineConfig& c, int64_t in) : c_(c), in_(in) 
   SDNC_CHECK(in == c.d_model, "machine", "a stateless layer reads its D = {} wide input, got {}", c.d_model, in);
   // Registration order = SequenceSdnc's (torch.nn.TransformerEncoderLayer's) checkpoint order.
   self_attn = register_module(
-      "self_attn", std::make_shared<QkvProjection>(c.d_model, InterfaceProjection::qkv_width(c), RW));
+      "self_attn", std::make_shared<QkvProjection>(c.d_model, InterfaceProjection::qkv_width(c), RW, c.bias));
   ffn = register_module("", std::make_shared<controllers::FeedForward>(c.d_model, c.d_ffn,
                                                                         controllers::parse_activation(c.activation),
-                                                                        controllers::ParamNaming::Torch));
-  norm1 = register_module("norm1", std::make_shared<nn::LayerNorm>(c.d_model, c.layer_norm_eps));
-  norm2 = register_module("norm2", std::make_shared<nn::LayerNorm>(c.d_model, c.layer_norm_eps));
+                                                                        controllers::ParamNaming::Torch, c.bias));
+  norm1 = register_module("norm1", make_norm(c, c.d_model));
+  norm2 = register_module("norm2", make_norm(c, c.d_model));
   access = register_module("access", std::make_shared<InterfaceProjection>(c, c.d_model, self_attn->in_proj));
 }
 
@@ -86,9 +108,9 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
   } else {
     Interface x = at_step(access->project(reshape(a, {B, 1, a.size(1)})));
     if (c_.positions == Positions::Rope) {
-      x.read_keys = reshape(rope(reshape(x.read_keys, {B, 1, R, W}), t), {B, R, W});
+      x.read_keys = reshape(rotate(reshape(x.read_keys, {B, 1, R, W}), t), {B, R, W});
       Tensor& k = x.write_keys;  // [B, H, S·W]
-      k = reshape(rope(reshape(k, {B, 1, k.size(1) * c_.slices(), W}), t), k.shape());
+      k = reshape(rotate(reshape(k, {B, 1, k.size(1) * c_.slices(), W}), t), k.shape());
     }
     write_step(c_, x, m, next);
     Tensor bias;
@@ -118,18 +140,72 @@ Tensor MachineLayer::step(const Tensor& x, int64_t t, LayerState& state, const I
     state.reads = access_step(o, t, state, fused, rec);
     return concat({o, reshape(state.reads, {B, RW})}, 1);
   }
-  const bool pre = c_.norm_first;
+  if (!c_.causal)
+    fail("machine", "a bidirectional layer (causal=false) reads slots written after its step: it has no step form; "
+                    "run the whole sequence (forward)");
   const int64_t D = c_.d_model;
   Tensor xr = reshape(x, {B, 1, D});
-  Tensor a = pre ? norm1->forward(xr) : xr;
+  Tensor a = c_.norm_first ? norm1->forward(xr) : xr;
   state.reads = access_step(reshape(a, {B, D}), t, state, fused, rec);
-  Tensor y = add(xr, self_attn->out_proj->forward(reshape(state.reads, {B, 1, RW})));
-  if (!pre) y = norm1->forward(y);
-  Tensor z = pre ? add(y, ffn->forward(norm2->forward(y))) : norm2->forward(add(y, ffn->forward(y)));
-  return reshape(z, {B, D});
+  return reshape(stateless_output(xr, reshape(state.reads, {B, 1, RW})), {B, D});
 }
 
-Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights) const {
+Tensor MachineLayer::stateless_output(const Tensor& x, const Tensor& merged) const {
+  const bool pre = c_.norm_first;
+  Tensor y = add(x, self_attn->out_proj->forward(merged));
+  if (!pre) y = norm1->forward(y);
+  return pre ? add(y, ffn->forward(norm2->forward(y))) : norm2->forward(add(y, ffn->forward(y)));
+}
+
+Tensor MachineLayer::rotate(const Tensor& x4, int64_t first) const { return rope(x4, first, c_.rope_theta); }
+
+Tensor MachineLayer::forward_bidirectional_steps(const Tensor& x, const Tensor& padding,
+                                                 std::vector<StepRecord>* records) const {
+  SDNC_CHECK(!c_.causal && x.ndim() == 3 && x.size(2) == c_.d_model, "machine",
+             "the bidirectional steps need causal=false and input [B, T, {}], got {}", c_.d_model,
+             shape_str(x.shape()));
+  const int64_t B = x.size(0), T = x.size(1), R = c_.read_heads, W = c_.word_size;
+  Tensor a = c_.norm_first ? norm1->forward(x) : x;
+  // Writes: slot t ← position t's key and value, one step at a time.
+  MemoryState m = initial_memory(c_, B, x.dtype());
+  std::vector<Interface> steps;
+  for (int64_t t = 0; t < T; ++t) {
+    Interface it = at_step(access->project(slice(a, 1, t, t + 1)));
+    if (c_.positions == Positions::Rope) {
+      it.read_keys = reshape(rotate(reshape(it.read_keys, {B, 1, R, W}), t), {B, R, W});
+      Tensor& k = it.write_keys;
+      k = reshape(rotate(reshape(k, {B, 1, k.size(1) * c_.slices(), W}), t), k.shape());
+    }
+    MemoryState next;
+    write_step(c_, it, m, next);
+    m = std::move(next);
+    steps.push_back(std::move(it));
+  }
+  // Reads: every position reads the full memory; padded slots get −∞ scores.
+  Tensor bias;
+  if (padding.defined()) {
+    Tensor p = Tensor::zeros({B, 1, T}, DType::F64);
+    auto flags = padding.to_doubles();
+    for (int64_t i = 0; i < B * T; ++i)
+      if (flags[static_cast<size_t>(i)] != 0) p.data<double>()[i] = -1e30;
+    bias = x.dtype() == DType::F64 ? p : p.to(x.dtype());
+  }
+  std::vector<Tensor> reads;
+  for (int64_t t = 0; t < T; ++t) {
+    MemoryState full = m;
+    Tensor words = read_step(c_, steps[static_cast<size_t>(t)], m, full, bias);  // [B, R, W]
+    if (bias.defined()) {  // a fully padded sequence reads nothing
+      Tensor live = live_rows(bias);
+      words = mul(words, live), full.read_weights = mul(full.read_weights, live);
+    }
+    if (records) records->push_back({full.read_weights.detach(), Tensor(), Tensor(), words.detach(), m.keys.detach(),
+                                     m.values.defined() ? m.values.detach() : Tensor()});
+    reads.push_back(reshape(words, {B, 1, R * W}));
+  }
+  return stateless_output(x, T == 1 ? reads[0] : concat(reads, 1));
+}
+
+Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights, const Tensor& padding) const {
   if (!c_.has_parallel_form())
     fail("machine", "{} has no parallel form: {}", c_.dials_string(), c_.no_parallel_reason());
   SDNC_CHECK(x.ndim() == 3 && x.size(2) == c_.d_model, "machine", "input {} must be [B, T, {}]", shape_str(x.shape()),
@@ -141,7 +217,7 @@ Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights) con
   Tensor q4 = ix.read_keys;                                                          // [B, T, R, W]
   Tensor k4 = reshape(c_.key_value == KeyValue::Separate ? ix.write_keys : ix.write_values, {B, T, S, W});
   Tensor v4 = reshape(ix.write_values, {B, T, S, W});
-  if (c_.positions == Positions::Rope) q4 = rope(q4, 0), k4 = rope(k4, 0);
+  if (c_.positions == Positions::Rope) q4 = rotate(q4, 0), k4 = rotate(k4, 0);
   Tensor q = permute(q4, {0, 2, 1, 3});                                              // [B, R, T, W]
   Tensor k = permute(k4, {0, 2, 1, 3}), v = permute(v4, {0, 2, 1, 3});               // [B, S, T, W]
   if (S != R) {
@@ -153,9 +229,9 @@ Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights) con
   Tensor reads, w;
   if (c_.similarity == Similarity::Dot && c_.positions != Positions::Alibi) {
     AttentionOptions o;
-    o.causal = true;
+    o.causal = c_.causal;
     o.scale = 1.0 / std::sqrt(static_cast<double>(W));
-    reads = attention(q, k, v, Tensor(), o, read_weights ? &w : nullptr);
+    reads = attention(q, k, v, padding, o, read_weights ? &w : nullptr);
   } else {
     // The same scores as addressing.h's, for every position at once, then the causal mask.
     Tensor dots = matmul(q, transpose(k, 2, 3));  // [B, R, T, T]
@@ -169,19 +245,29 @@ Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights) con
       scores = mul(div(dots, denom), beta);
     }
     if (c_.positions == Positions::Alibi) scores = add(scores, alibi_bias(R, 0, T, T, x.dtype()));
-    Tensor mask = Tensor::zeros({T, T}, DType::F64);
-    for (int64_t i = 0; i < T; ++i)
-      for (int64_t j = i + 1; j < T; ++j) mask.data<double>()[i * T + j] = -1e30;
-    scores = add(scores, x.dtype() == DType::F64 ? mask : mask.to(x.dtype()));
-    Tensor weights = softmax(scores, -1);
+    // The mask [B, 1, T, T]: slots after the query (causal) and padded slots get −∞.
+    // A row with no slot to read (fully padded) reads nothing: live [B, 1, T, 1] is 0 there.
+    auto flags = padding.defined() ? padding.to_doubles() : std::vector<double>();
+    Tensor mask = Tensor::zeros({B, 1, T, T}, DType::F64), live = Tensor::ones({B, 1, T, 1}, DType::F64);
+    double *mk = mask.data<double>(), *lv = live.data<double>();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < T; ++i) {
+        bool any = false;
+        for (int64_t j = 0; j < T; ++j)
+          if ((c_.causal && j > i) || (!flags.empty() && flags[static_cast<size_t>(b * T + j)] != 0))
+            mk[(b * T + i) * T + j] = -1e30;
+          else
+            any = true;
+        if (!any) lv[b * T + i] = 0.0;
+      }
+    auto in_dtype = [&](const Tensor& t) { return x.dtype() == DType::F64 ? t : t.to(x.dtype()); };
+    scores = add(scores, in_dtype(mask));
+    Tensor weights = mul(softmax(scores, -1), in_dtype(live));
     reads = matmul(weights, v);  // [B, R, T, W]
     if (read_weights) w = weights.detach();
   }
   if (read_weights) *read_weights = permute(w, {0, 2, 1, 3});  // [B, T, R, T]
-  Tensor merged = reshape(permute(reads, {0, 2, 1, 3}), {B, T, R * W});
-  Tensor y = add(x, self_attn->out_proj->forward(merged));
-  if (!pre) y = norm1->forward(y);
-  return pre ? add(y, ffn->forward(norm2->forward(y))) : norm2->forward(add(y, ffn->forward(y)));
+  return stateless_output(x, reshape(permute(reads, {0, 2, 1, 3}), {B, T, R * W}));
 }
 
 }  // namespace sdnc::machine

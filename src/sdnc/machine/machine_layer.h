@@ -2,9 +2,12 @@
 // and R read heads, run in the step order controller → write → read → output. The dials
 // choose the parts (machine_config.h); this file owns the order and both execution forms.
 //
-// Stateless controller (D wide, pre-LN shown; post-LN moves each LayerNorm after its add):
+// Stateless controller (D wide, pre-LN shown; post-LN moves each norm after its add; the norm
+// is LayerNorm or RMSNorm, the FFN's hidden layer relu | gelu | gelu_tanh | swiglu):
 //   a = LN1(x_t);  interface = project(a);  write;  r_t = read
 //   y = x_t + W_o·flatten(r_t);  z = y + FFN(LN2(y))                      → z  [B, D]
+// causal=false (bidirectional, an encoder): every position's slot is written before any
+// position reads, and reads see every slot (minus padding) — no step form.
 // Recurrent controller (lstm | feedforward, DNC.md A.1):
 //   χ = [x_t ; flatten(r_{t−1})];  o = clip(LSTM(χ));  interface = project(o);  write;  r_t = read
 //                                                                         → [o ; flatten(r_t)]  [B, h + R·W]
@@ -38,9 +41,12 @@ struct StepRecord {
 // torch.nn.MultiheadAttention's: in_proj_weight [Q, D], in_proj_bias [Q], out_proj [D, R·W].
 class QkvProjection : public nn::Module {
  public:
-  QkvProjection(int64_t d_model, int64_t qkv_rows, int64_t read_width);
+  QkvProjection(int64_t d_model, int64_t qkv_rows, int64_t read_width, bool bias = true);
   std::shared_ptr<nn::Linear> in_proj, out_proj;
 };
+
+// The config's normalisation (LayerNorm | RMSNorm) over dim, with eps layer_norm_eps.
+std::shared_ptr<nn::Norm> make_norm(const MachineConfig& config, int64_t dim);
 
 class MachineLayer : public nn::Module {
  public:
@@ -58,8 +64,14 @@ class MachineLayer : public nn::Module {
               StepRecord* rec) const;
 
   // Parallel form (config().has_parallel_form()): x [B, T, D] → [B, T, D], every position at
-  // once; read_weights (optional) ← [B, T, R, T].
-  Tensor forward_parallel(const Tensor& x, Tensor* read_weights) const;
+  // once; read_weights (optional) ← [B, T, R, T]. padding [B, T] (nonzero: a padded position,
+  // never read; may be undefined).
+  Tensor forward_parallel(const Tensor& x, Tensor* read_weights, const Tensor& padding = Tensor()) const;
+
+  // The recurrent form of a bidirectional layer (causal=false): x [B, T, D] → [B, T, D]; the
+  // slots of positions 0..T−1 are written one step at a time, then each position reads them
+  // all. records (optional) ← one StepRecord per position (its reads of the full memory).
+  Tensor forward_bidirectional_steps(const Tensor& x, const Tensor& padding, std::vector<StepRecord>* records) const;
 
   InterfaceProjection::Fused fused_interface() const { return access->fused(); }
 
@@ -69,13 +81,18 @@ class MachineLayer : public nn::Module {
   std::shared_ptr<controllers::RecurrentController> controller;  // recurrent
   std::shared_ptr<QkvProjection> self_attn;                      // stateless
   std::shared_ptr<controllers::FeedForward> ffn;                 // stateless
-  std::shared_ptr<nn::LayerNorm> norm1, norm2;                   // stateless
+  std::shared_ptr<nn::Norm> norm1, norm2;                        // stateless
   std::shared_ptr<InterfaceProjection> access;
 
  private:
   // The memory access of one step from the interface input a [B, in]: write, then read.
   Tensor access_step(const Tensor& a, int64_t t, LayerState& state, const InterfaceProjection::Fused* fused,
                      StepRecord* rec) const;
+  // Stateless: x [B, n, D] and its reads merged [B, n, R·W] → the layer's output [B, n, D]
+  // (read-out, residual, FFN, norms where norm_first puts them).
+  Tensor stateless_output(const Tensor& x, const Tensor& merged_reads) const;
+  // Rotates a [B, n, K, W] query or key block for positions first.. (positions=rope).
+  Tensor rotate(const Tensor& x4, int64_t first) const;
   MachineConfig c_;
   int64_t in_;
 };

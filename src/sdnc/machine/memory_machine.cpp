@@ -10,84 +10,46 @@
 
 namespace sdnc::machine {
 
-namespace {
-
-Tensor stack_time(const std::vector<Tensor>& steps) {  // T × [B, ...] → [B, T, ...]
-  std::vector<Tensor> parts;
-  for (const Tensor& s : steps) {
-    Shape sh = s.shape();
-    sh.insert(sh.begin() + 1, 1);
-    parts.push_back(reshape(s, sh));
-  }
-  return parts.size() == 1 ? parts[0] : concat(parts, 1);
-}
-
-// x [B, ..., n] (and, with both, [B, ..., n, n]) padded with zeros to n_max slots.
-Tensor pad_slots(const Tensor& x, int64_t n_max, bool both) {
-  Tensor y = x;
-  auto pad_axis = [&](int64_t axis) {
-    int64_t n = y.size(axis);
-    if (n >= n_max) return;
-    Shape s = y.shape();
-    s[axis] = n_max - n;
-    y = concat({y, Tensor::zeros(s, y.dtype())}, axis);
-  };
-  pad_axis(y.ndim() - 1);
-  if (both) pad_axis(y.ndim() - 2);
-  return y;
-}
-
-}  // namespace
-
 MemoryMachine::MemoryMachine(const MachineConfig& c) : c_(c) {
   c.validate("machine config");
-  if (!c.recurrent()) {
+  if (c.token_input())
+    input_embed = register_module("input", std::make_shared<nn::Embedding>(c.input_vocab, c.d_model));
+  else if (!c.recurrent())
     input = register_module("input", std::make_shared<nn::Linear>(c.input_size, c.d_model));
-    if (c.positions == Positions::Learned)
-      pos_embed = register_module("pos_embed", std::make_shared<nn::Embedding>(c.max_positions, c.d_model));
-  }
-  int64_t width = c.recurrent() ? c.input_size : c.d_model;
-  for (int64_t l = 0; l < c.layers; ++l) {
-    auto layer = std::make_shared<MachineLayer>(c, width);
-    std::string prefix = layer_prefix(static_cast<size_t>(l));
-    if (!prefix.empty()) prefix.pop_back();  // register_module joins with '.'
-    layers.push_back(register_module(prefix, layer));
-    width = layer->output_width();
-  }
-  if (!c.recurrent()) norm = register_module("norm", std::make_shared<nn::LayerNorm>(c.d_model, c.layer_norm_eps));
-  output = register_module("output", std::make_shared<nn::Linear>(width, c.output_size));
-}
-
-std::string MemoryMachine::layer_prefix(size_t l) const {
-  if (c_.preset == Preset::Dnc && c_.layers == 1) return "";
-  return "layers." + std::to_string(l) + ".";
+  if (!c.recurrent() && c.positions == Positions::Learned)
+    pos_embed = register_module("pos_embed", std::make_shared<nn::Embedding>(c.max_positions, c.d_model));
+  const int64_t width = c.recurrent() && !c.token_input() ? c.input_size : c.d_model;
+  stack = register_module("", std::make_shared<MachineStack>(c, width,
+                                                             c.preset == Preset::Dnc && c.layers == 1 ? "" : "layers"));
+  if (!c.recurrent()) norm = register_module("norm", make_norm(c, c.d_model));
+  output = register_module("output", std::make_shared<nn::Linear>(stack->output_width(), c.output_size));
 }
 
 void MemoryMachine::init(Generator& g) {
+  if (input_embed) input_embed->init_normal(g, 1.0);  // torch.nn.Embedding's default N(0, 1)
   if (c_.recurrent()) {  // Sonnet's initialisation, in the DNC's order
-    for (auto& l : layers) l->init(g);
+    stack->init(g);
     g.fill_truncated_normal(output->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(output->in)));
     output->bias.fill(0.0);
     return;
   }
-  input->init_uniform(g);  // PyTorch's defaults, in SequenceSdnc's order
+  if (input) input->init_uniform(g);  // PyTorch's defaults, in SequenceSdnc's order
   if (pos_embed) pos_embed->init_normal(g, 0.02);
-  for (auto& l : layers) l->init(g);
+  stack->init(g);
   norm->weight.fill(1.0);
-  norm->bias.fill(0.0);
+  if (auto* ln = dynamic_cast<nn::LayerNorm*>(norm.get())) ln->bias.fill(0.0);
   output->init_uniform(g);
 }
 
 MemoryMachine::State MemoryMachine::initial_state(int64_t B, DType dtype) const {
-  State s;
-  for (auto& l : layers) s.layers.push_back(l->initial_state(B, dtype));
-  return s;
+  return stack->initial_state(B, dtype);
 }
 
 Tensor MemoryMachine::embed(const Tensor& inputs, int64_t first) const {
-  if (c_.recurrent()) return inputs;
+  if (c_.recurrent() && !input_embed) return inputs;
   const int64_t n = inputs.size(1);
-  Tensor x = input->forward(inputs);
+  Tensor x = input_embed ? input_embed->forward(inputs) : input->forward(inputs);
+  if (c_.recurrent()) return x;
   if (c_.positions == Positions::Sinusoidal)
     return add(x, models::sinusoidal_positions(first, n, c_.d_model, x.dtype()));
   if (c_.positions == Positions::Learned) {
@@ -106,98 +68,64 @@ Tensor MemoryMachine::head(const Tensor& f) const {
 }
 
 std::vector<InterfaceProjection::Fused> MemoryMachine::fused_interfaces() const {
-  std::vector<InterfaceProjection::Fused> f;
-  if (fused_ && c_.is_dnc_access())
-    for (auto& l : layers) f.push_back(l->fused_interface());
-  return f;
+  return fused_ ? stack->fused_interfaces() : std::vector<InterfaceProjection::Fused>{};
 }
 
 Tensor MemoryMachine::run_steps(const Tensor& inputs, State& state,
                                 const std::vector<InterfaceProjection::Fused>& fused,
                                 std::vector<std::vector<StepRecord>>* records) const {
-  const int64_t B = inputs.size(0), n = inputs.size(1);
-  std::vector<Tensor> features;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t t = state.position + i;
-    Tensor x = embed(slice(inputs, 1, i, i + 1), t);
-    x = reshape(x, {B, x.size(2)});
-    for (size_t l = 0; l < layers.size(); ++l) {
-      StepRecord rec;
-      x = layers[l]->step(x, t, state.layers[l], fused.empty() ? nullptr : &fused[l], records ? &rec : nullptr);
-      if (records) (*records)[l].push_back(std::move(rec));
-    }
-    features.push_back(x);
+  return stack->steps(embed(inputs, state.position), state, fused, records);
+}
+
+void MemoryMachine::check_inputs(const Tensor& inputs) const {
+  if (c_.token_input()) {
+    if (!inputs.defined() || inputs.ndim() != 2 || inputs.dtype() != DType::I64)
+      fail("machine", "inputs must be token ids I64 [B, T] (input_vocab {}), got {} {}", c_.input_vocab,
+           inputs.defined() ? dtype_name(inputs.dtype()) : "nothing", inputs.defined() ? shape_str(inputs.shape()) : "");
+    const int64_t* t = inputs.data<int64_t>();
+    for (int64_t i = 0; i < inputs.numel(); ++i)
+      if (t[i] < 0 || t[i] >= c_.input_vocab)
+        fail("machine", "token {} at index {} of the inputs is outside the vocabulary [0, {})", t[i], i,
+             c_.input_vocab);
+  } else if (!inputs.defined() || inputs.ndim() != 3 || inputs.size(2) != c_.input_size ||
+             (inputs.dtype() != DType::F32 && inputs.dtype() != DType::F64)) {
+    fail("machine", "inputs must be F32 [B, T, {}], got {} {}", c_.input_size,
+         inputs.defined() ? dtype_name(inputs.dtype()) : "nothing", inputs.defined() ? shape_str(inputs.shape()) : "");
   }
-  state.position += n;
-  return stack_time(features);
+  if (inputs.numel() == 0) fail("machine", "inputs are empty (shape {})", shape_str(inputs.shape()));
+}
+
+DType MemoryMachine::state_dtype(const Tensor& inputs) const {
+  return c_.token_input() ? output->weight.dtype() : inputs.dtype();
 }
 
 Tensor MemoryMachine::step(const Tensor& x, State& state) const {
-  SDNC_CHECK(x.ndim() == 2 && x.size(1) == c_.input_size, "machine", "input {} must be [B, {}]", shape_str(x.shape()),
-             c_.input_size);
-  if (state.layers.size() != layers.size()) state = initial_state(x.size(0), x.dtype());
-  Tensor f = run_steps(reshape(x, {x.size(0), 1, x.size(1)}), state, fused_interfaces(), nullptr);
+  Tensor in;
+  if (c_.token_input()) {
+    SDNC_CHECK(x.ndim() == 1 || (x.ndim() == 2 && x.size(1) == 1), "machine", "tokens {} must be [B]",
+               shape_str(x.shape()));
+    in = reshape(x, {x.size(0), 1});
+  } else {
+    SDNC_CHECK(x.ndim() == 2 && x.size(1) == c_.input_size, "machine", "input {} must be [B, {}]",
+               shape_str(x.shape()), c_.input_size);
+    in = reshape(x, {x.size(0), 1, x.size(1)});
+  }
+  check_inputs(in);
+  if (state.layers.size() != stack->layers.size()) state = initial_state(x.size(0), state_dtype(x));
+  Tensor f = run_steps(in, state, fused_interfaces(), nullptr);
   Tensor y = head(f);
   return reshape(y, {y.size(0), y.size(2)});
 }
 
-Tensor MemoryMachine::forward(const Tensor& inputs, models::Form form, models::Trace* trace) const {
-  if (!inputs.defined() || inputs.ndim() != 3 || inputs.size(2) != c_.input_size ||
-      (inputs.dtype() != DType::F32 && inputs.dtype() != DType::F64))
-    fail("machine", "inputs must be F32 [B, T, {}], got {} {}", c_.input_size,
-         inputs.defined() ? dtype_name(inputs.dtype()) : "nothing", inputs.defined() ? shape_str(inputs.shape()) : "");
-  if (inputs.numel() == 0) fail("machine", "inputs are empty (shape {})", shape_str(inputs.shape()));
-  if (form == models::Form::Recurrent) {
-    if (checkpoint_every_ > 0 && grad_enabled() && !trace && !inputs.requires_grad() && !inputs.grad_fn())
-      return forward_checkpointed(inputs);
-    return forward_recurrent(inputs, trace);
-  }
-  if (!c_.has_parallel_form())
+Tensor MemoryMachine::forward(const Tensor& inputs, models::Form form, models::Trace* trace,
+                              const Tensor& padding) const {
+  check_inputs(inputs);
+  if (form == models::Form::Recurrent && c_.causal && checkpoint_every_ > 0 && grad_enabled() && !trace &&
+      !inputs.requires_grad() && !inputs.grad_fn())
+    return forward_checkpointed(inputs);
+  if (form == models::Form::Parallel && !c_.has_parallel_form())
     fail("machine", "{} has no parallel form: {}; use the recurrent form", c_.dials_string(), c_.no_parallel_reason());
-  Tensor x = embed(inputs, 0);
-  for (size_t l = 0; l < layers.size(); ++l) {
-    Tensor w;
-    x = layers[l]->forward_parallel(x, trace ? &w : nullptr);
-    if (trace) (*trace)[layer_prefix(l) + "read_weights"] = w;
-  }
-  return head(x);
-}
-
-Tensor MemoryMachine::forward_recurrent(const Tensor& inputs, models::Trace* trace) const {
-  State state = initial_state(inputs.size(0), inputs.dtype());
-  std::vector<std::vector<StepRecord>> records(layers.size());
-  Tensor features = run_steps(inputs, state, fused_interfaces(), trace ? &records : nullptr);
-  if (trace) {
-    NoGradGuard no_grad;
-    for (size_t l = 0; l < layers.size(); ++l) {
-      const auto& rs = records[l];
-      int64_t n_max = 0;
-      for (const auto& r : rs) n_max = std::max(n_max, r.read_weights.size(2));
-      auto put = [&](const char* name, Tensor StepRecord::*field, bool both = false, bool slots = true) {
-        if (!(rs.front().*field).defined()) return;
-        std::vector<Tensor> steps;
-        for (const auto& r : rs) steps.push_back(slots ? pad_slots(r.*field, n_max, both) : r.*field);
-        (*trace)[layer_prefix(l) + name] = stack_time(steps);
-      };
-      put("read_weights", &StepRecord::read_weights);
-      put("write_weights", &StepRecord::write_weights);
-      put("usage", &StepRecord::usage);
-      put("read_words", &StepRecord::read_words, false, false);
-      put("link", &StepRecord::link, true);
-      put("precedence", &StepRecord::precedence);
-      put("read_modes", &StepRecord::read_modes, false, false);
-      // memory rows: [B, n, S·W] → pad the slot axis
-      auto put_rows = [&](const char* name, Tensor StepRecord::*field) {
-        if (!(rs.front().*field).defined()) return;
-        std::vector<Tensor> steps;
-        for (const auto& r : rs) steps.push_back(transpose(pad_slots(transpose(r.*field, 1, 2), n_max, false), 1, 2));
-        (*trace)[layer_prefix(l) + name] = stack_time(steps);
-      };
-      put_rows("memory", &StepRecord::keys);
-      put_rows("values", &StepRecord::values);
-    }
-  }
-  return head(features);
+  return head(stack->forward(embed(inputs, 0), form, trace, padding, fused_));
 }
 
 namespace {
@@ -267,7 +195,7 @@ struct MachineSegmentNode : Node {
 
 Tensor MemoryMachine::forward_checkpointed(const Tensor& inputs) const {
   const int64_t T = inputs.size(1), k = checkpoint_every_;
-  std::vector<Tensor> state = state_list(initial_state(inputs.size(0), inputs.dtype())), features;
+  std::vector<Tensor> state = state_list(initial_state(inputs.size(0), state_dtype(inputs))), features;
   for (int64_t t0 = 0; t0 < T; t0 += k) {
     const int64_t t1 = std::min(T, t0 + k);
     Tensor segment = slice(inputs, 1, t0, t1);

@@ -1,10 +1,12 @@
 // memory_machine.h — the one memory machine every model of sdnc is a setting of: an input
-// map, a stack of L machine layers (machine_layer.h; each with its own memory, each feeding
+// map, a stack of L machine layers (machine_stack.h; each with its own memory, each feeding
 // the next) and a head. Its dials (machine_config.h) choose the parts; the DNC and the
 // Transformer are two presets, every other corner a hybrid (docs/machine.md).
 //
 //   stateless: x_t = W_in·inputs_t + b_in + pos(t);  L layers;  logits = W_out·LN(x_t^L) + b_out
 //   recurrent: x_t = inputs_t;  L layers;  logits = clip(W_out·[o ; r_t]^L + b_out)
+//   token input (input_vocab V_in > 0): W_in·inputs_t + b_in becomes E[token_t], E [V_in, D]
+//   ("input.weight"), for either controller; inputs are then I64 [B, T] (step: [B]).
 //
 // Ways of running the same weights, each written once, here:
 //   recurrent     (always) one step at a time: write a slot, read, for every layer;
@@ -23,8 +25,7 @@
 #include <memory>
 #include <vector>
 
-#include "sdnc/machine/machine_layer.h"
-#include "sdnc/models/trace.h"
+#include "sdnc/machine/machine_stack.h"
 
 namespace sdnc::machine {
 
@@ -35,23 +36,18 @@ class MemoryMachine : public nn::Module {
 
   void init(Generator& g);
 
-  struct State {
-    std::vector<LayerState> layers;
-    int64_t position = 0;
-  };
+  using State = MachineStack::State;
   State initial_state(int64_t batch, DType dtype = DType::F32) const;
 
-  // One step: x [B, X] → logits [B, Y]; *state advances one position.
+  // One step: x [B, X] (token input: I64 [B]) → logits [B, Y]; *state advances one position.
   Tensor step(const Tensor& x, State& state) const;
 
-  // inputs [B, T, X] → logits [B, T, Y], from the initial state. Parallel where the dials
-  // allow it (otherwise "[machine] ... has no parallel form: <why>"). Trace, per layer
-  // prefix p ("layers.{l}." — "" for the dnc preset): p+"read_weights" [B, T, R, n],
-  // "write_weights" [B, T, H, n], "read_words" [B, T, R, W], "memory" [B, T, n, S·W]
-  // (the keys / words), "values" (separate), "usage" [B, T, n], "link" [B, T, H, n, n],
-  // "precedence" [B, T, H, n], "read_modes" [B, T, R, 1+2H] where the corner has them; n is
-  // the largest slot count (slots not yet written are 0). The parallel form traces read weights.
-  Tensor forward(const Tensor& inputs, models::Form form, models::Trace* trace = nullptr) const;
+  // inputs [B, T, X] (token input: I64 [B, T]) → logits [B, T, Y], from the initial state.
+  // Parallel where the dials allow it (otherwise "[machine] ... has no parallel form: <why>").
+  // Trace: machine_stack.h's, per layer prefix ("layers.{l}." — "" for the dnc preset).
+  // padding [B, T] (nonzero: never read) for a bidirectional machine (causal=false).
+  Tensor forward(const Tensor& inputs, models::Form form, models::Trace* trace = nullptr,
+                 const Tensor& padding = Tensor()) const;
 
   // Execution switches (not architecture): the fused DNC access node for DNC-access layers
   // (default on; off: the composed parts, its oracle), and recomputation in segments of k
@@ -60,22 +56,24 @@ class MemoryMachine : public nn::Module {
   bool fused() const { return fused_; }
   void set_checkpoint_every(int64_t k) { checkpoint_every_ = k > 0 ? k : 0; }
 
-  std::string layer_prefix(size_t l) const;
+  std::string layer_prefix(size_t l) const { return stack->layer_prefix(l); }
 
   std::shared_ptr<nn::Linear> input, output;
+  std::shared_ptr<nn::Embedding> input_embed;  // token input: [V_in, D]
   std::shared_ptr<nn::Embedding> pos_embed;
-  std::vector<std::shared_ptr<MachineLayer>> layers;
-  std::shared_ptr<nn::LayerNorm> norm;
+  std::shared_ptr<MachineStack> stack;         // its parameters named as its layers' ("layers.{l}.*")
+  std::shared_ptr<nn::Norm> norm;              // stateless: LayerNorm | RMSNorm
 
  private:
-  Tensor embed(const Tensor& inputs, int64_t first) const;  // [B, n, X] → [B, n, D or X]
+  Tensor embed(const Tensor& inputs, int64_t first) const;  // [B, n, X] | I64 [B, n] → [B, n, D or X]
+  void check_inputs(const Tensor& inputs) const;            // [B, T, X] | I64 [B, T] tokens in range
+  DType state_dtype(const Tensor& inputs) const;            // the inputs' (tokens: the parameters')
   Tensor head(const Tensor& features) const;                // [B, n, F] → [B, n, Y]
   std::vector<InterfaceProjection::Fused> fused_interfaces() const;
   // The recurrent loop over inputs [B, n, X] at positions state.position..: features of the
   // last layer [B, n, F]; records (optional) per layer per step.
   Tensor run_steps(const Tensor& inputs, State& state, const std::vector<InterfaceProjection::Fused>& fused,
                    std::vector<std::vector<StepRecord>>* records) const;
-  Tensor forward_recurrent(const Tensor& inputs, models::Trace* trace) const;
   Tensor forward_checkpointed(const Tensor& inputs) const;
   MachineConfig c_;
   bool fused_ = true;

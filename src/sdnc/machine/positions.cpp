@@ -6,14 +6,14 @@
 
 namespace sdnc::machine {
 
-Tensor rope(const Tensor& x, int64_t first) {
+Tensor rope(const Tensor& x, int64_t first, double theta) {
   SDNC_CHECK(x.ndim() == 4 && x.size(3) % 2 == 0, "rope", "input {} must be [B, n, K, W] with W even",
              shape_str(x.shape()));
   const int64_t n = x.size(1), W = x.size(3), half = W / 2;
   Tensor cos_t = Tensor::zeros({n, 1, half}, DType::F64), sin_t = Tensor::zeros({n, 1, half}, DType::F64);
   for (int64_t t = 0; t < n; ++t)
     for (int64_t i = 0; i < half; ++i) {
-      double angle = static_cast<double>(first + t) * std::pow(10000.0, -2.0 * static_cast<double>(i) / W);
+      double angle = static_cast<double>(first + t) * std::pow(theta, -2.0 * static_cast<double>(i) / W);
       cos_t.data<double>()[t * half + i] = std::cos(angle);
       sin_t.data<double>()[t * half + i] = std::sin(angle);
     }

@@ -86,13 +86,15 @@ class MachineAdapter : public Model {
     return "machine";
   }
   nn::Module& module() override { return m_; }
-  std::vector<std::string> input_names() const override { return {"inputs"}; }
-  DType input_dtype() const override { return DType::F32; }
+  std::vector<std::string> input_names() const override {
+    return {m_.config().token_input() ? "tokens" : "inputs"};
+  }
+  DType input_dtype() const override { return m_.config().token_input() ? DType::I64 : DType::F32; }
   bool has_parallel_form() const override { return m_.config().has_parallel_form(); }
   // The dnc preset has one (recurrent) form and ignores `form`, as DncModel did; the sdnc
   // preset traces read weights as [B, H, T, T] (attention's layout), as SequenceSdnc did.
   TensorMap run(const TensorMap& in, Form form, Trace* trace) const override {
-    const Tensor& x = require_f32(in, type());
+    const Tensor& x = m_.config().token_input() ? require(in, "tokens", type()) : require_f32(in, type());
     const auto preset = m_.config().preset;
     TensorMap out = {{"outputs", m_.forward(x, preset == machine::Preset::Dnc ? Form::Recurrent : form, trace)}};
     if (trace && preset == machine::Preset::Sdnc) {

@@ -5,6 +5,7 @@
 //   encoder         : {"tokens" I64 [B, T]}             → {"logits" [B, T, V]}
 //   encoder_decoder : {"src" I64 [B, S], "tgt" [B, T]}  → {"logits" [B, T, V]}
 //   machine, dnc, sdnc, lstm : {"inputs" F32 [B, T, X]} → {"outputs" [B, T, Y]} (logits)
+//   machine with input_vocab : {"tokens" I64 [B, T]}             → {"outputs" [B, T, Y]}
 // A checkpoint directory holds config.json ("model_type" picks the model; Hugging Face
 // GPT-2 configs are recognised by "model_type": "gpt2") and model.safetensors.
 #pragma once

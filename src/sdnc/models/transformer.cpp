@@ -60,6 +60,25 @@ LayerConfig TransformerConfig::layer_config(bool cross) const {
   return lc;
 }
 
+machine::MachineConfig TransformerConfig::encoder_machine_config() const {
+  machine::MachineConfig c;
+  c.controller = machine::Controller::Stateless;
+  c.write = machine::Write::Append;
+  c.similarity = machine::Similarity::Dot;
+  c.read_modes = machine::ReadModes::Content;
+  c.key_value = machine::KeyValue::Separate;
+  c.positions = machine::Positions::None;  // the model adds its learned positions to the embeddings
+  c.causal = false;
+  c.input_size = c.output_size = d_model;  // a stack alone: no input map, no head
+  c.d_model = d_model, c.d_ffn = dim_feedforward;
+  c.read_heads = nhead, c.memory_slices = nhead, c.word_size = d_model / nhead;
+  c.layers = num_encoder_layers;
+  c.activation = activation, c.norm_first = norm_first, c.layer_norm_eps = layer_norm_eps;
+  c.clip_value = 0;
+  c.validate("encoder");
+  return c;
+}
+
 // ---- token helpers ---------------------------------------------------------------------
 
 void check_tokens(const char* op, const Tensor& tokens, int64_t vocab, int64_t max_positions, const char* name) {
@@ -169,7 +188,10 @@ Tensor SdncStack::encode_recurrent(const Tensor& x, const Tensor& padding, Trace
 EncoderModel::EncoderModel(const TransformerConfig& c) : config_(c) {
   embed = register_module("embed", std::make_shared<nn::Embedding>(c.vocab_size, c.d_model));
   pos_embed = register_module("pos_embed", std::make_shared<nn::Embedding>(c.max_positions, c.d_model));
-  encoder = register_module("encoder", std::make_shared<SdncStack>(c, c.num_encoder_layers, false));
+  const machine::MachineConfig mc = c.encoder_machine_config();
+  encoder = register_module("encoder", std::make_shared<machine::MachineStack>(mc, c.d_model));
+  if (c.final_norm)
+    encoder_norm = register_module("encoder.norm", std::make_shared<nn::LayerNorm>(c.d_model, c.layer_norm_eps));
   head = register_module("head", std::make_shared<nn::Linear>(c.d_model, c.vocab_size));
 }
 
@@ -204,8 +226,13 @@ Tensor EncoderModel::logits(const Tensor& tokens, Form form, Trace* trace) const
   check_tokens("encoder", tokens, config_.vocab_size, config_.max_positions, "tokens");
   Tensor pad = padding_from_tokens(tokens, config_.pad_token_id);
   Tensor x = embed_with_positions(*embed, *pos_embed, tokens, 0, config_.d_model);
-  Tensor y = form == Form::Parallel ? encoder->forward_parallel(x, pad, Tensor(), Tensor(), trace, "")
-                                    : encoder->encode_recurrent(x, pad, trace, "");
+  Trace parts;
+  Tensor y = encoder->forward(x, form, trace ? &parts : nullptr, pad);
+  if (encoder_norm) y = encoder_norm->forward(y);
+  if (trace)  // the read weights, as attention's [B, H, T, T] (the machine's are [B, T, R, T])
+    for (size_t l = 0; l < encoder->layers.size(); ++l)
+      (*trace)[encoder->layer_prefix(l) + "read_weights"] =
+          permute(parts.at(encoder->layer_prefix(l) + "read_weights"), {0, 2, 1, 3});
   return head->forward(y);
 }
 

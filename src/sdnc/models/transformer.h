@@ -7,7 +7,9 @@
 //                          the memory it reads ≠ the memory it writes).
 //
 //   EncoderModel         : embed.weight [V, D], pos_embed.weight [P, D] (learned positions),
-//                          encoder.* (TransformerEncoder names), head.weight [V, D], head.bias
+//                          encoder.* (TransformerEncoder names), head.weight [V, D], head.bias;
+//                          its encoder is a bidirectional machine stack (machine/machine_stack.h:
+//                          stateless, append, dot, content, separate, causal=false) + encoder.norm
 //   EncoderDecoderModel  : src_embed.weight, tgt_embed.weight, pos_embed.weight,
 //                          transformer.* (exactly torch.nn.Transformer.state_dict()),
 //                          generator.weight [V, D], generator.bias
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "sdnc/machine/machine_stack.h"
 #include "sdnc/models/sdnc_layer.h"
 #include "sdnc/models/trace.h"
 
@@ -37,6 +40,8 @@ struct TransformerConfig {
   static TransformerConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;
   LayerConfig layer_config(bool cross) const;
+  // The encoder's layers as memory-machine dials and sizes (the Transformer corner, bidirectional).
+  machine::MachineConfig encoder_machine_config() const;
 };
 
 class SdncStack : public nn::Module {
@@ -61,7 +66,8 @@ class EncoderModel : public nn::Module {
   Tensor logits(const Tensor& tokens, Form form = Form::Parallel, Trace* trace = nullptr) const;
   const TransformerConfig& config() const { return config_; }
   std::shared_ptr<nn::Embedding> embed, pos_embed;
-  std::shared_ptr<SdncStack> encoder;
+  std::shared_ptr<machine::MachineStack> encoder;  // "encoder.layers.{l}.*"
+  std::shared_ptr<nn::LayerNorm> encoder_norm;     // "encoder.norm.*" (final_norm)
   std::shared_ptr<nn::Linear> head;
 
  private:

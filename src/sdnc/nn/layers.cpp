@@ -46,6 +46,13 @@ LayerNorm::LayerNorm(int64_t dim, double epsilon) : eps(epsilon) {
 
 Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
 
+RmsNorm::RmsNorm(int64_t dim, double epsilon) : eps(epsilon) { weight = register_parameter("weight", Tensor::ones({dim})); }
+
+Tensor RmsNorm::forward(const Tensor& x) const {
+  Tensor inv_rms = div(Tensor::ones({1}, x.dtype()), sqrt(add_scalar(mean(mul(x, x), -1, true), eps)));
+  return mul(mul(x, inv_rms), weight);
+}
+
 Embedding::Embedding(int64_t num, int64_t dim) { weight = register_parameter("weight", Tensor::zeros({num, dim})); }
 
 Tensor Embedding::forward(const Tensor& idx) const { return embedding(weight, idx); }

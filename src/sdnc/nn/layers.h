@@ -1,5 +1,5 @@
 // layers.h — the small modules every model is built from: Linear (PyTorch [out, in] layout
-// or GPT-2's Conv1D [in, out] layout), LayerNorm, Embedding.
+// or GPT-2's Conv1D [in, out] layout), the normalisations (LayerNorm, RmsNorm), Embedding.
 #pragma once
 #include "sdnc/nn/module.h"
 
@@ -24,12 +24,29 @@ class Linear : public Module {
   Tensor weight, bias;
 };
 
-class LayerNorm : public Module {
+// A normalisation of the last dim with a learned gain (LayerNorm or RmsNorm).
+class Norm : public Module {
+ public:
+  virtual Tensor forward(const Tensor& x) const = 0;  // [..., dim] → [..., dim]
+  Tensor weight;                                      // [dim] the gain
+};
+
+// (x − mean) / sqrt(var + eps) · weight + bias (torch.nn.LayerNorm).
+class LayerNorm : public Norm {
  public:
   explicit LayerNorm(int64_t dim, double eps = 1e-5);
-  Tensor forward(const Tensor& x) const;  // normalises the last dim
+  Tensor forward(const Tensor& x) const override;
   double eps;
-  Tensor weight, bias;
+  Tensor bias;
+};
+
+// x / sqrt(mean(x²) + eps) · weight, no centring and no bias (Llama's RMSNorm; Zhang &
+// Sennrich 2019). Composed from simple ops (autograd through them).
+class RmsNorm : public Norm {
+ public:
+  explicit RmsNorm(int64_t dim, double eps = 1e-6);
+  Tensor forward(const Tensor& x) const override;
+  double eps;
 };
 
 class Embedding : public Module {

@@ -40,12 +40,18 @@ nlohmann::json model_config_for(const TrainConfig& c, const tasks::Task& task) {
               {"word_size", c.i("word_size")},
               {"memory_slots", c.i("memory_slots")},
               {"memory_slices", c.i("memory_slices")},
+              {"norm", c.s("norm")},
+              {"activation", c.s("activation")},
+              {"bias", c.b("bias")},
+              {"rope_theta", c.d("rope_theta")},
               {"layers", c.i("layers")},
               {"hidden_size", c.i("hidden_size")},
               {"d_model", c.i("d_model")},
               {"d_ffn", c.i("d_ffn")},
               {"clip_value", c.d("clip_value")}};
     if (c.s("positions") == "learned") j["max_positions"] = task.max_steps(longest);
+    // Token tasks feed ids through an input embedding (no one-hot [B, T, V] inputs).
+    if (task.kind() == tasks::TaskKind::Tokens) j["input_vocab"] = task.input_size();
     return j;
   }
   if (model == "lstm")

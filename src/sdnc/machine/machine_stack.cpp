@@ -1,0 +1,165 @@
+#include "sdnc/machine/machine_stack.h"
+
+#include <algorithm>
+
+#include "sdnc/autograd/grad_mode.h"
+#include "sdnc/ops/ops.h"
+
+namespace sdnc::machine {
+
+namespace {
+
+Tensor stack_time(const std::vector<Tensor>& steps) {  // T × [B, ...] → [B, T, ...]
+  std::vector<Tensor> parts;
+  for (const Tensor& s : steps) {
+    Shape sh = s.shape();
+    sh.insert(sh.begin() + 1, 1);
+    parts.push_back(reshape(s, sh));
+  }
+  return parts.size() == 1 ? parts[0] : concat(parts, 1);
+}
+
+// x [B, ..., n] (and, with both, [B, ..., n, n]) padded with zeros to n_max slots.
+Tensor pad_slots(const Tensor& x, int64_t n_max, bool both) {
+  Tensor y = x;
+  auto pad_axis = [&](int64_t axis) {
+    int64_t n = y.size(axis);
+    if (n >= n_max) return;
+    Shape s = y.shape();
+    s[axis] = n_max - n;
+    y = concat({y, Tensor::zeros(s, y.dtype())}, axis);
+  };
+  pad_axis(y.ndim() - 1);
+  if (both) pad_axis(y.ndim() - 2);
+  return y;
+}
+
+}  // namespace
+
+MachineStack::MachineStack(const MachineConfig& c, int64_t in, const std::string& prefix)
+    : c_(c), in_(in), prefix_(prefix) {
+  SDNC_CHECK(!prefix.empty() || c.layers == 1, "machine", "a stack of {} layers needs a name prefix", c.layers);
+  int64_t width = in;
+  for (int64_t l = 0; l < c.layers; ++l) {
+    auto layer = std::make_shared<MachineLayer>(c, width);
+    std::string name = layer_prefix(static_cast<size_t>(l));
+    if (!name.empty()) name.pop_back();  // register_module joins with '.'
+    layers.push_back(register_module(name, layer));
+    width = layer->output_width();
+  }
+}
+
+int64_t MachineStack::output_width() const { return layers.back()->output_width(); }
+
+std::string MachineStack::layer_prefix(size_t l) const {
+  return prefix_.empty() ? "" : prefix_ + "." + std::to_string(l) + ".";
+}
+
+void MachineStack::init(Generator& g) {
+  for (auto& l : layers) l->init(g);
+}
+
+MachineStack::State MachineStack::initial_state(int64_t B, DType dtype) const {
+  State s;
+  for (auto& l : layers) s.layers.push_back(l->initial_state(B, dtype));
+  return s;
+}
+
+std::vector<InterfaceProjection::Fused> MachineStack::fused_interfaces() const {
+  std::vector<InterfaceProjection::Fused> f;
+  if (c_.is_dnc_access())
+    for (auto& l : layers) f.push_back(l->fused_interface());
+  return f;
+}
+
+Tensor MachineStack::steps(const Tensor& x, State& state, const std::vector<InterfaceProjection::Fused>& fused,
+                           std::vector<std::vector<StepRecord>>* records) const {
+  SDNC_CHECK(x.ndim() == 3 && x.size(2) == in_, "machine", "stack input {} must be [B, n, {}]", shape_str(x.shape()),
+             in_);
+  const int64_t B = x.size(0), n = x.size(1);
+  if (state.layers.size() != layers.size()) state = initial_state(B, x.dtype());
+  if (records) records->resize(layers.size());
+  std::vector<Tensor> features;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t t = state.position + i;
+    Tensor h = reshape(slice(x, 1, i, i + 1), {B, in_});
+    for (size_t l = 0; l < layers.size(); ++l) {
+      StepRecord rec;
+      h = layers[l]->step(h, t, state.layers[l], fused.empty() ? nullptr : &fused[l], records ? &rec : nullptr);
+      if (records) (*records)[l].push_back(std::move(rec));
+    }
+    features.push_back(h);
+  }
+  state.position += n;
+  return stack_time(features);
+}
+
+Tensor MachineStack::forward(const Tensor& x, models::Form form, models::Trace* trace, const Tensor& padding,
+                             bool fused) const {
+  SDNC_CHECK(x.ndim() == 3 && x.size(2) == in_, "machine", "stack input {} must be [B, T, {}]", shape_str(x.shape()),
+             in_);
+  if (padding.defined())
+    SDNC_CHECK(padding.ndim() == 2 && padding.size(0) == x.size(0) && padding.size(1) == x.size(1), "machine",
+               "padding {} must be [B, T] = [{}, {}]", shape_str(padding.shape()), x.size(0), x.size(1));
+  if (form == models::Form::Parallel) {
+    if (!c_.has_parallel_form())
+      fail("machine", "{} has no parallel form: {}; use the recurrent form", c_.dials_string(),
+           c_.no_parallel_reason());
+    Tensor h = x;
+    for (size_t l = 0; l < layers.size(); ++l) {
+      Tensor w;
+      h = layers[l]->forward_parallel(h, trace ? &w : nullptr, padding);
+      if (trace) (*trace)[layer_prefix(l) + "read_weights"] = w;
+    }
+    return h;
+  }
+  std::vector<std::vector<StepRecord>> records(layers.size());
+  Tensor h;
+  if (!c_.causal) {
+    h = x;
+    for (size_t l = 0; l < layers.size(); ++l)
+      h = layers[l]->forward_bidirectional_steps(h, padding, trace ? &records[l] : nullptr);
+  } else {
+    if (padding.defined())
+      fail("machine", "padding applies to a bidirectional stack (causal=false); a causal one never reads ahead");
+    State state = initial_state(x.size(0), x.dtype());
+    h = steps(x, state, fused ? fused_interfaces() : std::vector<InterfaceProjection::Fused>{},
+              trace ? &records : nullptr);
+  }
+  if (trace) put_trace(records, *trace);
+  return h;
+}
+
+void MachineStack::put_trace(const std::vector<std::vector<StepRecord>>& records, models::Trace& trace) const {
+  NoGradGuard no_grad;
+  for (size_t l = 0; l < records.size(); ++l) {
+    const auto& rs = records[l];
+    if (rs.empty()) continue;
+    int64_t n_max = 0;
+    for (const auto& r : rs) n_max = std::max(n_max, r.read_weights.size(2));
+    auto put = [&](const char* name, Tensor StepRecord::*field, bool both = false, bool slots = true) {
+      if (!(rs.front().*field).defined()) return;
+      std::vector<Tensor> steps;
+      for (const auto& r : rs) steps.push_back(slots ? pad_slots(r.*field, n_max, both) : r.*field);
+      trace[layer_prefix(l) + name] = stack_time(steps);
+    };
+    put("read_weights", &StepRecord::read_weights);
+    put("write_weights", &StepRecord::write_weights);
+    put("usage", &StepRecord::usage);
+    put("read_words", &StepRecord::read_words, false, false);
+    put("link", &StepRecord::link, true);
+    put("precedence", &StepRecord::precedence);
+    put("read_modes", &StepRecord::read_modes, false, false);
+    // memory rows: [B, n, S·W] → pad the slot axis
+    auto put_rows = [&](const char* name, Tensor StepRecord::*field) {
+      if (!(rs.front().*field).defined()) return;
+      std::vector<Tensor> steps;
+      for (const auto& r : rs) steps.push_back(transpose(pad_slots(transpose(r.*field, 1, 2), n_max, false), 1, 2));
+      trace[layer_prefix(l) + name] = stack_time(steps);
+    };
+    put_rows("memory", &StepRecord::keys);
+    put_rows("values", &StepRecord::values);
+  }
+}
+
+}  // namespace sdnc::machine

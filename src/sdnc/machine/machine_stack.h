@@ -1,0 +1,73 @@
+// machine_stack.h — L machine layers (machine_layer.h), each with its own memory, each feeding
+// the next: the part every model built from the memory machine shares. A model is its own
+// input map + one MachineStack + its own head: MemoryMachine (memory_machine.h) adds a Linear
+// or embedding input and a logits head; a language model adds token (and position)
+// embeddings, a final norm and an (often tied) output projection.
+//
+// Ways of running the stack, each written once, here:
+//   steps          causal, one position at a time for every layer (time-major): the recurrent
+//                  form, generation with the KV cache, streaming from a caller-held State;
+//   parallel       every position at once, where the dials allow it (layer-major);
+//   bidirectional  causal=false in the recurrent form: per layer, every slot written one step at
+//                  a time, then every position reads them all (an encoder, as a DNC would run it).
+// Trace, per layer prefix p ("layers.{l}."): p+"read_weights" [B, T, R, n], "write_weights"
+// [B, T, H, n], "read_words" [B, T, R, W], "memory" [B, T, n, S·W], "values", "usage" [B, T, n],
+// "link" [B, T, H, n, n], "precedence" [B, T, H, n], "read_modes" [B, T, R, 1+2H] where the
+// corner has them (n: the largest slot count; slots not yet written are 0). The parallel form
+// traces read weights only.
+// Legend: B batch, T time, n positions or slots, D model width, R read heads, W word size.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sdnc/machine/machine_layer.h"
+#include "sdnc/models/trace.h"
+
+namespace sdnc::machine {
+
+class MachineStack : public nn::Module {
+ public:
+  // input_width: what layer 0 reads (stateless: D). prefix: the layers' names, "{prefix}.{l}.*";
+  // "" (only with one layer) names the layer's parameters without a prefix (the dnc preset).
+  MachineStack(const MachineConfig& config, int64_t input_width, const std::string& prefix = "layers");
+  const MachineConfig& config() const { return c_; }
+  int64_t input_width() const { return in_; }
+  int64_t output_width() const;  // the last layer's: stateless D, recurrent h + R·W
+  std::string layer_prefix(size_t l) const;  // "layers.{l}." (or "")
+
+  void init(Generator& g);  // each layer's own initialisation, in order
+
+  struct State {
+    std::vector<LayerState> layers;
+    int64_t position = 0;
+  };
+  State initial_state(int64_t batch, DType dtype) const;
+
+  // The fused DNC access of each layer when the dials are exactly the DNC's (else empty).
+  std::vector<InterfaceProjection::Fused> fused_interfaces() const;
+
+  // Time-major steps: x [B, n, in] at positions state.position.. → [B, n, out]; state advances.
+  // fused: fused_interfaces() or empty (the composed parts); records (optional): per layer,
+  // one StepRecord per step.
+  Tensor steps(const Tensor& x, State& state, const std::vector<InterfaceProjection::Fused>& fused,
+               std::vector<std::vector<StepRecord>>* records = nullptr) const;
+
+  // x [B, T, in] → [B, T, out] from the initial state, in the given form (parallel where the
+  // dials allow it; recurrent: steps, or the bidirectional steps when causal=false). padding
+  // [B, T] (nonzero: never read; bidirectional/parallel only) may be undefined.
+  Tensor forward(const Tensor& x, models::Form form, models::Trace* trace = nullptr, const Tensor& padding = Tensor(),
+                 bool fused = true) const;
+
+  // The records of steps() as trace tensors [B, T, ...] (see the header comment).
+  void put_trace(const std::vector<std::vector<StepRecord>>& records, models::Trace& trace) const;
+
+  std::vector<std::shared_ptr<MachineLayer>> layers;
+
+ private:
+  MachineConfig c_;
+  int64_t in_;
+  std::string prefix_;
+};
+
+}  // namespace sdnc::machine
