@@ -4,6 +4,7 @@
   /usr/bin/python3 tests/cli/test_tasks_cli.py --sdnc build/release/sdnc [-k NAME] [--keep]
 
 Checks
+  * mqar at its default vocabulary (8192) trains through the memory machine's token input;
   * the sdnc model learns mqar (vocab 64, 4 pairs) above chance in 300 steps, over 3 seeds;
   * `sdnc train` runs a few steps of parity (lstm) and of mqar (sdnc), and `sdnc eval` on the
     checkpoint prints the task's grouped metrics (token/sequence accuracy per length, per
@@ -64,6 +65,20 @@ def mqar():
                                    "--min_length", 32, "--max_length", 32, "--eval_lengths", "32,64", "--eval_batches", 2],
                           [32, 64], lambda L: f"length={L} pairs={max(1, L // 16)}")
     return f"token accuracy at 32, 64: {rows[0]['token_accuracy']:.3f}, {rows[1]['token_accuracy']:.3f}"
+
+
+@S.case("mqar at vocab 8192 trains through the machine's token input (no one-hot)")
+def mqar_token_input():
+    rows = train_and_eval("mqar_machine", ["--model", "machine", "--controller", "stateless", "--write", "append",
+                                           "--task", "mqar", "--d_model", 32, "--read_heads", 2, "--word_size", 16,
+                                           "--d_ffn", 64, "--steps", 3, "--batch_size", 4, "--min_length", 64,
+                                           "--max_length", 64, "--eval_lengths", "64", "--eval_batches", 1],
+                          [64], lambda L: f"length={L} pairs={L // 16}")
+    out = os.path.join(S.work, "mqar_machine", "out")
+    with open(os.path.join(out, "model", "config.json")) as f:
+        config = json.load(f)
+    check(config.get("input_vocab") == 8192, f"model config input_vocab {config.get('input_vocab')}, expected 8192")
+    return f"input_vocab 8192; token accuracy at 64: {rows[0]['token_accuracy']:.3f}"
 
 
 # Measured (this file's flags, `sdnc train` then the run's final eval, length 16, 4 pairs, values
