@@ -58,7 +58,7 @@ std::string key_help(const train::ConfigKey& k) {
 void add_train_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<TrainOptionsCli>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model on a task (copy, repeat_copy, associative_recall, "
-                                              "char_lm, reverse, sort, addition)");
+                                              "char_lm, reverse, sort, addition, and the token tasks of docs/tasks.md)");
   cmd->add_option("--config", opt->config_path, "training config (JSON); flags below override its keys");
   cmd->add_flag("--resume", opt->resume, "continue the checkpoint in out_dir");
   cmd->add_flag("--overwrite", opt->overwrite, "start afresh even if out_dir holds a checkpoint");

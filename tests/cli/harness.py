@@ -15,6 +15,16 @@ def check(cond, msg):
         raise CheckFailed(msg)
 
 
+def expect_error(rc, se, *words):
+    """A refused input: a non-zero exit without a signal and one "sdnc: [" line naming every word."""
+    check(rc not in (0, None) and rc > 0, f"exit code {rc}, expected a non-zero exit without a signal")
+    lines = [l for l in se.strip().splitlines() if l]
+    check(len(lines) == 1 and lines[0].startswith("sdnc: ["), f"expected one 'sdnc: [' line, got: {se.strip()[:600]}")
+    for w in words:
+        check(w in lines[0], f"message {lines[0]!r} does not name {w!r}")
+    return lines[0]
+
+
 class Suite:
     """A list of named checks; `case` registers one, `main` runs the selected ones."""
 

@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "golden"))
 import safetensors_np  # noqa: E402
-from harness import Suite, check  # noqa: E402
+from harness import Suite, check, expect_error  # noqa: E402
 
 S = Suite("cli_train")
 CORPUS = None  # a small repetitive text written once
@@ -57,15 +57,6 @@ def losses(out):
 
 def final_eval(out):
     return {r["eval_length"]: r["eval"] for r in metrics(out) if "eval" in r}
-
-
-def expect_error(rc, se, *words):
-    check(rc not in (0, None) and rc > 0, f"exit code {rc}, expected a non-zero exit without a signal")
-    lines = [l for l in se.strip().splitlines() if l]
-    check(len(lines) == 1 and lines[0].startswith("sdnc: ["), f"expected one 'sdnc: [' line, got: {se.strip()[:600]}")
-    for w in words:
-        check(w in lines[0], f"message {lines[0]!r} does not name {w!r}")
-    return lines[0]
 
 
 # ---- learning -----------------------------------------------------------------------------

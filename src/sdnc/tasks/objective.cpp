@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sdnc/ops/ops.h"
+#include "sdnc/tasks/scoring.h"
 
 namespace sdnc::tasks {
 
@@ -12,18 +13,6 @@ Tensor task_loss(TaskKind kind, const Tensor& logits, const Batch& batch) {
                       1.0 / static_cast<double>(logits.size(0)));
   return cross_entropy(logits, batch.targets);
 }
-
-namespace {
-
-// logits [R, C] rows → argmax per row.
-int64_t argmax_row(const float* row, int64_t C) {
-  int64_t best = 0;
-  for (int64_t c = 1; c < C; ++c)
-    if (row[c] > row[best]) best = c;
-  return best;
-}
-
-}  // namespace
 
 Metrics task_metrics(TaskKind kind, const Tensor& logits_in, const Batch& batch, double loss) {
   Tensor logits = logits_in.dtype() == DType::F32 ? logits_in : logits_in.to(DType::F32);
@@ -50,6 +39,10 @@ Metrics task_metrics(TaskKind kind, const Tensor& logits_in, const Batch& batch,
     m["seq_accuracy"] = perfect / static_cast<double>(B);
     return m;
   }
+  if (!batch.groups.empty()) {  // the token tasks with scored steps: scoring.h
+    for (auto& [name, v] : evaluate_outputs(logits, batch)) m[name] = v;
+    return m;
+  }
   const int64_t* target = batch.targets.data<int64_t>();
   double right = 0, counted = 0, perfect = 0;
   for (int64_t b = 0; b < B; ++b) {
@@ -73,6 +66,12 @@ Metrics task_metrics(TaskKind kind, const Tensor& logits_in, const Batch& batch,
     m["seq_accuracy"] = perfect / static_cast<double>(B);
   }
   return m;
+}
+
+std::string headline_metric(const Task& task) {
+  if (task.name() == "babi") return "mean_error";
+  if (task.kind() == TaskKind::Tokens && task.name() != "char_lm") return "token_accuracy";
+  return headline_metric(task.kind());
 }
 
 std::string headline_metric(TaskKind kind) {

@@ -2,8 +2,12 @@
 //   Bits    : loss = Σ_{b,t,i} mask·BCE(logits, targets) / B   (nats per sequence, as
 //             DeepMind's repeat-copy); metrics bit_errors (wrong bits per sequence, on masked
 //             steps, output bit = logit > 0) and seq_accuracy (fraction of sequences with none)
-//   Tokens  : loss = mean cross-entropy (nats per character); bits_per_char = loss / ln 2,
-//             perplexity = e^loss, accuracy (argmax = next character)
+//   Tokens  : loss = mean cross-entropy over the scored steps (targets −100 are not scored)
+//             char_lm: nats per character; bits_per_char = loss / ln 2, perplexity = e^loss,
+//             accuracy (argmax = next character)
+//             the token tasks with evaluation groups (mqar, formal languages, babi, graph):
+//             token_accuracy and seq_accuracy at the scored steps, overall and per group, and
+//             for babi mean_error and failed_tasks — scoring.h
 //   Seq2Seq : loss = mean cross-entropy over answer tokens and EOS; token_accuracy and
 //             seq_accuracy (every token of the answer right — with teacher forcing, which for
 //             greedy decoding is the same event)
@@ -27,5 +31,7 @@ Metrics task_metrics(TaskKind kind, const Tensor& logits, const Batch& batch, do
 // The metric that says how well a task is solved, for tables: bit_errors, bits_per_char or
 // seq_accuracy.
 std::string headline_metric(TaskKind kind);
+// The same for a task: babi mean_error, the other token tasks but char_lm token_accuracy.
+std::string headline_metric(const Task& task);
 
 }  // namespace sdnc::tasks

@@ -8,6 +8,10 @@
 //           [B, T, Y] (bits in {0, 1}), mask F32 [B, T] (1 where the output is scored;
 //           sequences shorter than T are zero-padded with mask 0)
 //   Tokens  (char_lm): tokens I64 [B, T] (bytes), targets I64 [B, T] (the next byte)
+//           (mqar, parity, modular_arithmetic, reverse_string, duplicate_string, bucket_sort,
+//           babi, graph_shortest_path): tokens I64 [B, T], targets I64 [B, T] with −100 where
+//           a step is not scored, groups (one evaluation group per sequence; token_batch.h)
+//           — the layout of each is in its file's header and in docs/tasks.md
 //   Seq2Seq (reverse, sort, addition): src I64 [B, S], tgt I64 [B, T] (BOS + answer),
 //           targets I64 [B, T] (answer + EOS; −100 = padding, not scored); pad id 0
 #pragma once
@@ -27,6 +31,7 @@ struct Batch {
   Tensor inputs, targets, mask;  // Bits (targets also for Tokens / Seq2Seq, as I64)
   Tensor tokens;                 // Tokens
   Tensor src, tgt;               // Seq2Seq
+  std::vector<std::string> groups;  // token tasks: the evaluation group of each sequence (B)
 };
 
 // The sizes and lengths a task is drawn with; each task reads the keys it uses.
@@ -38,6 +43,10 @@ struct TaskConfig {
   int64_t num_symbols = 10;              // reverse / sort: alphabet size
   std::string corpus;                    // char_lm: path of a text file
   double held_out_fraction = 0.05;       // char_lm: the file's tail kept for evaluation
+  int64_t vocab_size = 8192;             // mqar: V token ids (keys [1, V/2), values [V/2, V))
+  int64_t num_pairs = 0;                 // mqar: key-value pairs (0: length / 16, at least 1)
+  int64_t modulus = 5;                   // modular_arithmetic
+  std::string babi_dir;                  // babi: folder of the qa*_train.txt / qa*_test.txt files
 };
 
 class Task {
@@ -59,7 +68,9 @@ class Task {
   virtual int64_t max_source_steps(int64_t length) const { return max_steps(length); }
 };
 
-// The task names: copy, repeat_copy, associative_recall, char_lm, reverse, sort, addition.
+// The task names: copy, repeat_copy, associative_recall, char_lm, reverse, sort, addition,
+// mqar, parity, modular_arithmetic, reverse_string, duplicate_string, bucket_sort, babi,
+// graph_shortest_path.
 const std::vector<std::string>& task_names();
 // Throws "[task] ..." for an unknown name, a missing or unreadable corpus, or bad sizes.
 std::unique_ptr<Task> make_task(const TaskConfig& config);

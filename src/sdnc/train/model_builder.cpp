@@ -109,7 +109,7 @@ models::TensorMap model_inputs(const models::Model& model, const tasks::Batch& b
   if (batch.src.defined()) return {{"src", batch.src}, {"tgt", batch.tgt}};
   if (batch.tokens.defined()) {
     if (model.input_dtype() == DType::I64) return {{"tokens", batch.tokens}};
-    return {{"inputs", one_hot(batch.tokens, 256)}};
+    return {{"inputs", one_hot(batch.tokens, model.config_json().value("input_size", int64_t{256}))}};
   }
   return {{"inputs", batch.inputs}};
 }

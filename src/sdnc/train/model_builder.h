@@ -1,6 +1,6 @@
 // model_builder.h — the glue between a training config, its task and the models:
 // which model config a run trains, and how a task's batch becomes the model's inputs.
-//   dnc, lstm      : bit tasks (inputs [B, T, X]) and char_lm (one-hot bytes [B, T, 256])
+//   dnc, lstm      : bit tasks (inputs [B, T, X]) and token tasks (one-hot tokens [B, T, V])
 //   sdnc           : bit tasks → "sdnc" (models/sequence_sdnc.h); char_lm → "gpt2" (a GPT-2
 //                    architecture checkpoint, so `sdnc generate` decodes it with its KV cache)
 //   encoder_decoder: seq2seq tasks (src [B, S], tgt [B, T]; PAD = 0)

@@ -69,6 +69,18 @@ std::string printable(const Tensor& tokens) {
   return s;
 }
 
+// Token ids separated by spaces; "." for a step whose target (when given) is not scored, or
+// whose own value is −100.
+std::string token_ids(const Tensor& tokens, const Tensor& targets) {
+  std::string s;
+  for (int64_t i = 0; i < tokens.numel(); ++i) {
+    int64_t v = tokens.data<int64_t>()[i];
+    bool scored = v >= 0 && (!targets.defined() || targets.data<int64_t>()[i] >= 0);
+    s += (i ? " " : "") + (scored ? std::to_string(v) : std::string("."));
+  }
+  return s;
+}
+
 std::string symbols(const Tensor& tokens) {
   static const char* names[] = {"_", "<s>", "</s>", "+"};
   std::string s;
@@ -143,6 +155,11 @@ std::string write_trace_report(const models::Model& model, const tasks::Task& ta
                                bit_rows(in, Tensor(), false)});
     r.page.sections.push_back({"Target (. = not scored)", bit_rows(target, mask, false)});
     r.page.sections.push_back({"Output, thresholded at 0.5", bit_rows(first(logits), mask, true)});
+  } else if (task.kind() == tasks::TaskKind::Tokens && !batch.groups.empty()) {  // docs/tasks.md
+    r.page.sections.push_back({"Input token ids", token_ids(first(batch.tokens), Tensor())});
+    r.page.sections.push_back({"Target token ids (. = not scored)", token_ids(first(batch.targets), Tensor())});
+    r.page.sections.push_back({"Predicted token ids (argmax) at the scored steps",
+                               token_ids(argmax_last(first(logits)), first(batch.targets))});
   } else if (task.kind() == tasks::TaskKind::Tokens) {
     r.page.sections.push_back({"Input text", printable(first(batch.tokens))});
     r.page.sections.push_back({"Predicted next characters (argmax)", printable(argmax_last(first(logits)))});

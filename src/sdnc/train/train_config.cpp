@@ -24,7 +24,9 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"model", K::String, "dnc", 0, 0, {"dnc", "sdnc", "machine", "encoder_decoder", "lstm"},
        "model to train (dnc, sdnc: presets of the memory machine; machine: any corner of its dials)"},
       {"task", K::String, "copy", 0, 0,
-       {"copy", "repeat_copy", "associative_recall", "char_lm", "reverse", "sort", "addition"}, "task"},
+       {"copy", "repeat_copy", "associative_recall", "char_lm", "reverse", "sort", "addition", "mqar", "parity",
+        "modular_arithmetic", "reverse_string", "duplicate_string", "bucket_sort", "babi", "graph_shortest_path"},
+       "task (docs/tasks.md)"},
       {"seed", K::Int, 0, 0, kBig, {}, "seed of the initial weights and of every batch"},
       {"steps", K::Int, 1000, 1, kBig, {}, "optimizer steps to train for"},
       {"max_seconds", K::Number, 0, 0, kInf, {}, "stop after this many seconds of training (0: no limit)"},
@@ -54,6 +56,11 @@ const std::vector<ConfigKey>& train_config_keys() {
       {"item_length", K::Int, 3, 1, 1000, {}, "associative_recall: rows per item"},
       {"num_symbols", K::Int, 10, 2, 100000, {}, "reverse / sort: alphabet size"},
       {"corpus", K::String, "data/kjv.txt", 0, 0, {}, "char_lm: text file (default: the KJV from setup.sh)"},
+      {"vocab_size", K::Int, 8192, 4, 1 << 20, {}, "mqar: token ids V (keys [1, V/2), values [V/2, V))"},
+      {"num_pairs", K::Int, 0, 0, 1 << 20, {}, "mqar: key-value pairs per sequence (0: length / 16)"},
+      {"modulus", K::Int, 5, 2, 1000, {}, "modular_arithmetic: the modulus"},
+      {"babi_dir", K::String, "../shared/data/babi/en", 0, 0, {},
+       "babi: folder of qa1..qa20 train/test files (default: ../shared/data/babi/en above the source tree)"},
       {"curriculum_threshold", K::Number, 0.0, 0, kInf, {},
        "grow max_length when the mean training loss of a curriculum window falls below this (0: off)"},
       {"curriculum_increment", K::Int, 1, 1, 100000, {}, "curriculum: added to max_length"},
@@ -235,17 +242,23 @@ void TrainConfig::resolve() {
   static const std::map<std::string, TaskDefaults> defaults = {
       {"copy", {6, 1, 8}},    {"repeat_copy", {4, 1, 2}}, {"associative_recall", {6, 2, 6}},
       {"char_lm", {8, 64, 64}}, {"reverse", {8, 1, 8}},   {"sort", {8, 1, 8}},
-      {"addition", {8, 1, 4}}};
+      {"addition", {8, 1, 4}},  {"mqar", {8, 64, 64}},    {"parity", {8, 1, 40}},
+      {"modular_arithmetic", {8, 1, 40}}, {"reverse_string", {8, 1, 40}}, {"duplicate_string", {8, 1, 40}},
+      {"bucket_sort", {8, 1, 40}}, {"babi", {8, 1400, 1400}}, {"graph_shortest_path", {8, 2, 10}}};
   const TaskDefaults& td = defaults.at(task);
   auto fill = [&](const char* key, json v) {
     if (!values_.contains(key)) values_[key] = std::move(v);
   };
   fill("num_bits", td.bits);
   fill("max_length", std::max(td.max_len, is_set("min_length") ? i("min_length") : td.max_len));
-  fill("min_length", task == "char_lm" ? i("max_length") : std::min(td.min_len, i("max_length")));
+  fill("min_length", task == "char_lm" || task == "babi" ? i("max_length") : std::min(td.min_len, i("max_length")));
   fill("lr", opt == "rmsprop_tf1" ? 1e-4 : 1e-3);
   fill("eps", opt == "rmsprop_tf1" ? 1e-10 : 1e-8);
   fill("rms_decay", opt == "rmsprop_tf1" ? 0.9 : 0.99);
+  const bool formal = task == "parity" || task == "modular_arithmetic" || task == "reverse_string" ||
+                      task == "duplicate_string" || task == "bucket_sort";
+  if (formal) fill("eval_lengths", json::array({i("max_length") + 1, 2 * i("max_length")}));  // beyond training
+  if (task == "babi") fill("eval_lengths", json::array({i("max_length")}));
   fill("eval_lengths", json::array({i("max_length"), 2 * i("max_length")}));
   const bool stateless_machine = model == "machine" && s("controller") == "stateless";
   fill("positions", model == "machine" && !stateless_machine ? "none" : "sinusoidal");
@@ -261,6 +274,7 @@ void TrainConfig::resolve() {
   if (task == "associative_recall")
     for (int64_t L : list("eval_lengths"))
       if (L < 2) fail("config", "key 'eval_lengths' must hold lengths >= 2 for associative_recall (items), got {}", L);
+  check_task_lengths();
   if (i("min_repeats") > i("max_repeats"))
     fail("config", "min_repeats {} is larger than max_repeats {}", i("min_repeats"), i("max_repeats"));
   bool seq2seq = task == "reverse" || task == "sort" || task == "addition";
@@ -270,6 +284,25 @@ void TrainConfig::resolve() {
     fail("config", "task '{}' is a seq2seq task: it needs model 'encoder_decoder', not '{}'", task, model);
   if ((model == "sdnc" || model == "encoder_decoder") && i("d_model") % i("num_heads") != 0)
     fail("config", "d_model {} is not divisible by num_heads {}", i("d_model"), i("num_heads"));
+}
+
+void TrainConfig::check_task_lengths() const {
+  const std::string& task = s("task");
+  std::vector<std::pair<std::string, int64_t>> lengths = {{"min_length", i("min_length")}, {"max_length", i("max_length")}};
+  for (int64_t L : list("eval_lengths")) lengths.emplace_back("eval_lengths", L);
+  for (const auto& [key, L] : lengths) {
+    if (task == "mqar") {
+      int64_t P = i("num_pairs") > 0 ? i("num_pairs") : std::max<int64_t>(1, L / 16);
+      if (3 * P > L)
+        fail("config", "key '{}': mqar length {} cannot hold {} pairs and their queries (needs length >= 3·pairs = {})",
+             key, L, P, 3 * P);
+      if (P > i("vocab_size") / 2 - 1)
+        fail("config", "key '{}': mqar length {} needs {} distinct keys, more than vocab_size {} holds ({})", key, L, P,
+             i("vocab_size"), i("vocab_size") / 2 - 1);
+    }
+    if (task == "graph_shortest_path" && (L < 2 || L > 64))
+      fail("config", "key '{}': graph_shortest_path lengths are node counts in [2, 64], got {}", key, L);
+  }
 }
 
 }  // namespace sdnc::train

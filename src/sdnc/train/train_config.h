@@ -49,6 +49,8 @@ class TrainConfig {
 
  private:
   void set(const ConfigKey& key, const nlohmann::json& value, const std::string& where);
+  // The lengths (min, max, eval) a token task can draw, with the key that holds a bad one.
+  void check_task_lengths() const;
   nlohmann::json values_ = nlohmann::json::object();
 };
 

@@ -1,5 +1,7 @@
 #include "sdnc/train/trainer.h"
 
+#include "sdnc/tasks/scoring.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -140,6 +142,18 @@ std::string resolve_corpus(const std::string& path) {
   return path;
 }
 
+std::string resolve_babi_dir(const std::string& path) {
+  std::error_code ec;
+  if (path != kDefaultBabiDir || std::filesystem::is_directory(path, ec)) return path;
+  // "../shared/data/babi/en" relative to the repository: look for shared/data/babi/en in every
+  // folder above the binary (a worktree sits one level deeper than the main checkout).
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::error_code missing;  // a folder that is not there is not an error here
+  for (auto dir = exe.parent_path(); !ec && !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+    if (std::filesystem::is_directory(dir / "shared/data/babi/en", missing)) return (dir / "shared/data/babi/en").string();
+  return path;
+}
+
 std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& c) {
   tasks::TaskConfig tc;
   tc.name = c.s("task");
@@ -149,6 +163,10 @@ std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& c) {
   tc.item_length = c.i("item_length");
   tc.num_symbols = c.i("num_symbols");
   tc.corpus = resolve_corpus(c.s("corpus"));
+  tc.vocab_size = c.i("vocab_size");
+  tc.num_pairs = c.i("num_pairs");
+  tc.modulus = c.i("modulus");
+  tc.babi_dir = resolve_babi_dir(c.s("babi_dir"));
   return tasks::make_task(tc);
 }
 
@@ -201,6 +219,10 @@ Trainer::Trainer(TrainConfig config, const TrainOptions& options) : options_(opt
   for (int64_t L : config_.list("eval_lengths")) {
     Generator probe(0);
     task_->sample(probe, 1, L, L, true);
+  }
+  for (int64_t L : {config_.i("min_length"), config_.i("max_length")}) {  // and the training lengths
+    Generator probe(0);
+    task_->sample(probe, 1, L, L, false);
   }
   if (config_.i("threads") > 0) set_num_threads(static_cast<int>(config_.i("threads")));
   // Everything is valid: now touch the output directory.
@@ -401,13 +423,17 @@ std::vector<EvalResult> evaluate(const models::Model& model, const tasks::Task& 
   for (int64_t L : lengths) {
     Generator g(rng_hash(seed, static_cast<uint64_t>(L)));
     tasks::Metrics sum;
+    tasks::GroupScores scores;  // token tasks: exact counts per group over all batches
     for (int64_t k = 0; k < batches; ++k) {
       tasks::Batch batch = task.sample(g, config.i("batch_size"), L, L, true);
       Tensor logits = model_logits(model, batch);
       double loss = tasks::task_loss(task.kind(), logits, batch).item();
       for (auto& [name, v] : tasks::task_metrics(task.kind(), logits, batch, loss)) sum[name] += v;
+      if (!batch.groups.empty()) tasks::add_scores(logits, batch, scores);
     }
     for (auto& [name, v] : sum) v /= static_cast<double>(batches);
+    if (!scores.empty())
+      for (auto& [name, v] : tasks::group_metrics(scores)) sum[name] = v;
     results.push_back({L, sum});
   }
   return results;

@@ -92,6 +92,12 @@ inline constexpr const char* kDefaultCorpus = "data/kjv.txt";
 // in the source tree above the running binary.
 std::string resolve_corpus(const std::string& path);
 
+// The default bAbI folder: ../shared/data/babi/en relative to the repository.
+inline constexpr const char* kDefaultBabiDir = "../shared/data/babi/en";
+// path itself, or for the default, the first shared/data/babi/en found in a folder above the
+// running binary (left as is when there is none: the task then fails naming 'babi_dir').
+std::string resolve_babi_dir(const std::string& path);
+
 // The task a config describes.
 std::unique_ptr<tasks::Task> make_task_for(const TrainConfig& config);
 
