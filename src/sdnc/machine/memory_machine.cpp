@@ -107,7 +107,7 @@ Tensor MemoryMachine::head(const Tensor& f) const {
 
 std::vector<InterfaceProjection::Fused> MemoryMachine::fused_interfaces() const {
   std::vector<InterfaceProjection::Fused> f;
-  if (fused_ && c_.is_dnc_access())
+  if (fused_ && c_.has_fused_access())
     for (auto& l : layers) f.push_back(l->fused_interface());
   return f;
 }
