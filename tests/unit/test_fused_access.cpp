@@ -12,10 +12,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "common/expect_error.h"
 #include "common/random_tensors.h"
 #include "sdnc/autograd/engine.h"
+#include "sdnc/autograd/node.h"
 #include "sdnc/machine/memory_machine.h"
 #include "sdnc/ops/allocate_access.h"
 #include "sdnc/sdnc.h"
@@ -50,6 +52,21 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   double worst = 0;
   for (double x : v) worst = std::max(worst, std::fabs(x));
   return worst;
+}
+
+// How many nodes named `op` the autograd graph behind y holds (each node counted once).
+int count_nodes(const Tensor& y, const std::string& op) {
+  std::vector<std::shared_ptr<Node>> todo{y.grad_fn()};
+  std::set<Node*> seen;
+  int count = 0;
+  while (!todo.empty()) {
+    std::shared_ptr<Node> n = todo.back();
+    todo.pop_back();
+    if (!n || !seen.insert(n.get()).second) continue;
+    count += op == n->name();
+    for (const Edge& e : n->next) todo.push_back(e.fn);
+  }
+  return count;
 }
 
 MachineConfig allocate_corner(machine::Controller ctrl, const AccessDials& d, int64_t H) {
@@ -92,6 +109,7 @@ TEST(FusedAccess, EqualsComposedPartsForEveryAllocateCorner) {
         m.set_fused(fused);
         m.zero_grad();
         y[fused] = m.forward(x, models::Form::Recurrent, &trace[fused]);
+        EXPECT_EQ(count_nodes(y[fused], "allocate_access_step"), fused ? 7 : 0);  // one node per step
         run_backward({y[fused]}, {cot});
         for (auto& [name, p] : m.named_parameters()) grads[fused].push_back(p.grad().clone());
       }
