@@ -15,6 +15,7 @@
 #include <set>
 
 #include "common/expect_error.h"
+#include "common/finite_differences.h"
 #include "common/random_tensors.h"
 #include "sdnc/autograd/engine.h"
 #include "sdnc/autograd/node.h"
@@ -215,20 +216,7 @@ TEST(FusedAccessFiniteDifferences, EveryDifferentiableInputOfEveryCorner) {
     };
     for (size_t a = 0; a < in.size(); ++a) {
       ASSERT_TRUE(in[a].grad().defined()) << in_names[a];
-      auto an = in[a].grad().to_doubles();
-      double* x = in[a].data<double>();
-      double worst = 0;
-      for (int64_t i = 0; i < in[a].numel(); ++i) {
-        const double x0 = x[i], h = 1e-6;
-        x[i] = x0 + h;
-        const double fp = value();
-        x[i] = x0 - h;
-        const double fm = value();
-        x[i] = x0;
-        const double num = (fp - fm) / (2 * h);
-        worst = std::max(worst, std::fabs(num - an[i]) / (1 + std::fabs(num)));
-      }
-      EXPECT_LE(worst, 1e-6) << in_names[a];
+      EXPECT_LE(test::worst_central_difference_error(in[a], in[a].grad(), value), 1e-6) << in_names[a];
     }
   }
 }

@@ -80,6 +80,17 @@ inline uint32_t descending_bits(float x) {
 
 template <class T> inline T softplus(T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::fabs(x))); }
 
+// C[n] = softmax(z)[n] over one row of N scores (C may be z)
+template <class T> void softmax_row(const T* z, int64_t N, T* C) {
+  T mx = -std::numeric_limits<T>::infinity();
+  for (int64_t n = 0; n < N; ++n) mx = std::max(mx, z[n]);
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t n = 0; n < N; ++n) sum += (C[n] = exp_fast(z[n] - mx));
+  T inv = T(1) / sum;
+  for (int64_t n = 0; n < N; ++n) C[n] *= inv;
+}
+
 // ---- content weights (DNC.md A.3) -------------------------------------------------------------
 // norms: ‖x‖ = √(Σx² + ε); D[k,n] = k·M[n] / (‖k‖‖M[n]‖ + ε); C[k,·] = softmax(β_k·D[k,·]).
 
@@ -96,17 +107,11 @@ void cosine_forward(const T* M, const T* nm, const T* keys, const T* beta, int64
     const T* key = keys + k * W;
     T* Dk = D + k * N;
     T* Ck = C + k * N;
-    T mx = -std::numeric_limits<T>::infinity();
     for (int64_t n = 0; n < N; ++n) {
       Dk[n] = dot(key, M + n * W, W) / (nk[k] * nm[n] + T(kEps));
       Ck[n] = beta[k] * Dk[n];
     }
-    for (int64_t n = 0; n < N; ++n) mx = std::max(mx, Ck[n]);
-    T sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t n = 0; n < N; ++n) sum += (Ck[n] = exp_fast(Ck[n] - mx));
-    T inv = T(1) / sum;
-    for (int64_t n = 0; n < N; ++n) Ck[n] *= inv;
+    softmax_row(Ck, N, Ck);
   }
 }
 
@@ -153,13 +158,8 @@ template <class T> void dot_forward(const T* M, const T* keys, int64_t K, int64_
     const T* key = keys + k * W;
     T* Dk = D + k * N;
     T* Ck = C + k * N;
-    T mx = -std::numeric_limits<T>::infinity();
-    for (int64_t n = 0; n < N; ++n) mx = std::max(mx, Dk[n] = dot(key, M + n * W, W) * scale);
-    T sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t n = 0; n < N; ++n) sum += (Ck[n] = exp_fast(Dk[n] - mx));
-    T inv = T(1) / sum;
-    for (int64_t n = 0; n < N; ++n) Ck[n] *= inv;
+    for (int64_t n = 0; n < N; ++n) Dk[n] = dot(key, M + n * W, W) * scale;
+    softmax_row(Dk, N, Ck);
   }
 }
 
