@@ -198,12 +198,20 @@ void run_m1(const Options& o) {
   };
   Generator g(2);
   Tensor inputs = bits(g, kD2.B, T, kD2.X), targets = bits(g, kD2.B, T, kD2.Y);
+  struct Run {
+    const Corner* corner;
+    bool fused;
+  };
+  std::vector<Run> runs;
+  for (size_t ci = 0; ci < corners.size(); ++ci) {
+    runs.push_back({&corners[ci], true});
+    if (ci > 0 && corners[ci].dials["write"] == "allocate") runs.push_back({&corners[ci], false});  // composed twin
+  }
   double dnc_ms = 0;
-  for (size_t ci = 0; ci < corners.size(); ++ci)
-  for (bool fused : {true, false}) {
-    const Corner& c = corners[ci];
+  for (const Run& run : runs) {
+    const Corner& c = *run.corner;
+    const bool fused = run.fused;
     nlohmann::json j = c.dials;
-    if (!fused && (ci == 0 || j["write"] != "allocate")) continue;  // no composed twin to time
     j["model_type"] = "machine", j["input_size"] = kD2.X, j["output_size"] = kD2.Y, j["read_heads"] = kD2.R;
     j["word_size"] = kD2.W, j["hidden_size"] = kD2.hidden, j["d_model"] = 256, j["d_ffn"] = 512;
     if (!j.contains("memory_slots")) j["memory_slots"] = j["write"] == "allocate" ? kD2.N : 0;
