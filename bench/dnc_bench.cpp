@@ -162,8 +162,9 @@ void run_train(const char* name, const DncShape& s, const Options& o) {
 
 // M1: one training step (forward, BCE, backward, AdamW) of machine corners at the D2 size
 // (B 32, T 100, X 10, Y 9, R 4, W 64, N 128; recurrent h 256; stateless D 256, F 512, one
-// layer), each against the DNC corner in the same run. Corners: the two presets' dials and the
-// hybrids of the dials study (issue 10).
+// layer), each against the DNC corner in the same run. Corners: the two presets' dials, the
+// hybrids of the dials study (issue 10) and the allocate corners; each allocate corner but the
+// DNC runs twice: its fused access node, then its composed parts (the path before the node).
 void run_m1(const Options& o) {
   struct Corner {
     const char* name;
@@ -186,11 +187,30 @@ void run_m1(const Options& o) {
                               {"read_modes", "content"}, {"key_value", "separate"}, {"positions", "sinusoidal"}}},
       {"dnc separate k/v", {{"controller", "lstm"}, {"write", "allocate"}, {"similarity", "cosine"},
                             {"read_modes", "links"}, {"key_value", "separate"}}},
+      {"dnc dot", {{"controller", "lstm"}, {"write", "allocate"}, {"similarity", "dot"}, {"read_modes", "links"},
+                   {"key_value", "shared"}}},
+      {"dnc content-only", {{"controller", "lstm"}, {"write", "allocate"}, {"similarity", "cosine"},
+                            {"read_modes", "content"}, {"key_value", "shared"}}},
+      {"stateless dnc access", {{"controller", "stateless"}, {"write", "allocate"}, {"similarity", "cosine"},
+                                {"read_modes", "links"}, {"key_value", "shared"}, {"positions", "sinusoidal"}}},
+      {"transformer + allocate", {{"controller", "stateless"}, {"write", "allocate"}, {"similarity", "dot"},
+                                  {"read_modes", "content"}, {"key_value", "separate"}, {"positions", "sinusoidal"}}},
   };
   Generator g(2);
   Tensor inputs = bits(g, kD2.B, T, kD2.X), targets = bits(g, kD2.B, T, kD2.Y);
+  struct Run {
+    const Corner* corner;
+    bool fused;
+  };
+  std::vector<Run> runs;
+  for (size_t ci = 0; ci < corners.size(); ++ci) {
+    runs.push_back({&corners[ci], true});
+    if (ci > 0 && corners[ci].dials["write"] == "allocate") runs.push_back({&corners[ci], false});  // composed twin
+  }
   double dnc_ms = 0;
-  for (const auto& c : corners) {
+  for (const Run& run : runs) {
+    const Corner& c = *run.corner;
+    const bool fused = run.fused;
     nlohmann::json j = c.dials;
     j["model_type"] = "machine", j["input_size"] = kD2.X, j["output_size"] = kD2.Y, j["read_heads"] = kD2.R;
     j["word_size"] = kD2.W, j["hidden_size"] = kD2.hidden, j["d_model"] = 256, j["d_ffn"] = 512;
@@ -199,6 +219,7 @@ void run_m1(const Options& o) {
     machine::MemoryMachine m(mc);
     Generator gi(1);
     m.init(gi);
+    m.set_fused(fused);
     models::Form form = mc.has_parallel_form() ? models::Form::Parallel : models::Form::Recurrent;
     train::AdamW opt(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
     std::vector<double> total;
@@ -212,10 +233,13 @@ void run_m1(const Options& o) {
     }
     double ms = median(total) * 1e3;
     if (dnc_ms == 0) dnc_ms = ms;
-    print_line(o, fmt::format("\"workload\": \"M1\", \"corner\": \"{}\", \"form\": \"{}\", \"threads\": {}, "
-                              "\"step_ms\": {:.1f}, \"vs_dnc_corner\": {:.2f}, \"params\": {}, \"peak_rss_mb\": {:.1f}",
-                              c.name, form == models::Form::Parallel ? "parallel" : "recurrent", o.threads, ms,
-                              ms / dnc_ms, m.num_parameters(), peak_rss_mb()));
+    const bool fused_access = fused && mc.has_fused_access() && mc.stop_usage_gradient;
+    print_line(o, fmt::format("\"workload\": \"M1\", \"corner\": \"{}\", \"form\": \"{}\", \"access\": \"{}\", "
+                              "\"threads\": {}, \"step_ms\": {:.1f}, \"vs_dnc_corner\": {:.2f}, \"params\": {}, "
+                              "\"peak_rss_mb\": {:.1f}",
+                              c.name, form == models::Form::Parallel ? "parallel" : "recurrent",
+                              fused_access ? "fused" : "composed", o.threads, ms, ms / dnc_ms, m.num_parameters(),
+                              peak_rss_mb()));
   }
 }
 

@@ -20,6 +20,7 @@
 #include "sdnc/memory/temporal_links.h"
 #include "sdnc/models/dnc.h"
 #include "sdnc/sdnc.h"
+#include "../common/finite_differences.h"
 #include "../common/random_tensors.h"
 
 namespace sdnc {
@@ -312,19 +313,7 @@ TEST(DncFusedFiniteDifferences, EveryDifferentiableInput) {
     };
     const char* names[] = {"iface", "memory", "read_weights", "link", "precedence", "usage"};
     for (size_t a = 0; a < in.size(); ++a) {
-      auto an = in[a].grad().to_doubles();
-      double* x = in[a].data<double>();
-      double worst = 0;
-      for (int64_t i = 0; i < in[a].numel(); ++i) {
-        const double x0 = x[i], h = 1e-6;
-        x[i] = x0 + h;
-        double fp = value();
-        x[i] = x0 - h;
-        double fm = value();
-        x[i] = x0;
-        double num = (fp - fm) / (2 * h);
-        worst = std::max(worst, std::fabs(num - an[i]) / (1 + std::fabs(num)));
-      }
+      const double worst = test::worst_central_difference_error(in[a], in[a].grad(), value);
       std::printf("[dnc fused fd] H=%lld %-14s max err %.2e\n", static_cast<long long>(k.H), names[a], worst);
       EXPECT_LE(worst, 1e-6) << names[a] << " H=" << k.H;
     }

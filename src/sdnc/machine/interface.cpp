@@ -88,9 +88,10 @@ Interface InterfaceProjection::project(const Tensor& o) const {
 
 InterfaceProjection::Fused InterfaceProjection::fused() const {
   std::vector<Tensor> w, b;
+  SDNC_CHECK(c_.write == Write::Allocate, "interface", "the fused access is for write=allocate");
   for (const Part* p : {&write_values_, &erase_, &free_gates_, &allocation_gate_, &write_gate_, &read_modes_,
                         &write_keys_, &write_strengths_, &read_keys_, &read_strengths_}) {
-    SDNC_CHECK(p->defined(), "interface", "the fused DNC access needs every interface part");
+    if (!p->defined()) continue;  // a part these dials do not have: not in the layout either
     bool whole = p->begin == 0 && p->end == p->linear->out;
     SDNC_CHECK(p->linear->layout == nn::WeightLayout::Linear, "interface", "fused parts must have the Linear layout");
     w.push_back(whole ? p->linear->weight : slice(p->linear->weight, 0, p->begin, p->end));

@@ -52,9 +52,9 @@ class InterfaceProjection : public nn::Module {
   // o [B, n, in] → the parts.
   Interface project(const Tensor& o) const;
 
-  // The raw interface in DeepMind's layout (backend/cpu/dnc_addressing.h) as one weight
-  // [I, in] and bias [I], built by autograd ops from the parts (gradients reach them);
-  // only for the DNC access (every part present).
+  // The raw interface in DeepMind's layout (backend/cpu/dnc_addressing.h, the parts these
+  // dials have) as one weight [I, in] and bias [I], built by autograd ops from the parts
+  // (gradients reach them); only for write=allocate.
   struct Fused {
     Tensor weight, bias;
   };

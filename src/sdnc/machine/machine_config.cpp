@@ -50,6 +50,10 @@ bool MachineConfig::is_dnc_access() const {
          key_value == KeyValue::Shared && slices() == 1;
 }
 
+bool MachineConfig::has_fused_access() const {
+  return write == Write::Allocate && slices() == 1 && positions != Positions::Rope && positions != Positions::Alibi;
+}
+
 void MachineConfig::validate(const std::string& where) const {
   auto positive = [&](const char* key, int64_t v) {
     if (v <= 0) fail("config", "{}: key '{}' must be a positive integer, got {}", where, key, v);

@@ -80,9 +80,11 @@ struct MachineConfig {
   bool bounded() const { return write == Write::Append && memory_slots > 0; }
   // The parallel form exists for: stateless controller, unbounded append memory, content reads.
   bool has_parallel_form() const;
-  // Exactly DeepMind's DNC access (allocate, cosine, links, shared word, S = 1): the fused
-  // access node applies.
+  // Exactly DeepMind's DNC access (allocate, cosine, links, shared word, S = 1).
   bool is_dnc_access() const;
+  // The fused access node (ops/dnc_addressing.h) applies: every allocate corner with one
+  // memory slice and no positions inside the addressing (rope, alibi).
+  bool has_fused_access() const;
   // Why the parallel form does not exist ("" when it does).
   std::string no_parallel_reason() const;
 

@@ -6,6 +6,7 @@
 #include "sdnc/machine/positions.h"
 #include "sdnc/machine/read_heads.h"
 #include "sdnc/machine/write_head.h"
+#include "sdnc/ops/allocate_access.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::machine {
@@ -110,15 +111,18 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
   MemoryState& m = state.memory;
   MemoryState next;
   Tensor words, read_modes;
-  if (fused && c_.is_dnc_access() && c_.stop_usage_gradient) {
-    // The fused DNC access node (ops/dnc_addressing.h): the whole write and read in one node.
+  if (fused && c_.has_fused_access() && c_.stop_usage_gradient) {
+    // The fused access node (ops/dnc_addressing.h): the whole write and read in one node.
     Tensor iface = linear(a, fused->weight, fused->bias);  // [B, I]: one GEMM for every part
-    std::vector<Tensor> out = dnc_access_step(iface, m.keys, m.read_weights, m.write_weights, m.link, m.precedence,
-                                              m.usage, c_.strength == Strength::Oneplus);
+    AccessDials dials;
+    dials.cosine = c_.similarity == Similarity::Cosine, dials.links = c_.read_modes == ReadModes::Links;
+    dials.separate = c_.key_value == KeyValue::Separate, dials.oneplus = c_.strength == Strength::Oneplus;
+    std::vector<Tensor> out = allocate_access_step(
+        iface, {m.keys, m.read_weights, m.write_weights, m.link, m.precedence, m.usage, m.values}, dials);
     words = out[0];
     next.keys = out[1], next.read_weights = out[2], next.write_weights = out[3];
-    next.link = out[4], next.precedence = out[5], next.usage = out[6];
-    if (rec) {  // the read modes, from their columns of the raw interface (interface.h's layout)
+    next.link = out[4], next.precedence = out[5], next.usage = out[6], next.values = out[7];
+    if (rec && dials.links) {  // the read modes, from their columns of the raw interface (interface.h's layout)
       const int64_t H = c_.write_heads, at = 2 * H * c_.slices() * W + R + 2 * H, M = 1 + 2 * H;
       read_modes = softmax(reshape(slice(iface, 1, at, at + R * M), {B, R, M}), -1);
     }

@@ -67,7 +67,7 @@ MachineStack::State MachineStack::initial_state(int64_t B, DType dtype) const {
 
 std::vector<InterfaceProjection::Fused> MachineStack::fused_interfaces() const {
   std::vector<InterfaceProjection::Fused> f;
-  if (c_.is_dnc_access())
+  if (c_.has_fused_access())
     for (auto& l : layers) f.push_back(l->fused_interface());
   return f;
 }

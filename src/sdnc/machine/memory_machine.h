@@ -49,8 +49,9 @@ class MemoryMachine : public nn::Module {
   Tensor forward(const Tensor& inputs, models::Form form, models::Trace* trace = nullptr,
                  const Tensor& padding = Tensor()) const;
 
-  // Execution switches (not architecture): the fused DNC access node for DNC-access layers
-  // (default on; off: the composed parts, its oracle), and recomputation in segments of k
+  // Execution switches (not architecture): the fused access node where
+  // MachineConfig::has_fused_access (default on; off: the composed parts, its oracle), and
+  // recomputation in segments of k
   // steps for training the recurrent form (0: off; the model must outlive the backward).
   void set_fused(bool on) { fused_ = on; }
   bool fused() const { return fused_; }

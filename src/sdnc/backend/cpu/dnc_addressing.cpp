@@ -22,8 +22,9 @@ struct InterfaceLayout {
   int64_t v, e, f, ga, gw, pi, kw, bw, kr, br, I;
   explicit InterfaceLayout(const DncDims& d) {
     const int64_t HW = d.H * d.W;
-    v = 0, e = v + HW, f = e + HW, ga = f + d.R, gw = ga + d.H, pi = gw + d.H, kw = pi + d.R * (1 + 2 * d.H);
-    bw = kw + HW, kr = bw + d.H, br = kr + d.R * d.W, I = br + d.R;
+    v = 0, e = v + HW, f = e + HW, ga = f + d.R, gw = ga + d.H, pi = gw + d.H;
+    kw = pi + (d.links ? d.R * (1 + 2 * d.H) : 0);
+    bw = kw + HW, kr = bw + (d.cosine ? d.H : 0), br = kr + d.R * d.W, I = br + (d.cosine ? d.R : 0);
   }
 };
 
@@ -43,9 +44,9 @@ struct SavedLayout {
     nm = nkr + R;                     // norms of the new memory rows [N]
     ubar = nm + N;                    // simulated usage seen by each head's allocation [H, N]
     alloc = ubar + H * N;             // allocation weights [H, N]
-    fw = alloc + H * N;               // forward weights [R, H, N]
-    bw = fw + R * H * N;              // backward weights [R, H, N]
-    S = bw + R * H * N;
+    fw = alloc + H * N;               // forward weights [R, H, N] (links only)
+    bw = fw + (d.links ? R * H * N : 0);  // backward weights [R, H, N] (links only)
+    S = bw + (d.links ? R * H * N : 0);
   }
 };
 
@@ -79,6 +80,17 @@ inline uint32_t descending_bits(float x) {
 
 template <class T> inline T softplus(T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::fabs(x))); }
 
+// C[n] = softmax(z)[n] over one row of N scores (C may be z)
+template <class T> void softmax_row(const T* z, int64_t N, T* C) {
+  T mx = -std::numeric_limits<T>::infinity();
+  for (int64_t n = 0; n < N; ++n) mx = std::max(mx, z[n]);
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t n = 0; n < N; ++n) sum += (C[n] = exp_fast(z[n] - mx));
+  T inv = T(1) / sum;
+  for (int64_t n = 0; n < N; ++n) C[n] *= inv;
+}
+
 // ---- content weights (DNC.md A.3) -------------------------------------------------------------
 // norms: ‖x‖ = √(Σx² + ε); D[k,n] = k·M[n] / (‖k‖‖M[n]‖ + ε); C[k,·] = softmax(β_k·D[k,·]).
 
@@ -95,17 +107,11 @@ void cosine_forward(const T* M, const T* nm, const T* keys, const T* beta, int64
     const T* key = keys + k * W;
     T* Dk = D + k * N;
     T* Ck = C + k * N;
-    T mx = -std::numeric_limits<T>::infinity();
     for (int64_t n = 0; n < N; ++n) {
       Dk[n] = dot(key, M + n * W, W) / (nk[k] * nm[n] + T(kEps));
       Ck[n] = beta[k] * Dk[n];
     }
-    for (int64_t n = 0; n < N; ++n) mx = std::max(mx, Ck[n]);
-    T sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t n = 0; n < N; ++n) sum += (Ck[n] = exp_fast(Ck[n] - mx));
-    T inv = T(1) / sum;
-    for (int64_t n = 0; n < N; ++n) Ck[n] *= inv;
+    softmax_row(Ck, N, Ck);
   }
 }
 
@@ -142,6 +148,116 @@ void cosine_backward(const T* M, const T* nm, const T* keys, const T* beta, cons
   for (int64_t n = 0; n < N; ++n) axpy(dnm[n] / nm[n], M + n * W, dM + n * W, W);
 }
 
+// ---- scaled dot-product content weights (similarity=dot) --------------------------------------
+// D[k,n] = k·M[n]/√W; C[k,·] = softmax(D[k,·]).
+
+// M [N, W], keys [K, W] → D [K, N], C [K, N]
+template <class T> void dot_forward(const T* M, const T* keys, int64_t K, int64_t N, int64_t W, T* D, T* C) {
+  const T scale = T(1) / std::sqrt(static_cast<T>(W));
+  for (int64_t k = 0; k < K; ++k) {
+    const T* key = keys + k * W;
+    T* Dk = D + k * N;
+    T* Ck = C + k * N;
+    for (int64_t n = 0; n < N; ++n) Dk[n] = dot(key, M + n * W, W) * scale;
+    softmax_row(Dk, N, Ck);
+  }
+}
+
+// The backward of dot_forward: dC [K, N] → dM [N, W] +=, dkeys [K, W] +=.
+template <class T>
+void dot_backward(const T* M, const T* keys, const T* C, const T* dC, int64_t K, int64_t N, int64_t W, T* dM,
+                  T* dkeys) {
+  const T scale = T(1) / std::sqrt(static_cast<T>(W));
+  for (int64_t k = 0; k < K; ++k) {
+    const T* key = keys + k * W;
+    const T *Ck = C + k * N, *dCk = dC + k * N;
+    T* dkey = dkeys + k * W;
+    T s = dot(Ck, dCk, N);
+    for (int64_t n = 0; n < N; ++n) {
+      const T g = Ck[n] * (dCk[n] - s) * scale;
+      const T* m = M + n * W;
+      T* dm = dM + n * W;
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) {
+        dkey[w] += g * m[w];
+        dm[w] += g * key[w];
+      }
+    }
+  }
+}
+
+// ---- erase and add (DNC.md A.5): M = M₀∘Π_h(1 − w_h e_hᵀ) + Σ_h w_h a_hᵀ ------------------------
+
+// M0 [N, W], ww [H, N], e [H, W], a [H, W] → M [N, W]
+template <class T>
+void erase_add_forward(const T* M0, const T* ww, const T* e, const T* a, int64_t N, int64_t W, int64_t H, T* M) {
+  for (int64_t n = 0; n < N; ++n) {
+    const T* m0 = M0 + n * W;
+    T* m = M + n * W;
+    for (int64_t w = 0; w < W; ++w) m[w] = m0[w];
+    for (int64_t h = 0; h < H; ++h) {
+      T wh = ww[h * N + n];
+      const T* eh = e + h * W;
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) m[w] *= T(1) - wh * eh[w];
+    }
+    // M₀∘keep + Σ_h w_h a_h (the same grouping as the composed path)
+    if (H == 1) {
+      axpy(ww[n], a, m, W);
+    } else {
+      for (int64_t w = 0; w < W; ++w) {
+        T add = 0;
+        for (int64_t h = 0; h < H; ++h) add += ww[h * N + n] * a[h * W + w];
+        m[w] += add;
+      }
+    }
+  }
+}
+
+// The backward of erase_add_forward: dM [N, W] → dM0 [N, W] (=), de [H, W] +=, da [H, W] +=,
+// dww [H, N] +=. keep and others [W] are scratch.
+template <class T>
+void erase_add_backward(const T* M0, const T* ww, const T* e, const T* a, const T* dM, int64_t N, int64_t W,
+                        int64_t H, T* dM0, T* de, T* da, T* dww, T* keep, T* others) {
+  for (int64_t n = 0; n < N; ++n) {
+    const T* m0 = M0 + n * W;
+    const T* dm = dM + n * W;
+    T* dm0 = dM0 + n * W;
+    std::fill(keep, keep + W, T(1));
+    for (int64_t h = 0; h < H; ++h) {
+      const T wh = ww[h * N + n];
+      const T* eh = e + h * W;
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) keep[w] *= T(1) - wh * eh[w];
+    }
+#pragma omp simd
+    for (int64_t w = 0; w < W; ++w) dm0[w] = dm[w] * keep[w];
+    for (int64_t h = 0; h < H; ++h) {
+      std::fill(others, others + W, T(1));  // Π over the other heads: no division
+      for (int64_t k = 0; k < H; ++k) {
+        if (k == h) continue;
+        const T wk = ww[k * N + n];
+        const T* ek = e + k * W;
+#pragma omp simd
+        for (int64_t w = 0; w < W; ++w) others[w] *= T(1) - wk * ek[w];
+      }
+      const T wh = ww[h * N + n];
+      const T *eh = e + h * W, *ah = a + h * W;
+      T* deh = de + h * W;
+      T* dah = da + h * W;
+      T dwh = 0;
+#pragma omp simd reduction(+ : dwh)
+      for (int64_t w = 0; w < W; ++w) {
+        const T dq = dm[w] * m0[w] * others[w];
+        dwh += dm[w] * ah[w] - dq * eh[w];
+        deh[w] -= dq * wh;
+        dah[w] += dm[w] * wh;
+      }
+      dww[h * N + n] += dwh;
+    }
+  }
+}
+
 // ---- one batch element -----------------------------------------------------------------------
 
 template <class T>
@@ -153,13 +269,27 @@ struct Kernel {
   explicit Kernel(const DncDims& dims) : d(dims), il(dims), sl(dims), N(dims.N), W(dims.W), R(dims.R), H(dims.H) {}
 
   // Pointers to one batch element's state.
-  struct State {
-    T *M, *wr, *ww, *L, *p, *u;
+  struct State {  // a part the dials do not have is nullptr
+    T *M, *wr, *ww, *L, *p, *u, *V;
   };
   State state_at(const DncStateTensors& s, int64_t b) const {
-    return {s[kDncMemory].data<T>() + b * N * W, s[kDncReadWeights].data<T>() + b * R * N,
-            s[kDncWriteWeights].data<T>() + b * H * N, s[kDncLink].data<T>() + b * H * N * N,
-            s[kDncPrecedence].data<T>() + b * H * N, s[kDncUsage].data<T>() + b * N};
+    auto at = [&](int part, int64_t size) { return s[part].defined() ? s[part].data<T>() + b * size : nullptr; };
+    return {at(kDncMemory, N * W), at(kDncReadWeights, R * N), at(kDncWriteWeights, H * N), at(kDncLink, H * N * N),
+            at(kDncPrecedence, H * N),      at(kDncUsage, N),           at(kDncValues, N * W)};
+  }
+
+  // content weights of keys [K, W] (strengths beta [K], cosine only) on M [N, W]: the norms
+  // nm [N] and nk [K] (cosine only), the similarities D [K, N] and the weights C [K, N]
+  void content_forward(const T* M, T* nm, const T* keys, const T* beta, int64_t K, T* nk, T* D, T* C) const {
+    if (!d.cosine) return dot_forward(M, keys, K, N, W, D, C);
+    row_norms(M, N, W, nm);
+    cosine_forward(M, nm, keys, beta, K, N, W, nk, D, C);
+  }
+  // its backward: dC → dM +=, dkeys +=, dbeta += (cosine only); dnm [N] is scratch
+  void content_backward(const T* M, const T* nm, const T* keys, const T* beta, const T* nk, const T* D, const T* C,
+                        const T* dC, int64_t K, T* dM, T* dkeys, T* dbeta, T* dnm) const {
+    if (!d.cosine) return dot_backward(M, keys, C, dC, K, N, W, dM, dkeys);
+    cosine_backward(M, nm, keys, beta, nk, D, C, dC, K, N, W, dM, dkeys, dbeta, dnm);
   }
 
   // raw [I] → act [I] (σ, softmax per read head, softplus(+1) strengths)
@@ -168,12 +298,13 @@ struct Kernel {
     for (int64_t i = il.e; i < il.e + H * W; ++i) act[i] = sigmoid(raw[i]);
     for (int64_t i = il.f; i < il.pi; ++i) act[i] = sigmoid(raw[i]);  // free, allocation, write gates
     const int64_t P = 1 + 2 * H;
-    for (int64_t r = 0; r < R; ++r) {
+    for (int64_t r = 0; r < R && d.links; ++r) {
       T* row = act + il.pi + r * P;
       T mx = *std::max_element(row, row + P), sum = 0;
       for (int64_t k = 0; k < P; ++k) sum += (row[k] = std::exp(row[k] - mx));
       for (int64_t k = 0; k < P; ++k) row[k] /= sum;
     }
+    if (!d.cosine) return;
     const T one = d.oneplus ? T(1) : T(0);
     for (int64_t h = 0; h < H; ++h) act[il.bw + h] = softplus(raw[il.bw + h]) + one;
     for (int64_t r = 0; r < R; ++r) act[il.br + r] = softplus(raw[il.br + r]) + one;
@@ -195,8 +326,7 @@ struct Kernel {
       out.u[n] = (u0 + (T(1) - u0) * (T(1) - keep)) * psi;
     }
     // write content on the old memory
-    row_norms(in.M, N, W, sv + sl.nmw);
-    cosine_forward(in.M, sv + sl.nmw, act + il.kw, act + il.bw, H, N, W, sv + sl.nkw, sv + sl.Dw, sv + sl.cw);
+    content_forward(in.M, sv + sl.nmw, act + il.kw, act + il.bw, H, sv + sl.nkw, sv + sl.Dw, sv + sl.cw);
     // allocation, head by head, on the simulated usage ū
     T* ubar = sv + sl.ubar;
     T* alloc = sv + sl.alloc;
@@ -229,33 +359,15 @@ struct Kernel {
     for (int64_t h = 0; h < H; ++h)
       for (int64_t n = 0; n < N; ++n)
         out.ww[h * N + n] = gw[h] * (ga[h] * alloc[h * N + n] + (T(1) - ga[h]) * cw[h * N + n]);
-    // erase (product over heads), then add (sum over heads)
-    for (int64_t n = 0; n < N; ++n) {
-      const T* m0 = in.M + n * W;
-      T* m = out.M + n * W;
-      for (int64_t w = 0; w < W; ++w) m[w] = m0[w];
-      for (int64_t h = 0; h < H; ++h) {
-        T wh = out.ww[h * N + n];
-        const T* eh = e + h * W;
-#pragma omp simd
-        for (int64_t w = 0; w < W; ++w) m[w] *= T(1) - wh * eh[w];
-      }
-      // M₀∘keep + Σ_h w_h v_h (the same grouping as the composed path)
-      if (H == 1) {
-        axpy(out.ww[n], v, m, W);
-      } else {
-        for (int64_t w = 0; w < W; ++w) {
-          T add = 0;
-          for (int64_t h = 0; h < H; ++h) add += out.ww[h * N + n] * v[h * W + w];
-          m[w] += add;
-        }
-      }
-    }
+    // erase (product over heads), then add (sum over heads): the key memory receives the write
+    // keys (separate) or the write vectors (shared); a value memory the write vectors
+    erase_add_forward(in.M, out.ww, e, d.separate ? act + il.kw : v, N, W, H, out.M);
+    if (d.separate) erase_add_forward(in.V, out.ww, e, v, N, W, H, out.V);
     // link (old precedence), directional weights (new link, old read weights), precedence
     T* fw = sv + sl.fw;
     T* bwd = sv + sl.bw;
-    std::fill(bwd, bwd + R * H * N, T(0));
-    for (int64_t h = 0; h < H; ++h) {
+    if (d.links) std::fill(bwd, bwd + R * H * N, T(0));
+    for (int64_t h = 0; h < H && d.links; ++h) {
       const T* w = out.ww + h * N;
       const T* p0 = in.p + h * N;
       if (!link_forward_fused(h, w, p0, in, out, fw, bwd)) {
@@ -285,15 +397,16 @@ struct Kernel {
       for (int64_t n = 0; n < N; ++n) out.p[h * N + n] = (T(1) - total) * p0[n] + w[n];
     }
     // read content on the new memory
-    row_norms(out.M, N, W, sv + sl.nm);
-    cosine_forward(out.M, sv + sl.nm, act + il.kr, act + il.br, R, N, W, sv + sl.nkr, sv + sl.Dr, sv + sl.cr);
-    // read weights, then read words
+    content_forward(out.M, sv + sl.nm, act + il.kr, act + il.br, R, sv + sl.nkr, sv + sl.Dr, sv + sl.cr);
+    // read weights, then read words (from the value memory when separate)
     const T* cr = sv + sl.cr;
+    const T* source = d.separate ? out.V : out.M;
     const int64_t P = 1 + 2 * H;
     for (int64_t r = 0; r < R; ++r) {
       T* wr = out.wr + r * N;
       const T* mode = pi + r * P;
-      for (int64_t n = 0; n < N; ++n) {
+      if (!d.links) std::copy(cr + r * N, cr + (r + 1) * N, wr);
+      for (int64_t n = 0; n < N && d.links; ++n) {
         T fsum = 0, bsum = 0;
         for (int64_t h = 0; h < H; ++h) {
           fsum += mode[H + h] * fw[(r * H + h) * N + n];
@@ -303,7 +416,7 @@ struct Kernel {
       }
       T* word = words + r * W;
       std::fill(word, word + W, T(0));
-      for (int64_t n = 0; n < N; ++n) axpy(wr[n], out.M + n * W, word, W);
+      for (int64_t n = 0; n < N; ++n) axpy(wr[n], source + n * W, word, W);
     }
   }
 
@@ -409,12 +522,12 @@ struct Kernel {
   }
 
   // ---- backward (the forward's phases in reverse) -------------------------------------------
-  // Scratch per thread: dM [N, W], dww [H, N], dwr [R, N], dcw [H, N], dcr [R, N], dfw and dbw
+  // Scratch per thread: dM and dV [N, W], dww [H, N], dwr [R, N], dcw [H, N], dcr [R, N], dfw and dbw
   // [R, H, N], da [H, N], g, vec and lrow [N], the sorted-order buffers (4N), row and row2 [W].
   struct Scratch {
-    std::vector<T> dM, dww, dwr, dcw, dcr, dfw, dbw, da, g, vec, lrow, sn, sp, sda, G, row, row2;
+    std::vector<T> dM, dV, dww, dwr, dcw, dcr, dfw, dbw, da, g, vec, lrow, sn, sp, sda, G, row, row2;
     explicit Scratch(const Kernel& k)
-        : dM(k.N * k.W), dww(k.H * k.N), dwr(k.R * k.N), dcw(k.H * k.N), dcr(k.R * k.N), dfw(k.R * k.H * k.N),
+        : dM(k.N * k.W), dV(k.d.separate ? k.N * k.W : 0), dww(k.H * k.N), dwr(k.R * k.N), dcw(k.H * k.N), dcr(k.R * k.N), dfw(k.R * k.H * k.N),
           dbw(k.R * k.H * k.N), da(k.H * k.N), g(k.N), vec(k.N), lrow(k.N), sn(k.N), sp(k.N), sda(k.N), G(k.N), row(k.W), row2(k.W) {}
   };
 
@@ -428,15 +541,18 @@ struct Kernel {
     T* dact = diface;  // gradients of the activated interface first; raw at the end
     std::fill(dact, dact + il.I, T(0));
     std::copy(gout.M, gout.M + N * W, s.dM.begin());
+    if (d.separate) std::copy(gout.V, gout.V + N * W, s.dV.begin());
     std::copy(gout.wr, gout.wr + R * N, s.dwr.begin());
     std::copy(gout.ww, gout.ww + H * N, s.dww.begin());
     std::fill(gin.wr, gin.wr + R * N, T(0));
-    T *dM = s.dM.data(), *dwr = s.dwr.data(), *dww = s.dww.data();
+    T *dM = s.dM.data(), *dV = s.dV.data(), *dwr = s.dwr.data(), *dww = s.dww.data();
 
-    // read words: r = wʳ·M
+    // read words: r = wʳ·M (the value memory when separate)
+    const T* source = d.separate ? out.V : out.M;
+    T* dsource = d.separate ? dV : dM;
     for (int64_t n = 0; n < N; ++n) {
-      const T* m = out.M + n * W;
-      T* dm = dM + n * W;
+      const T* m = source + n * W;
+      T* dm = dsource + n * W;
       for (int64_t r = 0; r < R; ++r) {
         const T* dr = dwords + r * W;
         const T wrn = out.wr[r * N + n];
@@ -450,7 +566,8 @@ struct Kernel {
       }
     }
     // read weights: wʳ = π_c·cʳ + Σ_h π_f,h·f_h + Σ_h π_b,h·b_h
-    for (int64_t r = 0; r < R; ++r) {
+    if (!d.links) std::copy(dwr, dwr + R * N, s.dcr.begin());
+    for (int64_t r = 0; r < R && d.links; ++r) {
       const T* dw = dwr + r * N;
       const T* mode = pi + r * P;
       T* dmode = dact + il.pi + r * P;
@@ -467,10 +584,10 @@ struct Kernel {
       }
     }
     // read content on the new memory
-    cosine_backward(out.M, sv + sl.nm, act + il.kr, act + il.br, sv + sl.nkr, sv + sl.Dr, cr, s.dcr.data(), R, N, W,
-                    dM, dact + il.kr, dact + il.br, s.vec.data());
+    content_backward(out.M, sv + sl.nm, act + il.kr, act + il.br, sv + sl.nkr, sv + sl.Dr, cr, s.dcr.data(), R, dM,
+                     dact + il.kr, dact + il.br, s.vec.data());
     // precedence: p = (1 − Σw)·p₀ + w
-    for (int64_t h = 0; h < H; ++h) {
+    for (int64_t h = 0; h < H && d.links; ++h) {
       const T* w = out.ww + h * N;
       const T* p0 = in.p + h * N;
       const T* dp = gout.p + h * N;
@@ -486,7 +603,7 @@ struct Kernel {
     // row of the new link is recomputed from the old one (3 flops per entry) rather than read:
     // in training both were written long before the backward, and this sweep is bound by
     // memory traffic (B·H·N² floats per array).
-    for (int64_t h = 0; h < H; ++h) {
+    for (int64_t h = 0; h < H && d.links; ++h) {
       const T* w = out.ww + h * N;
       const T* p0 = in.p + h * N;
       T* dw = dww + h * N;
@@ -529,46 +646,13 @@ struct Kernel {
         }
       }
     }
-    // erase and add: M = M₀∘Π_h(1 − w_h e_hᵀ) + Σ_h w_h v_hᵀ
-    T* keep = s.row.data();
-    T* others = s.row2.data();
-    for (int64_t n = 0; n < N; ++n) {
-      const T* m0 = in.M + n * W;
-      const T* dm = dM + n * W;
-      T* dm0 = gin.M + n * W;
-      std::fill(keep, keep + W, T(1));
-      for (int64_t h = 0; h < H; ++h) {
-        const T wh = out.ww[h * N + n];
-        const T* eh = e + h * W;
-#pragma omp simd
-        for (int64_t w = 0; w < W; ++w) keep[w] *= T(1) - wh * eh[w];
-      }
-#pragma omp simd
-      for (int64_t w = 0; w < W; ++w) dm0[w] = dm[w] * keep[w];
-      for (int64_t h = 0; h < H; ++h) {
-        std::fill(others, others + W, T(1));  // Π over the other heads: no division
-        for (int64_t k = 0; k < H; ++k) {
-          if (k == h) continue;
-          const T wk = out.ww[k * N + n];
-          const T* ek = e + k * W;
-#pragma omp simd
-          for (int64_t w = 0; w < W; ++w) others[w] *= T(1) - wk * ek[w];
-        }
-        const T wh = out.ww[h * N + n];
-        const T *eh = e + h * W, *vh = v + h * W;
-        T* de = dact + il.e + h * W;
-        T* dv = dact + il.v + h * W;
-        T dwh = 0;
-#pragma omp simd reduction(+ : dwh)
-        for (int64_t w = 0; w < W; ++w) {
-          const T dq = dm[w] * m0[w] * others[w];
-          dwh += dm[w] * vh[w] - dq * eh[w];
-          de[w] -= dq * wh;
-          dv[w] += dm[w] * wh;
-        }
-        dww[h * N + n] += dwh;
-      }
-    }
+    // erase and add, on the key memory (adding the write keys when separate, else the write
+    // vectors) and on the value memory
+    erase_add_backward(in.M, out.ww, e, d.separate ? act + il.kw : v, dM, N, W, H, gin.M, dact + il.e,
+                       dact + (d.separate ? il.kw : il.v), dww, s.row.data(), s.row2.data());
+    if (d.separate)
+      erase_add_backward(in.V, out.ww, e, v, dV, N, W, H, gin.V, dact + il.e, dact + il.v, dww, s.row.data(),
+                         s.row2.data());
     // write weights: wʷ = gʷ·(gᵃ·a + (1 − gᵃ)·cʷ)
     for (int64_t h = 0; h < H; ++h) {
       T dga = 0, dgw = 0;
@@ -620,8 +704,8 @@ struct Kernel {
       }
     }
     // write content on the old memory
-    cosine_backward(in.M, sv + sl.nmw, act + il.kw, act + il.bw, sv + sl.nkw, sv + sl.Dw, cw, s.dcw.data(), H, N, W,
-                    gin.M, dact + il.kw, dact + il.bw, s.vec.data());
+    content_backward(in.M, sv + sl.nmw, act + il.kw, act + il.bw, sv + sl.nkw, sv + sl.Dw, cw, s.dcw.data(), H,
+                     gin.M, dact + il.kw, dact + il.bw, s.vec.data());
     // usage: u = u′·ψ, u′ = u₀ + (1 − u₀)·ŵ (ŵ stop-gradient), ψ = Π_r q_r, q_r = 1 − f_r·wʳ₀
     for (int64_t n = 0; n < N; ++n) {
       const T dun = gout.u[n] + du[n];
@@ -644,12 +728,13 @@ struct Kernel {
     // interface nonlinearities: dact → d raw (in place)
     for (int64_t i = il.e; i < il.e + H * W; ++i) dact[i] *= act[i] * (T(1) - act[i]);
     for (int64_t i = il.f; i < il.pi; ++i) dact[i] *= act[i] * (T(1) - act[i]);
-    for (int64_t r = 0; r < R; ++r) {
+    for (int64_t r = 0; r < R && d.links; ++r) {
       const T* y = act + il.pi + r * P;
       T* dy = dact + il.pi + r * P;
       T sdot = dot(y, dy, P);
       for (int64_t k = 0; k < P; ++k) dy[k] = y[k] * (dy[k] - sdot);
     }
+    if (!d.cosine) return;
     for (int64_t h = 0; h < H; ++h) dact[il.bw + h] *= sigmoid(raw[il.bw + h]);
     for (int64_t r = 0; r < R; ++r) dact[il.br + r] *= sigmoid(raw[il.br + r]);
   }
@@ -657,7 +742,7 @@ struct Kernel {
 
 // Batch elements per chunk: serial for small memories, where threads cost more than they save.
 int64_t batch_grain(const DncDims& d) {
-  const int64_t work = d.H * d.N * d.N * (1 + d.R) + (d.R + d.H) * d.N * d.W;
+  const int64_t work = (d.links ? d.H * d.N * d.N * (1 + d.R) : 0) + (d.R + d.H) * d.N * d.W;
   return std::max<int64_t>(1, 40000 / std::max<int64_t>(work, 1));
 }
 
@@ -703,8 +788,8 @@ void dnc_step_backward(const DncDims& d, const Tensor& iface, const DncStateTens
   const int64_t B = iface.size(0), I = dnc_interface_width(d), S = dnc_saved_width(d);
   const DType dt = iface.dtype();
   diface = Tensor::empty({B, I}, dt);
-  for (int part : {kDncMemory, kDncReadWeights, kDncLink, kDncPrecedence, kDncUsage})
-    dprev[part] = Tensor::empty(prev[part].shape(), dt);
+  for (int part : {kDncMemory, kDncReadWeights, kDncLink, kDncPrecedence, kDncUsage, kDncValues})
+    dprev[part] = prev[part].defined() ? Tensor::empty(prev[part].shape(), dt) : Tensor();
   dprev[kDncWriteWeights] = Tensor();
   // The kernel reads a write-weights gradient slot; it stays untouched (stop-gradient).
   DncStateTensors gin = dprev;
