@@ -13,6 +13,14 @@ Tensor task_loss(TaskKind kind, const Tensor& logits, const Batch& batch) {
   return cross_entropy(logits, batch.targets);
 }
 
+double loss_count(TaskKind kind, const Batch& batch) {
+  if (kind == TaskKind::Bits) return static_cast<double>(batch.targets.size(0));
+  const int64_t* t = batch.targets.data<int64_t>();
+  double kept = 0;
+  for (int64_t i = 0; i < batch.targets.numel(); ++i) kept += t[i] != -100;
+  return kept;
+}
+
 namespace {
 
 // logits [R, C] rows → argmax per row.
