@@ -5,9 +5,9 @@
 
 Checks
   * F32: `mpirun -np 2 sdnc train --distributed mpi` with global batch B ends at the parameters of
-    `sdnc train` with batch B (one process) — the DNC preset, a Transformer corner of the machine
-    and the encoder-decoder — within F32_TOLERANCE (the derivation is in docs/distributed.md);
-    the double-precision check (≤ 1e-12, every model kind) is tests/dist/test_data_parallel.cpp;
+    `sdnc train` with batch B (one process) — the DNC preset, a stateless machine hybrid, the LSTM
+    — within F32_TOLERANCE (the derivation is in docs/distributed.md); the double-precision check
+    (≤ 1e-12) of every model kind is tests/dist/test_data_parallel.cpp;
   * rank 0 alone writes: one metrics.jsonl whose lines carry ranks = 2 and the allreduce time,
     one progress stream;
   * --resume: 2 ranks stopped at step 3 and resumed end bit for bit where 2 uninterrupted ranks
@@ -45,11 +45,13 @@ SMALL = ["--batch_size", 6, "--min_length", 1, "--max_length", 3, "--num_bits", 
          "--memory_size", 6, "--word_size", 4, "--num_read_heads", 2, "--read_heads", 2, "--d_model", 16,
          "--d_ffn", 24, "--num_layers", 1, "--num_heads", 2, "--lr", 3e-3, "--seed", 3, "--threads", 1,
          "--log_every", 1, "--eval_batches", 1, "--steps", STEPS]
+# Models without an attention key bias: its exact gradient is zero, so AdamW turns its rounding
+# noise into steps of ~lr whose sign the reduction order decides (tests/dist/test_data_parallel.cpp
+# checks those models entry by entry, with their gradients).
 MODELS = {
     "dnc": ["--model", "dnc", "--task", "copy"],
-    "machine_transformer": ["--model", "machine", "--controller", "stateless", "--write", "append", "--similarity",
-                            "dot", "--read_modes", "content", "--key_value", "separate", "--task", "copy"],
-    "encoder_decoder": ["--model", "encoder_decoder", "--task", "reverse"],
+    "machine_hybrid": ["--model", "machine", "--controller", "stateless", "--memory_slots", 6, "--task", "copy"],
+    "lstm_associative_recall": ["--model", "lstm", "--task", "associative_recall", "--min_length", 2],
 }
 
 
@@ -107,7 +109,7 @@ def f32_equivalence():
         ok(run(train_cmd(two, *flags, "--distributed", "mpi", "--quiet"), ranks=2), f"{name} P=2")
         d = max_difference(weights(one), weights(two))
         check(d <= F32_TOLERANCE, f"{name}: max |Δ| {d:.3g} > {F32_TOLERANCE}")
-        check(d > 0 or name == "lstm", f"{name}: bitwise equal — was the run really split over 2 ranks?")
+        check(d > 0, f"{name}: bitwise equal — was the run really split over 2 ranks?")
         diffs.append(f"{name} {d:.2g}")
     return "max |Δ|: " + ", ".join(diffs)
 
@@ -134,10 +136,10 @@ def resume():
     ok(run(train_cmd(whole, *flags), ranks=2), "uninterrupted")
     ok(run(train_cmd(part, *flags, "--stop_at_step", 3), ranks=2), "stopped")
     shutil.copytree(part, single, dirs_exist_ok=True)
-    ok(run(train_cmd(part, *flags, "--resume"), ranks=2), "resumed")
+    ok(run(train_cmd(part, *flags, "--resume", "--stop_at_step", 0), ranks=2), "resumed")
     a, b = weights(whole), weights(part)
     check(max_difference(a, b) == 0, f"resumed 2-rank run differs by {max_difference(a, b):.3g}")
-    ok(run(train_cmd(single, *flags, "--resume", "--distributed", "none")), "resumed in one process")
+    ok(run(train_cmd(single, *flags, "--resume", "--stop_at_step", 0, "--distributed", "none")), "resumed in one process")
     d = max_difference(a, weights(single))
     check(d <= F32_TOLERANCE, f"one process resuming a 2-rank checkpoint: max |Δ| {d:.3g}")
     return f"bitwise; P=1 resume max |Δ| {d:.2g}"
