@@ -5,7 +5,9 @@
 #   P=1 t=2   one process, two threads (OpenMP inside the ops)
 #   P=2 t=1   mpirun -np 2, one thread per rank (each rank half of the global batch; one
 #             bucketed gradient allreduce per step)
-# and the measured exchange time per step (the allreduce_ms the trainer logs). Steps/s come
+# and the measured exchange per step: allreduce_ms (the gradient bucket: packing, allreduce,
+# unpacking) and wait_ms (the ranks waiting for each other, plus the one-number exchanges), as
+# the trainer logs them. Steps/s come
 # from the metrics' elapsed_s between the first and the last step (the first step, with its
 # allocations, is left out). Rounds alternate the order of the three ways; the table gives
 # each way's median steps/s and the ratios to P=1 t=1 within each round (medians).
@@ -62,9 +64,11 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if '"loss"' in l and '"eval"' not in l]
 first, last = rows[0], rows[-1]
 sps = (last["step"] - first["step"]) / (last["elapsed_s"] - first["elapsed_s"])
-ar = [r["allreduce_ms"] for r in rows[1:] if "allreduce_ms" in r]
+def mean(key):
+    v = [r[key] for r in rows[1:] if key in r]
+    return sum(v) / len(v) if v else None
 print(json.dumps({"workload": sys.argv[2], "way": sys.argv[3], "round": int(sys.argv[4]), "steps_per_s": sps,
-                  "allreduce_ms": sum(ar) / len(ar) if ar else None}))
+                  "allreduce_ms": mean("allreduce_ms"), "wait_ms": mean("wait_ms")}))
 PY
 }
 
@@ -80,8 +84,8 @@ echo "[distributed_bench] load after:  $(uptime)"
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 names = {"p1t1": "P=1, 1 thread", "p1t2": "P=1, 2 threads", "p2t1": "P=2 ranks x 1 thread"}
-print("| workload | way | steps/s (median) | ratio to P=1 t=1 (median of rounds) | allreduce ms/step |")
-print("|---|---|---|---|---|")
+print("| workload | way | steps/s (median) | ratio to P=1 t=1 (median of rounds) | allreduce ms/step | wait ms/step |")
+print("|---|---|---|---|---|---|")
 for w in dict.fromkeys(r["workload"] for r in rows):
     base = {r["round"]: r["steps_per_s"] for r in rows if r["workload"] == w and r["way"] == "p1t1"}
     for way in names:
@@ -89,5 +93,7 @@ for w in dict.fromkeys(r["workload"] for r in rows):
         sps = statistics.median(r["steps_per_s"] for r in mine)
         ratio = statistics.median(r["steps_per_s"] / base[r["round"]] for r in mine)
         ar = [r["allreduce_ms"] for r in mine if r["allreduce_ms"] is not None]
-        print(f"| {w} | {names[way]} | {sps:.3f} | {ratio:.2f} | {statistics.median(ar) if ar else 0:.2f} |")
+        wait = [r["wait_ms"] for r in mine if r["wait_ms"] is not None]
+        cell = lambda v: f"{statistics.median(v):.2f}" if v else "-"
+        print(f"| {w} | {names[way]} | {sps:.3f} | {ratio:.2f} | {cell(ar)} | {cell(wait)} |")
 PY

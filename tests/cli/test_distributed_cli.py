@@ -122,8 +122,8 @@ def rank0_writes():
     rows = [json.loads(line) for line in open(os.path.join(out, "metrics.jsonl"))]
     steps = [r["step"] for r in rows if "loss" in r]
     check(steps == list(range(1, STEPS + 1)), f"logged steps {steps}: two writers?")
-    check(all(r.get("ranks") == 2 and r.get("allreduce_ms", -1) >= 0 for r in rows if "loss" in r),
-          "a log line without ranks = 2 and allreduce_ms")
+    check(all(r.get("ranks") == 2 and r.get("allreduce_ms", -1) >= 0 and r.get("wait_ms", -1) >= 0
+              for r in rows if "loss" in r), "a log line without ranks = 2, allreduce_ms and wait_ms")
     check(sorted(os.listdir(out)) == ["checkpoint.safetensors", "metrics.jsonl", "model"],
           f"unexpected files: {os.listdir(out)}")
     return f"mean allreduce {np.mean([r['allreduce_ms'] for r in rows if 'loss' in r]):.3f} ms/step"

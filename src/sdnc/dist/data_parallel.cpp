@@ -56,6 +56,7 @@ ReplicaSync::ReplicaSync(Communicator& comm, std::vector<Tensor> params)
 }
 
 void ReplicaSync::sum_gradients() {
+  sum(0.0);  // meet the other ranks: what follows is the exchange alone
   auto start = std::chrono::steady_clock::now();
   auto run = [&](auto* bucket) {
     using T = std::remove_pointer_t<decltype(bucket)>;
@@ -77,13 +78,13 @@ void ReplicaSync::sum_gradients() {
   };
   if (dtype_ == DType::F32) run(bucket_f32_.data());
   else run(bucket_f64_.data());
-  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  bucket_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 double ReplicaSync::sum(double value) {
   auto start = std::chrono::steady_clock::now();
   comm_.allreduce_sum(&value, 1);
-  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return value;
 }
 

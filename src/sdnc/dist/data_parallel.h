@@ -40,7 +40,9 @@ double loss_share(tasks::TaskKind kind, const tasks::Batch& shard, const tasks::
 //   sum_gradients: the gradients of a fixed list of parameters, packed into one contiguous
 //     bucket (parameter order, F32 or F64 as the parameters), reduced with one allreduce_sum,
 //     unpacked. A parameter without a gradient on a rank counts as zeros there (and gets a zero
-//     gradient), so ranks whose graphs differ still agree.
+//     gradient), so ranks whose graphs differ still agree. A one-number allreduce first lets
+//     the ranks meet, so that the bucket's time is the exchange itself and the wait for the
+//     slowest rank is timed apart.
 //   sum / any: one number (the step's loss) or one flag (Ctrl-C, out of time) over all ranks,
 //     so every rank makes the same decision at the same step.
 class ReplicaSync {
@@ -49,8 +51,10 @@ class ReplicaSync {
   void sum_gradients();
   double sum(double value);
   bool any(bool flag);
-  // Wall seconds spent in the calls above (packing, the collectives, unpacking) so far.
-  double seconds() const { return seconds_; }
+  // Wall seconds so far: in the bucket (packing, its allreduce, unpacking), and in the rest
+  // (waiting for the slowest rank before the bucket, sum, any).
+  double bucket_seconds() const { return bucket_seconds_; }
+  double wait_seconds() const { return wait_seconds_; }
   int size() const { return comm_.size(); }
 
  private:
@@ -60,7 +64,7 @@ class ReplicaSync {
   int64_t total_ = 0;
   std::vector<float> bucket_f32_;
   std::vector<double> bucket_f64_;
-  double seconds_ = 0.0;
+  double bucket_seconds_ = 0.0, wait_seconds_ = 0.0;
 };
 
 // Every rank must start (or resume) from the same weights and step: rank 0 broadcasts the

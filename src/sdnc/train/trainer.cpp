@@ -292,7 +292,7 @@ TrainSummary Trainer::train() {
   // dist: the replicas' exchanges (null in a single process).
   std::unique_ptr<dist::ReplicaSync> sync;
   if (options_.comm) sync = std::make_unique<dist::ReplicaSync>(*options_.comm, params);
-  double sync_seconds_logged = 0;
+  double bucket_logged = 0, wait_logged = 0;
   if (options_.progress)
     fmt::print("[train] {} on {}: {} parameters, steps {}..{}, out {}\n", config_.s("model"), config_.s("task"),
                model_->module().num_parameters(), step_, total, out_dir_);
@@ -374,10 +374,11 @@ TrainSummary Trainer::train() {
                   {"max_length", max_length_},
                   {"tokens_per_s", tokens / std::max(1e-9, elapsed())},
                   {"elapsed_s", elapsed()}};
-      if (sync) {  // dist: the ranks and the time the exchanges took per step of this window
+      if (sync) {  // dist: the ranks; per step of this window, the gradient exchange and the waits
         rec["ranks"] = sync->size();
-        rec["allreduce_ms"] = 1e3 * (sync->seconds() - sync_seconds_logged) / window_steps;
-        sync_seconds_logged = sync->seconds();
+        rec["allreduce_ms"] = 1e3 * (sync->bucket_seconds() - bucket_logged) / window_steps;
+        rec["wait_ms"] = 1e3 * (sync->wait_seconds() - wait_logged) / window_steps;
+        bucket_logged = sync->bucket_seconds(), wait_logged = sync->wait_seconds();
       }
       log_line(rec);
       if (options_.progress)
