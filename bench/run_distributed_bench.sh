@@ -12,6 +12,8 @@
 # allocations, is left out). Rounds alternate the order of the three ways; the table gives
 # each way's median steps/s and the ratios to P=1 t=1 within each round (medians).
 #
+# Then bench/allreduce_cost.c: one MPI_Allreduce of the D2 and T1 gradient buckets alone.
+#
 #   bench/run_distributed_bench.sh [--rounds 2] [--steps 6] [--workloads D2,T1] [--out results.jsonl]
 # D2: DNC (LSTM 256, N=128, W=64, R=4, H=1) on copy, B=32, 9 bits (X=10, Y=9), length 50
 #     (T = 2·50+1 = 101, the copy task's nearest to D2's T=100).
@@ -79,6 +81,9 @@ for ((r = 1; r <= rounds; r++)); do
     for way in $order; do one_run "$w" "$way" "$r"; done
   done
 done
+# The allreduce alone, at the D2 and T1 bucket sizes (the parameter counts sdnc train prints).
+mpicc -O2 bench/allreduce_cost.c -o "$work/allreduce_cost"
+"$MPIRUN" "${ROOT[@]}" --oversubscribe -np 2 "$work/allreduce_cost" 661216 3356160 | sed 's/^/[allreduce_cost] /'
 echo "[distributed_bench] load after:  $(uptime)"
 /usr/bin/python3 - "$results" <<'PY'
 import json, statistics, sys
