@@ -85,7 +85,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--quiet", opt->quiet, "no progress or log lines (metrics still go to out_dir/metrics.jsonl)");
   cmd->add_option("--distributed", opt->distributed,
                   "data-parallel over the processes of an MPI job (mpirun -np P / srun): mpi; none: one process; "
-                  "auto: mpi when a launcher started several  [default auto]")
+                  "auto: mpi when a launcher started several  [default auto; one of auto, none, mpi]")
       ->type_name("CHOICE")
       ->check(CLI::IsMember({"auto", "none", "mpi"}));
   for (const auto& key : train::train_config_keys()) {
