@@ -13,6 +13,7 @@ PACKAGES=(
   python3-torch python3-numpy               # the test oracle, run with /usr/bin/python3
   python3-venv                              # scripts/safetensors_venv.sh: the PyPI safetensors writer
   bible-kjv-text bible-kjv                  # default language-modelling corpus (public domain)
+  libopenmpi-dev openmpi-bin               # data-parallel training (sdnc train --distributed mpi)
 )
 
 # The King James text as plain UTF-8 (data/kjv.txt, ~4.3 MB), written once from the package.

@@ -1,10 +1,13 @@
 // `sdnc train` — trains a model on a task from a JSON config (docs/training.md); every config
 // key is also a flag (--lr 3e-4), which wins over the file. --resume continues the checkpoint
-// in out_dir on the same loss curve; Ctrl-C writes a checkpoint and stops.
+// in out_dir on the same loss curve; Ctrl-C writes a checkpoint and stops. Under mpirun / srun,
+// --distributed mpi (the default when a launcher started several processes) trains data-parallel
+// (docs/distributed.md).
 #include <limits>
 #include <map>
 
 #include "commands.h"
+#include "sdnc/dist/communicator.h"
 #include "sdnc/io/config.h"
 #include "sdnc/train/trainer.h"
 
@@ -15,6 +18,7 @@ namespace {
 struct TrainOptionsCli {
   std::string config_path;
   bool resume = false, overwrite = false, quiet = false;
+  std::string distributed = "auto";
   std::map<std::string, std::string> flags;  // key → value as typed
 };
 
@@ -53,6 +57,22 @@ std::string key_help(const train::ConfigKey& k) {
   return text + "]";
 }
 
+// The ranks to train over: none (one process), mpi (the job mpirun / srun started), or auto
+// (mpi when a launcher started more than one process).
+std::unique_ptr<dist::Communicator> communicator_for(const std::string& mode) {
+  const int launched = dist::launcher_world_size();
+  if (mode == "none" && launched > 1)
+    fail("distributed", "--distributed none, but a launcher started {} processes: they would all write the same "
+         "output folder; pass --distributed mpi (or start one process)", launched);
+  if (mode == "mpi" || (mode == "auto" && launched > 1)) {
+    if (!dist::mpi_available() && mode == "auto")
+      fail("distributed", "a launcher started {} processes, but this sdnc was built without MPI: install Open MPI "
+           "(libopenmpi-dev openmpi-bin, scripts/setup.sh) and rebuild with -DSDNC_MPI=ON", launched);
+    return dist::make_mpi_communicator();
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app, int& exit_code) {
@@ -63,6 +83,11 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--resume", opt->resume, "continue the checkpoint in out_dir");
   cmd->add_flag("--overwrite", opt->overwrite, "start afresh even if out_dir holds a checkpoint");
   cmd->add_flag("--quiet", opt->quiet, "no progress or log lines (metrics still go to out_dir/metrics.jsonl)");
+  cmd->add_option("--distributed", opt->distributed,
+                  "data-parallel over the processes of an MPI job (mpirun -np P / srun): mpi; none: one process; "
+                  "auto: mpi when a launcher started several  [default auto; one of auto, none, mpi]")
+      ->type_name("CHOICE")
+      ->check(CLI::IsMember({"auto", "none", "mpi"}));
   for (const auto& key : train::train_config_keys()) {
     std::string name = key.name;
     // The same flag for the same thing in every subcommand (docs/cli.md).
@@ -79,10 +104,19 @@ void add_train_command(CLI::App& app, int& exit_code) {
     options.resume = opt->resume;
     options.overwrite = opt->overwrite;
     options.progress = !opt->quiet;
-    train::Trainer trainer(config_from(*opt), options);
-    train::TrainSummary summary = trainer.train();
-    // Ctrl-C: the shell's convention for SIGINT; stop_at_step is a planned stop.
-    exit_code = summary.interrupted && summary.last_step != trainer.config().i("stop_at_step") ? 130 : 0;
+    std::unique_ptr<dist::Communicator> comm = communicator_for(opt->distributed);
+    options.comm = comm.get();
+    try {
+      train::Trainer trainer(config_from(*opt), options);
+      train::TrainSummary summary = trainer.train();
+      // Ctrl-C: the shell's convention for SIGINT; stop_at_step is a planned stop.
+      exit_code = summary.interrupted && summary.last_step != trainer.config().i("stop_at_step") ? 130 : 0;
+    } catch (const std::exception& e) {
+      if (!comm || comm->size() == 1) throw;
+      // One rank failed: say which, then end every rank (the others may be waiting for it).
+      std::fprintf(stderr, "sdnc: %s (rank %d of %d; stopping the job)\n", e.what(), comm->rank(), comm->size());
+      comm->abort(1);
+    }
   });
 }
 

@@ -25,7 +25,8 @@ const Tensor& require(const TensorMap& inputs, const std::string& name, const st
 
 const Tensor& require_f32(const TensorMap& inputs, const std::string& model) {
   const Tensor& x = require(inputs, "inputs", model);
-  if (x.dtype() != DType::F32)
+  // F64 too: a model converted to F64 (Module::to) for the double-precision checks.
+  if (x.dtype() != DType::F32 && x.dtype() != DType::F64)
     fail("run", "{}: input 'inputs' must be F32 [B, T, X], got {}", model, dtype_name(x.dtype()));
   return x;
 }

@@ -14,6 +14,14 @@ Tensor task_loss(TaskKind kind, const Tensor& logits, const Batch& batch) {
   return cross_entropy(logits, batch.targets);
 }
 
+double loss_count(TaskKind kind, const Batch& batch) {
+  if (kind == TaskKind::Bits) return static_cast<double>(batch.targets.size(0));
+  const int64_t* t = batch.targets.data<int64_t>();
+  double kept = 0;
+  for (int64_t i = 0; i < batch.targets.numel(); ++i) kept += t[i] != -100;
+  return kept;
+}
+
 Metrics task_metrics(TaskKind kind, const Tensor& logits_in, const Batch& batch, double loss) {
   Tensor logits = logits_in.dtype() == DType::F32 ? logits_in : logits_in.to(DType::F32);
   int64_t B = logits.size(0), T = logits.size(1), C = logits.size(2);

@@ -25,6 +25,10 @@ using Metrics = std::map<std::string, double>;
 // logits [B, T, Y] (Bits) or [B, T, V]. Records autograd on logits.
 Tensor task_loss(TaskKind kind, const Tensor& logits, const Batch& batch);
 
+// What task_loss divides its sum by: B for Bits, the count of scored targets (≠ −100)
+// otherwise. Data-parallel training (dist/data_parallel.h) weighs each shard's loss by it.
+double loss_count(TaskKind kind, const Batch& batch);
+
 // The metrics above plus "loss" (the value of task_loss), from logits without gradient.
 Metrics task_metrics(TaskKind kind, const Tensor& logits, const Batch& batch, double loss);
 

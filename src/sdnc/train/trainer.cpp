@@ -14,8 +14,10 @@
 #include "sdnc/autograd/grad_mode.h"
 #include "sdnc/core/parallel.h"
 #include "sdnc/core/rng.h"
+#include "sdnc/dist/data_parallel.h"
 #include "sdnc/io/atomic_file.h"
 #include "sdnc/io/config.h"
+#include "sdnc/ops/elementwise.h"
 #include "sdnc/train/adamw.h"
 #include "sdnc/train/checkpoint.h"
 #include "sdnc/train/grad_clip.h"
@@ -225,8 +227,17 @@ Trainer::Trainer(TrainConfig config, const TrainOptions& options) : options_(opt
     task_->sample(probe, 1, L, L, false);
   }
   if (config_.i("threads") > 0) set_num_threads(static_cast<int>(config_.i("threads")));
-  // Everything is valid: now touch the output directory.
   out_dir_ = config_.s("out_dir");
+  // dist: every rank starts from the same weights and step; only rank 0 writes or prints.
+  if (options_.comm) {
+    dist::check_batch_size(config_.i("batch_size"), options_.comm->size());
+    dist::check_same_start(*options_.comm, model_->module(), step_, out_dir_);
+  }
+  if (!writer()) {
+    options_.progress = false;
+    return;
+  }
+  // Everything is valid: now touch the output directory.
   std::filesystem::create_directories(out_dir_);
   // Temporaries of a writer that was killed mid-write (SIGKILL, power loss).
   for (const std::string& f : {checkpoint_path(out_dir_), out_dir_ + "/metrics.jsonl", out_dir_ + "/model/config.json",
@@ -249,6 +260,7 @@ std::vector<std::string> Trainer::param_names() const {
 }
 
 void Trainer::save(int64_t step) const {
+  if (!writer()) return;  // dist
   // Never replace a good checkpoint with a poisoned one.
   if (std::string bad = first_nonfinite(model_->module().named_parameters()); !bad.empty())
     fail("train", "parameter '{}' is not finite at step {}; not writing a checkpoint (the last one in {} is "
@@ -267,6 +279,7 @@ void Trainer::save(int64_t step) const {
 }
 
 void Trainer::log_line(const json& record) {
+  if (!metrics_) return;  // dist: ranks other than 0
   std::string text = record.dump() + "\n";
   std::fputs(text.c_str(), metrics_);
   std::fflush(metrics_);
@@ -298,15 +311,21 @@ TrainSummary Trainer::train() {
   double& window_steps = windows_[4];
   double& skipped = windows_[5];
   double tokens = 0;
+  // dist: the replicas' exchanges (null in a single process).
+  std::unique_ptr<dist::ReplicaSync> sync;
+  if (options_.comm) sync = std::make_unique<dist::ReplicaSync>(*options_.comm, params);
+  double bucket_logged = 0, wait_logged = 0;
   if (options_.progress)
     fmt::print("[train] {} on {}: {} parameters, steps {}..{}, out {}\n", config_.s("model"), config_.s("task"),
                model_->module().num_parameters(), step_, total, out_dir_);
   for (; step_ < total; ++step_) {
-    if (g_interrupted) {
+    bool interrupted = g_interrupted, out_of_time = max_seconds > 0 && elapsed() > max_seconds;
+    if (sync) interrupted = sync->any(interrupted), out_of_time = sync->any(out_of_time);  // dist: agree
+    if (interrupted) {
       summary.interrupted = true;
       break;
     }
-    if (max_seconds > 0 && elapsed() > max_seconds) break;
+    if (out_of_time) break;
     if (stop_at > 0 && step_ >= stop_at) {
       summary.interrupted = true;
       break;
@@ -314,9 +333,13 @@ TrainSummary Trainer::train() {
     Generator g(rng_hash(data_seed_, static_cast<uint64_t>(step_)));
     tasks::Batch batch = task_->sample(g, B, config_.i("min_length"), max_length_, false);
     optimizer_->set_lr(schedule.at(step_));
-    Tensor logits = model_logits(*model_, batch);
-    Tensor loss = tasks::task_loss(kind, logits, batch);
-    double value = loss.item();
+    // dist: this rank's shard of the global batch, its loss weighted by its share of the
+    // global normaliser; the summed loss is the single-process one.
+    const tasks::Batch shard = sync ? dist::shard_batch(batch, options_.comm->rank(), sync->size()) : batch;
+    Tensor logits = model_logits(*model_, shard);
+    Tensor loss = tasks::task_loss(kind, logits, shard);
+    if (sync) loss = mul_scalar(loss, dist::loss_share(kind, shard, batch));
+    double value = sync ? sync->sum(loss.item()) : loss.item();
     const int64_t done = step_ + 1;  // steps are counted from 1, as in the log
     if (fault.loss && fault.step == done) value = std::nan("");
     // A non-finite loss or gradient: stop (nothing is saved; the last checkpoint stays) or,
@@ -338,6 +361,10 @@ TrainSummary Trainer::train() {
         dispatch_floating(params[0].grad().dtype(), "train", [&](auto tag) {
           params[0].grad().template data<decltype(tag)>()[0] = std::nan("");
         });
+      if (sync) {  // dist: every rank now holds the global gradient
+        dist::kill_rank_if_asked(*options_.comm, done);
+        sync->sum_gradients();
+      }
       double norm = clip_grad_global_norm(params, clip);
       ok = std::isfinite(norm);
       if (!ok) nonfinite("gradient norm", norm);
@@ -350,7 +377,7 @@ TrainSummary Trainer::train() {
         window_steps += 1;
         curriculum_loss += value;
         curriculum_steps += 1;
-        tokens += static_cast<double>(logits.size(0) * logits.size(1));
+        tokens += static_cast<double>(B * logits.size(1));
       }
     }
     if (tty && std::chrono::duration<double>(Clock::now() - last_draw).count() > 0.1) {
@@ -369,6 +396,12 @@ TrainSummary Trainer::train() {
                   {"max_length", max_length_},
                   {"tokens_per_s", tokens / std::max(1e-9, elapsed())},
                   {"elapsed_s", elapsed()}};
+      if (sync) {  // dist: the ranks; per step of this window, the gradient exchange and the waits
+        rec["ranks"] = sync->size();
+        rec["allreduce_ms"] = 1e3 * (sync->bucket_seconds() - bucket_logged) / window_steps;
+        rec["wait_ms"] = 1e3 * (sync->wait_seconds() - wait_logged) / window_steps;
+        bucket_logged = sync->bucket_seconds(), wait_logged = sync->wait_seconds();
+      }
       log_line(rec);
       if (options_.progress)
         fmt::print("{}step {:>6}  loss {:.5f}  lr {:.2e}  |g| {:.3g}  len {}  {:.0f} (T·B)/s\n", tty ? "\r" : "", done,
@@ -390,7 +423,7 @@ TrainSummary Trainer::train() {
       curriculum_loss = curriculum_steps = 0;
     }
     if (checkpoint_every > 0 && done % checkpoint_every == 0) save(done);
-    if (eval_every > 0 && done % eval_every == 0 && done != total)
+    if (eval_every > 0 && done % eval_every == 0 && done != total && writer())
       for (auto& r : evaluate(*model_, *task_, config_, config_.list("eval_lengths"), config_.i("eval_batches")))
         log_line({{"step", done}, {"eval_length", r.length}, {"eval", r.metrics}});
   }
@@ -399,13 +432,14 @@ TrainSummary Trainer::train() {
   save(step_);
   if (summary.interrupted) {
     if (tty) fmt::print(stderr, "\n");
-    if (g_interrupted)
+    if (g_interrupted && writer())
       fmt::print(stderr, "[train] interrupted at step {}: checkpoint written to {}; continue with --resume\n", step_,
                  checkpoint_path(out_dir_));
     else if (options_.progress)
       fmt::print("[train] stopped at step {} (stop_at_step); continue with --resume\n", step_);
     return summary;
   }
+  if (!writer()) return summary;  // dist: rank 0 evaluates
   summary.evals = evaluate(*model_, *task_, config_, config_.list("eval_lengths"), config_.i("eval_batches"));
   for (auto& r : summary.evals) log_line({{"step", step_}, {"eval_length", r.length}, {"eval", r.metrics}});
   if (options_.progress) {

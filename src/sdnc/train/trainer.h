@@ -8,6 +8,11 @@
 // the optimizer state and the running sums (curriculum and log windows) restored, continues
 // the same loss curve bit for bit, whatever log_every, eval_every and the thread count are.
 //
+// Data-parallel (TrainOptions::comm, dist/data_parallel.h): P ranks each train on their shard
+// of the same global batch and sum gradients, so P ranks take the steps of one process up to
+// reduction order; rank 0 alone writes the output folder and prints; every rank reads the same
+// checkpoint on --resume (any P may resume any checkpoint).
+//
 // Numerical faults: a non-finite loss or gradient norm stops training with a message naming
 // the step (or, with on_nonfinite "skip", drops that step's update and logs it); a checkpoint
 // is never written while a parameter is non-finite.
@@ -16,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "sdnc/dist/communicator.h"
 #include "sdnc/models/model.h"
 #include "sdnc/tasks/objective.h"
 #include "sdnc/train/checkpoint.h"
@@ -40,6 +46,7 @@ struct TrainOptions {
   bool resume = false;     // continue out_dir's checkpoint
   bool overwrite = false;  // start afresh even if out_dir holds a checkpoint
   bool progress = true;    // the progress line (only on a terminal) and the log lines
+  dist::Communicator* comm = nullptr;  // dist: data-parallel over these ranks (null: one process)
 };
 
 class Trainer {
@@ -56,6 +63,7 @@ class Trainer {
 
  private:
   void save(int64_t step) const;
+  bool writer() const { return !options_.comm || options_.comm->rank() == 0; }  // dist: rank 0 writes
   void log_line(const nlohmann::json& record);
   std::vector<std::string> param_names() const;
 
