@@ -276,16 +276,17 @@ TrainSummary Trainer::train() {
   double& window_steps = windows_[4];
   double& skipped = windows_[5];
   double tokens = 0;
+  bool stop_requested = false;  // on_step returned false
   if (options_.progress)
     fmt::print("[train] {} on {}: {} parameters, steps {}..{}, out {}\n", config_.s("model"), config_.s("task"),
                model_->module().num_parameters(), step_, total, out_dir_);
   for (; step_ < total; ++step_) {
     if (g_interrupted) {
-      summary.interrupted = true;
+      summary.interrupted = summary.sigint = true;
       break;
     }
     if (max_seconds > 0 && elapsed() > max_seconds) break;
-    if (stop_at > 0 && step_ >= stop_at) {
+    if (stop_requested || (stop_at > 0 && step_ >= stop_at)) {
       summary.interrupted = true;
       break;
     }
@@ -329,6 +330,7 @@ TrainSummary Trainer::train() {
         curriculum_loss += value;
         curriculum_steps += 1;
         tokens += static_cast<double>(logits.size(0) * logits.size(1));
+        if (options_.on_step && !options_.on_step({done, value, optimizer_->lr(), norm})) stop_requested = true;
       }
     }
     if (tty && std::chrono::duration<double>(Clock::now() - last_draw).count() > 0.1) {
@@ -381,7 +383,7 @@ TrainSummary Trainer::train() {
       fmt::print(stderr, "[train] interrupted at step {}: checkpoint written to {}; continue with --resume\n", step_,
                  checkpoint_path(out_dir_));
     else if (options_.progress)
-      fmt::print("[train] stopped at step {} (stop_at_step); continue with --resume\n", step_);
+      fmt::print("[train] stopped at step {} (stop_at_step or the step callback); continue with --resume\n", step_);
     return summary;
   }
   summary.evals = evaluate(*model_, *task_, config_, config_.list("eval_lengths"), config_.i("eval_batches"));
