@@ -132,7 +132,7 @@ class Machine:
         """What the machine read and wrote, per layer ``layers.{l}.`` (``""`` for the dnc preset):
         ``read_weights`` [B, T, R, n], ``write_weights`` [B, T, H, n], ``usage`` [B, T, n],
         ``link`` [B, T, H, n, n], ``read_words``, ``memory``, ... where the corner has them (the
-        parallel form traces read weights; the sdnc preset's parallel form [B, H, T, T]).
+        parallel form traces the read weights only).
         With x: runs ``forward(x, form, trace=True)`` first; without: the last recorded trace."""
         if x is not None:
             self.forward(x, form, trace=True)

@@ -27,6 +27,7 @@ models::Form parse_form(const std::string& form, const char* where) {
 struct PyMachine {
   std::shared_ptr<MemoryMachine> m;
   std::shared_ptr<models::Model> model;  // set when loaded from a checkpoint folder
+  DType dtype = DType::F32;              // of the parameters, so of the inputs
   models::Trace trace;                   // of the last forward(..., trace=True)
 };
 
@@ -38,9 +39,10 @@ struct PyState {
 };
 
 // x must be a floating array of the given rank whose last dim is the machine's input width.
-Tensor machine_input(const MemoryMachine& m, nb::handle x, int64_t rank, const char* where, const char* letters) {
+Tensor machine_input(const PyMachine& p, nb::handle x, int64_t rank, const char* where, const char* letters) {
+  const MemoryMachine& m = *p.m;
   Tensor t = to_tensor(x, where);
-  DType want = m.parameters().empty() ? DType::F32 : m.parameters()[0].dtype();
+  const DType want = p.dtype;
   if (t.dtype() != want)
     fail(where, "x must be {} (the machine's parameters), got {}", numpy_dtype_name(want), numpy_dtype_name(t.dtype()));
   if (t.ndim() != rank || t.size(-1) != m.config().input_size)
@@ -64,6 +66,7 @@ PyMachine machine_from_model(std::shared_ptr<models::Model> model) {
   SDNC_CHECK(mm, "python", "a {} model is not a memory machine", model->type());
   PyMachine p;
   p.m = std::shared_ptr<MemoryMachine>(model, mm);
+  if (auto params = mm->parameters(); !params.empty()) p.dtype = params[0].dtype();
   p.model = std::move(model);
   return p;
 }
@@ -109,7 +112,7 @@ void bind_machine(nb::module_& m) {
       .def("num_parameters", [](const PyMachine& p) { return p.m->num_parameters(); })
       .def("forward", [](PyMachine& p, nb::handle x, const std::string& form, bool trace) {
         const char* where = "Machine.forward";
-        Tensor inputs = machine_input(*p.m, x, 3, where, "[B, T, X]");
+        Tensor inputs = machine_input(p, x, 3, where, "[B, T, X]");
         models::Form f = parse_form(form, where);
         models::Trace recorded;
         Tensor y;
@@ -124,7 +127,7 @@ void bind_machine(nb::module_& m) {
       // For bench/python_overhead.py: seconds per forward of n forwards in a C++ loop (no
       // Python in between), so the Python call's own cost is the difference.
       .def("_time_forward", [](PyMachine& p, nb::handle x, const std::string& form, int64_t n) {
-        Tensor inputs = machine_input(*p.m, x, 3, "Machine._time_forward", "[B, T, X]");
+        Tensor inputs = machine_input(p, x, 3, "Machine._time_forward", "[B, T, X]");
         models::Form f = parse_form(form, "Machine._time_forward");
         nb::gil_scoped_release release;
         NoGradGuard no_grad;
@@ -140,14 +143,14 @@ void bind_machine(nb::module_& m) {
       .def("initial_state", [](const PyMachine& p, int64_t batch) {
         SDNC_CHECK(batch > 0, "Machine.initial_state", "batch must be > 0, got {}", batch);
         PyState s;
-        s.state = p.m->initial_state(batch, p.m->parameters().empty() ? DType::F32 : p.m->parameters()[0].dtype());
+        s.state = p.m->initial_state(batch, p.dtype);
         s.batch = batch;
         s.owner = p.m.get();
         return s;
       })
       .def("step", [](PyMachine& p, nb::handle x, PyState& s) {
         const char* where = "Machine.step";
-        Tensor t = machine_input(*p.m, x, 2, where, "[B, X]");
+        Tensor t = machine_input(p, x, 2, where, "[B, X]");
         SDNC_CHECK(s.owner == p.m.get(), where, "the state belongs to another machine");
         SDNC_CHECK(t.size(0) == s.batch, where, "x has B = {} sequences, the state {}", t.size(0), s.batch);
         Tensor y;

@@ -60,7 +60,7 @@ void bind_train(nb::module_& m) {
     out["evals"] = evals;
     out["out_dir"] = out_dir;
     return out;
-  });
+  }, nb::arg("config"), nb::arg("callback").none(), nb::arg("resume"), nb::arg("overwrite"), nb::arg("progress"));
 }
 
 }  // namespace sdnc::python
