@@ -82,7 +82,7 @@ def main():
 
     # Which slot each read head (attention head) read at each step, layer 0: [R, T, n].
     weights = machine.trace(x, form="recurrent")["layers.0.read_weights"][0].transpose(1, 0, 2)
-    sdnc.save_heatmap(args.out, weights, "layer 0: read weights per head", x_label="slot (written at step)",
+    sdnc.save_heatmap(args.out, weights, "layer 0, read head", x_label="slot (written at step)",
                       y_label="step", vmin=0, vmax=1)
     print(f"read weights of layer 0 ({weights.shape[0]} heads) saved to {args.out}")
     return 0 if max(np.abs(steps - want).max(), np.abs(parallel - want).max()) < 1e-4 else 1
