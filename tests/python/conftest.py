@@ -3,7 +3,6 @@ set to the package a build assembled, or against an installed sdnc).
 
 The oracle is PyTorch (Debian's torch 1.13, visible in .venv/python through
 --system-site-packages) or direct computation; the CLI (SDNC_CLI) for the binding-vs-CLI checks.
-Under the sanitizers (SDNC_SANITIZED=1) the heavier cases are made smaller.
 """
 import os
 import shutil
@@ -11,8 +10,6 @@ import shutil
 import pytest
 
 sdnc = pytest.importorskip("sdnc", reason="the sdnc package is not built (scripts/setup_python.sh, then a build)")
-
-SANITIZED = os.environ.get("SDNC_SANITIZED") == "1"
 
 
 @pytest.fixture(scope="session")
