@@ -12,6 +12,8 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy               # the test oracle, run with /usr/bin/python3
   python3-venv                              # scripts/safetensors_venv.sh: the PyPI safetensors writer
+  python3-dev python3-pytest                # the Python package (python/): headers, its tests
+  pybind11-dev                              # only for bench/python_bindings.sh (the measurement)
   bible-kjv-text bible-kjv                  # default language-modelling corpus (public domain)
   libopenmpi-dev openmpi-bin               # data-parallel training (sdnc train --distributed mpi)
 )

@@ -8,6 +8,9 @@ bash scripts/setup.sh
 # The reference-model oracle venv (PyPI, ~3 min and ~560 MB the first time; skipped when present).
 # SDNC_NO_ORACLE=1 leaves it out: the real-model tests then report SKIPPED.
 [[ "${SDNC_NO_ORACLE:-0}" == 1 ]] || bash scripts/setup_oracle.sh
+# The Python package's build venv (nanobind, scikit-build-core over Debian's torch/numpy/pytest;
+# ~20 s the first time): without it the python_package test reports SKIPPED.
+bash scripts/setup_python.sh
 
 JOBS=${SDNC_JOBS:-$(nproc)}
 passed=0

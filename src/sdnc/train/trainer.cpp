@@ -315,6 +315,7 @@ TrainSummary Trainer::train() {
   std::unique_ptr<dist::ReplicaSync> sync;
   if (options_.comm) sync = std::make_unique<dist::ReplicaSync>(*options_.comm, params);
   double bucket_logged = 0, wait_logged = 0;
+  bool stop_requested = false;  // on_step returned false
   if (options_.progress)
     fmt::print("[train] {} on {}: {} parameters, steps {}..{}, out {}\n", config_.s("model"), config_.s("task"),
                model_->module().num_parameters(), step_, total, out_dir_);
@@ -322,11 +323,11 @@ TrainSummary Trainer::train() {
     bool interrupted = g_interrupted, out_of_time = max_seconds > 0 && elapsed() > max_seconds;
     if (sync) interrupted = sync->any(interrupted), out_of_time = sync->any(out_of_time);  // dist: agree
     if (interrupted) {
-      summary.interrupted = true;
+      summary.interrupted = summary.sigint = true;
       break;
     }
     if (out_of_time) break;
-    if (stop_at > 0 && step_ >= stop_at) {
+    if (stop_requested || (stop_at > 0 && step_ >= stop_at)) {
       summary.interrupted = true;
       break;
     }
@@ -378,6 +379,7 @@ TrainSummary Trainer::train() {
         curriculum_loss += value;
         curriculum_steps += 1;
         tokens += static_cast<double>(B * logits.size(1));
+        if (options_.on_step && !options_.on_step({done, value, optimizer_->lr(), norm})) stop_requested = true;
       }
     }
     if (tty && std::chrono::duration<double>(Clock::now() - last_draw).count() > 0.1) {
@@ -436,7 +438,7 @@ TrainSummary Trainer::train() {
       fmt::print(stderr, "[train] interrupted at step {}: checkpoint written to {}; continue with --resume\n", step_,
                  checkpoint_path(out_dir_));
     else if (options_.progress)
-      fmt::print("[train] stopped at step {} (stop_at_step); continue with --resume\n", step_);
+      fmt::print("[train] stopped at step {} (stop_at_step or the step callback); continue with --resume\n", step_);
     return summary;
   }
   if (!writer()) return summary;  // dist: rank 0 evaluates

@@ -17,6 +17,7 @@
 // the step (or, with on_nonfinite "skip", drops that step's update and logs it); a checkpoint
 // is never written while a parameter is non-finite.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,16 +38,25 @@ struct EvalResult {
 
 struct TrainSummary {
   int64_t first_step = 0, last_step = 0;  // steps [first, last) ran in this call
-  bool interrupted = false;               // Ctrl-C (a checkpoint was written)
+  bool interrupted = false;               // Ctrl-C, stop_at_step or on_step (a checkpoint was written)
+  bool sigint = false;                    // the interruption was Ctrl-C
   double seconds = 0.0, final_loss = 0.0;
   std::vector<EvalResult> evals;          // at the end
 };
 
+// What on_step sees after each optimizer step.
+struct StepReport {
+  int64_t step = 0;  // counted from 1, as in the log
+  double loss = 0.0, lr = 0.0, grad_norm = 0.0;
+};
 struct TrainOptions {
   bool resume = false;     // continue out_dir's checkpoint
   bool overwrite = false;  // start afresh even if out_dir holds a checkpoint
   bool progress = true;    // the progress line (only on a terminal) and the log lines
   dist::Communicator* comm = nullptr;  // dist: data-parallel over these ranks (null: one process)
+  // Called after each step that updated the weights (the Python package's callback); returning
+  // false stops training there like stop_at_step (a checkpoint is written).
+  std::function<bool(const StepReport&)> on_step;
 };
 
 class Trainer {
