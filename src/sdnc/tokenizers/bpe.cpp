@@ -7,6 +7,7 @@
 
 #include "sdnc/core/error.h"
 #include "sdnc/io/gguf.h"
+#include "sdnc/tokenizers/special_tokens.h"
 #include "sdnc/tokenizers/unicode.h"
 
 namespace sdnc::tokenizers {
@@ -217,18 +218,9 @@ std::vector<int64_t> Bpe::encode(std::string_view text, bool parse_special) cons
   std::vector<int64_t> out;
   if (add_bos_ && bos_ >= 0) out.push_back(bos_);
   if (!parse_special) { encode_plain(text, out); return out; }
-  size_t plain = 0, i = 0;
-  while (i < text.size()) {
-    const std::string* hit = nullptr;
-    for (const std::string& sp : special_)
-      if (text.compare(i, sp.size(), sp) == 0) { hit = &sp; break; }
-    if (!hit) { ++i; continue; }
-    encode_plain(text.substr(plain, i - plain), out);
-    out.push_back(id(*hit));
-    i += hit->size();
-    plain = i;
-  }
-  encode_plain(text.substr(plain), out);
+  split_on_special_tokens(
+      text, special_, [&](std::string_view piece) { encode_plain(piece, out); },
+      [&](const std::string& token) { out.push_back(id(token)); });
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sdnc/core/error.h"
+#include "sdnc/tokenizers/special_tokens.h"
 #include "sdnc/tokenizers/unicode.h"
 
 namespace sdnc::tokenizers {
@@ -227,18 +228,9 @@ std::vector<int64_t> WordPiece::encode(std::string_view text, bool add_special) 
   unicode::decode_utf8(text, kOp);  // refuse invalid UTF-8 before splitting on added tokens
   std::vector<int64_t> out;
   if (add_special) out.push_back(cls_);
-  size_t plain = 0, i = 0;
-  while (i < text.size()) {
-    const std::string* hit = nullptr;
-    for (const std::string& a : added_)
-      if (text.compare(i, a.size(), a) == 0) { hit = &a; break; }
-    if (!hit) { ++i; continue; }
-    encode_plain(text.substr(plain, i - plain), out);
-    out.push_back(id(*hit));
-    i += hit->size();
-    plain = i;
-  }
-  encode_plain(text.substr(plain), out);
+  split_on_special_tokens(
+      text, added_, [&](std::string_view piece) { encode_plain(piece, out); },
+      [&](const std::string& token) { out.push_back(id(token)); });
   if (add_special) out.push_back(sep_);
   return out;
 }
