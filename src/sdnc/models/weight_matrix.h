@@ -1,0 +1,51 @@
+// weight_matrix.h — one weight matrix of a loaded pretrained model, in the form its file stores
+// it: F32 rows, or ggml quantised blocks (Q4_0, Q4_1, Q8_0) read in place from the GGUF mapping.
+// Linear layout W [N, K] (out × in). `times` is the decoding product (backend/cpu/quant_gemv.h
+// or gemv.h); `dequantized` gives the F32 copy the parallel form multiplies with GEMM.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sdnc/backend/cpu/quant_gemv.h"
+
+namespace sdnc::gguf { class File; struct TensorInfo; }
+
+namespace sdnc::models {
+
+class WeightMatrix {
+ public:
+  WeightMatrix() = default;
+  // The GGUF tensor `name`, which must be [rows, cols] (row-major: ne = [cols, rows]); throws
+  // "[<model>] <path>: tensor 'name' has shape ... but the metadata says [rows, cols]".
+  static WeightMatrix from_gguf(const gguf::File& file, const std::string& name, int64_t rows,
+                                int64_t cols, const char* model);
+  // An owned F32 matrix.
+  static WeightMatrix from_f32(std::vector<float> values, int64_t rows, int64_t cols);
+
+  int64_t rows() const { return rows_; }
+  int64_t cols() const { return cols_; }
+  bool quantized() const { return quantized_; }
+  int64_t bytes() const;  // bytes read per product
+
+  //   y[m, o] ← (accumulate ? y[m, o] : 0) + Σ_i x[m, i] · W[o, i]   for o0 ≤ o < o1.
+  void times(int64_t M, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t o0, int64_t o1,
+             bool accumulate) const;
+  // Row r as F32 (an embedding look-up).
+  void row(int64_t r, float* out) const;
+  // The whole matrix as F32 [rows, cols].
+  std::vector<float> dequantized() const;
+  // A copy whose row r is this matrix's row perm[r] (the quantised bytes move whole).
+  WeightMatrix permuted_rows(const std::vector<int64_t>& perm) const;
+
+ private:
+  int64_t rows_ = 0, cols_ = 0;
+  bool quantized_ = false;
+  cpu::QuantType qtype_ = cpu::QuantType::Q8_0;
+  const uint8_t* ptr() const { return owned_.empty() ? data_ : owned_.data(); }
+  const uint8_t* data_ = nullptr;   // in the file's mapping (quantised: rows × row_bytes)
+  std::vector<uint8_t> owned_;      // or owned (F32 copies, permuted rows); wins when non-empty
+  int64_t row_bytes_ = 0;
+};
+
+}  // namespace sdnc::models
