@@ -10,6 +10,7 @@
 //   similarity  dot | cosine                       read_modes  content | links
 //   key_value   separate | shared                  positions   none | learned | sinusoidal | rope | alibi
 //   strength    softplus | oneplus (cosine only)
+//   eviction    learned | window | h2o | tova (bounded append only; sink_slots for window)
 //   read_heads R, write_heads H, word_size W, memory_slots N, memory_slices S, layers L,
 //   hidden_size h, d_model D, d_ffn F, activation, norm_first, layer_norm_eps, max_positions,
 //   clip_value.
@@ -35,6 +36,8 @@ struct MachineConfig {
   KeyValue key_value = KeyValue::Shared;
   Positions positions = Positions::None;
   Strength strength = Strength::Oneplus;
+  Eviction eviction = Eviction::Learned;  // a full bounded append memory's slot to overwrite
+  int64_t sink_slots = 0;                 // eviction=window: the first slots kept for ever
   // sizes
   int64_t input_size = 0, output_size = 0;               // X, Y (required)
   int64_t read_heads = 4, write_heads = 1, word_size = 16;  // R, H, W

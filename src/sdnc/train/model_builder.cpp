@@ -39,6 +39,8 @@ nlohmann::json model_config_for(const TrainConfig& c, const tasks::Task& task) {
               {"write_heads", c.i("write_heads")},
               {"word_size", c.i("word_size")},
               {"memory_slots", c.i("memory_slots")},
+              {"eviction", c.s("eviction")},
+              {"sink_slots", c.i("sink_slots")},
               {"memory_slices", c.i("memory_slices")},
               {"layers", c.i("layers")},
               {"hidden_size", c.i("hidden_size")},
