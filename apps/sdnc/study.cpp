@@ -37,7 +37,7 @@ void add_study_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<StudyCli>();
   CLI::App* cmd = app.add_subcommand("study", "Train a grid of machines x tasks x seeds; table, plots and trace pages "
                                               "in runs/study/NAME (resumes when run again)");
-  cmd->add_option("--grid", o->grid_path, "grid file (JSON; docs/study.md); default: the built-in default grid")
+  cmd->add_option("--grid", o->grid_path, "grid file (JSON; see docs/results.md, Grid files); default: the built-in default grid")
       ->type_name("FILE");
   cmd->add_option("--name", o->name, "study name: the folder runs/study/NAME (default 'default')")
       ->type_name("TEXT")

@@ -190,7 +190,7 @@ Grid parse_grid(const json& g, const std::string& where) {
       } catch (const Error& e) {
         fail("study", "{}: {}", where_run, e.what());
       }
-      for (int64_t seed : seeds) {
+      for (int64_t seed : seeds) {  // ordered seed-major below
         RunSpec r;
         r.machine = name, r.task = task.name, r.seed = seed, r.lengths = lengths;
         r.id = fmt::format("{}-{}-s{}", name, task.name, seed);
@@ -202,6 +202,13 @@ Grid parse_grid(const json& g, const std::string& where) {
       }
     }
   }
+  // Seed-major order: every machine and task gets its first seed before any gets a second,
+  // so a study cut short still covers the whole grid.
+  std::stable_sort(grid.runs.begin(), grid.runs.end(),
+                   [&](const RunSpec& a, const RunSpec& b) {
+                     auto rank = [&](int64_t s) { return std::find(seeds.begin(), seeds.end(), s) - seeds.begin(); };
+                     return rank(a.seed) < rank(b.seed);
+                   });
   return grid;
 }
 

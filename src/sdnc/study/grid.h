@@ -41,7 +41,7 @@ struct RunSpec {
 
 struct Grid {
   nlohmann::json source;       // the grid as given (written to the study folder)
-  std::vector<RunSpec> runs;   // machines × tasks × seeds, in that nesting order
+  std::vector<RunSpec> runs;   // machines × tasks × seeds, seed-major (every pair's first seed first)
   std::vector<std::string> machines, tasks;  // names, in grid order
   int64_t seeds = 0;
 };

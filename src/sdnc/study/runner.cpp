@@ -72,13 +72,28 @@ std::string last_line(const std::string& path) {
   return last;
 }
 
+// Whether a finished run's stored config is the config this grid gives it. A key the stored
+// config lacks passes when this grid leaves it at its default (a key the trainer gained since).
+bool same_config(const json& stored, const json& wanted) {
+  for (const auto& [key, value] : stored.items())
+    if (!wanted.contains(key) || wanted.at(key) != value) return false;
+  for (const auto& [key, value] : wanted.items()) {
+    if (stored.contains(key)) continue;
+    bool is_default = false;
+    for (const auto& k : train::train_config_keys())
+      if (k.name == key) is_default = k.fallback == value;
+    if (!is_default) return false;
+  }
+  return true;
+}
+
 // The finished runs of an earlier start, checked against this grid.
 std::map<std::string, json> finished_runs(const std::string& dir, const Grid& grid) {
   std::map<std::string, json> done;
   for (json& j : read_results(dir + "/results.jsonl")) {
     const std::string id = j.at("id").get<std::string>();
     for (const RunSpec& r : grid.runs)
-      if (r.id == id && j.value("config", json()) != r.config)
+      if (r.id == id && !same_config(j.value("config", json::object()), r.config))
         fail("study", "{}: run {} was trained with another config than this grid gives it; use another --name (or "
                       "delete the folder)", dir, id);
     done[id] = std::move(j);
