@@ -146,7 +146,7 @@ TEST(Eviction, GenerationWithEachRuleStaysBounded) {
     m.init(g);
     machine::MemoryMachine::State st = m.initial_state(1, DType::F32);
     for (int s = 0; s < 12; ++s) {
-      Tensor y = m.step(test::randn({1, 3}, g), st);
+      Tensor y = m.step(test::randn({1, 3}, g, DType::F32), st);
       ASSERT_EQ(y.shape(), (Shape{1, 2}));
       ASSERT_LE(st.layers[0].memory.slots(), 3) << machine::name(e);
     }
