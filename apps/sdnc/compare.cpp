@@ -18,7 +18,7 @@ namespace sdnc::cli {
 namespace {
 
 struct CompareOptions {
-  double seconds = 50;
+  double seconds = 45;
   std::string task = "copy", out = "runs/compare";
   int64_t length = 5, seed = 0, threads = 0;
 };
@@ -149,7 +149,7 @@ void add_compare_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("compare", "Main job: train an sDNC, a DNC and a hybrid on the same task, "
                                                 "compare them at the training length and twice it, write trace pages "
                                                 "and pictures");
-  cmd->add_option("--seconds,--max-seconds,--max_seconds", o->seconds, "training time per model (default 50)")
+  cmd->add_option("--seconds,--max-seconds,--max_seconds", o->seconds, "training time per model (default 45)")
       ->check(CLI::Range(1e-3, 1e7));
   cmd->add_option("--task", o->task, "copy (default), repeat_copy or associative_recall")
       ->check(CLI::IsMember({"copy", "repeat_copy", "associative_recall"}));

@@ -103,6 +103,12 @@ json parse_budget(const json& b, const std::string& where) {
   return {{"steps", 2147483647}, {"max_seconds", s}};
 }
 
+// An error from the trainer's or the machine's checks, naming the grid entry once.
+[[noreturn]] void rethrow_naming(const Error& e, const std::string& where) {
+  if (std::string(e.what()).find(where) != std::string::npos) throw e;
+  fail("study", "{}: {}", where, e.what());
+}
+
 }  // namespace
 
 Grid parse_grid(const json& g, const std::string& where) {
@@ -171,7 +177,7 @@ Grid parse_grid(const json& g, const std::string& where) {
       try {
         probe.resolve();
       } catch (const Error& e) {
-        fail("study", "{}: {}", where_run, e.what());
+        rethrow_naming(e, where_run);
       }
       const int64_t L = probe.i("max_length");
       std::vector<int64_t> lengths = {L, 2 * L, 4 * L};
@@ -188,7 +194,7 @@ Grid parse_grid(const json& g, const std::string& where) {
         resolved.resolve();
         models::make_model(train::model_config_for(resolved, *task_made), where_run);  // the dials are checked here
       } catch (const Error& e) {
-        fail("study", "{}: {}", where_run, e.what());
+        rethrow_naming(e, where_run);
       }
       for (int64_t seed : seeds) {  // ordered seed-major below
         RunSpec r;
