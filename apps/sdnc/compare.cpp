@@ -32,8 +32,8 @@ struct Entry {
 
 // The hybrid: the DNC's LSTM controller over the Transformer's memory (an append-once KV cache
 // read by dot-product content heads), with the DNC's sizes and optimizer. In the default study
-// (docs/results.md) it is the one machine that beats both corners somewhere (associative
-// recall at twice the training length).
+// (docs/results.md) it is one of the two hybrids that beat both corners (associative recall
+// at 2× and 4× the training length), and the one cheap enough for this budget.
 const std::vector<std::pair<const char*, const char*>> kHybridKeys = {
     {"controller", "lstm"}, {"write", "append"}, {"similarity", "dot"}, {"read_modes", "content"},
     {"key_value", "separate"}, {"hidden_size", "64"}, {"read_heads", "4"}, {"word_size", "16"},
