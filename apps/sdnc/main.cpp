@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   sdnc::cli::add_verify_command(app, exit_code);
   sdnc::cli::add_run_command(app, exit_code);
   sdnc::cli::add_compare_command(app, exit_code);
+  sdnc::cli::add_study_command(app, exit_code);
   sdnc::cli::add_train_command(app, exit_code);
   sdnc::cli::add_eval_command(app, exit_code);
   sdnc::cli::add_generate_command(app, exit_code);

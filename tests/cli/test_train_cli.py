@@ -438,9 +438,12 @@ def compare_matches_eval():
     out = S.fresh_dir("compare")
     rc, so, se = S.sdnc("compare", "--seconds", 1.5, "--max-length", 3, "--threads", 1, "--out", out)
     check(rc == 0, f"compare exited {rc}: {se[-1500:]}")
-    rows = [l for l in so.splitlines() if l.startswith("| sDNC") or l.startswith("| DNC")]
-    check(len(rows) == 2, f"table rows: {rows}")
-    for row, model in zip(rows, ("sdnc", "dnc")):
+    rows = [l for l in so.splitlines() if l.startswith("| sDNC") or l.startswith("| DNC") or l.startswith("| Hybrid")]
+    check(len(rows) == 3, f"table rows: {rows}")
+    for png in ("accuracy.png", "loss.png"):
+        with open(os.path.join(out, png), "rb") as f:
+            check(f.read(8) == b"\x89PNG\r\n\x1a\n", f"{png} is not a PNG")
+    for row, model in zip(rows, ("sdnc", "dnc", "hybrid")):
         cells = [c.strip() for c in row.strip("|").split("|")]
         be3, acc3, be6, acc6 = float(cells[4]), float(cells[5].rstrip("%")), float(cells[6]), float(cells[7].rstrip("%"))
         rc, eo, ee = S.sdnc("eval", "--checkpoint", os.path.join(out, model))
@@ -453,7 +456,7 @@ def compare_matches_eval():
             check(abs(ev[L]["bit_errors"] - be) <= 0.005 + 1e-9, f"{model} @{L}: table {be} vs eval {ev[L]['bit_errors']}")
             check(abs(100 * ev[L]["seq_accuracy"] - acc) <= 0.05 + 1e-9,
                   f"{model} @{L}: table {acc}% vs eval {100 * ev[L]['seq_accuracy']}%")
-    return "table == eval for sDNC and DNC at lengths 3 and 6"
+    return "table == eval for sDNC, DNC and the hybrid at lengths 3 and 6"
 
 
 def main():

@@ -47,6 +47,11 @@ const std::vector<std::string>& strength_names() {
   return v;
 }
 
+const std::vector<std::string>& eviction_names() {
+  static const std::vector<std::string> v = {"learned", "window", "h2o", "tova"};
+  return v;
+}
+
 Controller parse_controller(const std::string& s, const std::string& w) {
   return parse_one<Controller>(s, controller_names(), "controller", w);
 }
@@ -66,6 +71,9 @@ Positions parse_positions(const std::string& s, const std::string& w) {
 Strength parse_strength(const std::string& s, const std::string& w) {
   return parse_one<Strength>(s, strength_names(), "strength", w);
 }
+Eviction parse_eviction(const std::string& s, const std::string& w) {
+  return parse_one<Eviction>(s, eviction_names(), "eviction", w);
+}
 
 const char* name(Controller v) { return controller_names()[static_cast<size_t>(v)].c_str(); }
 const char* name(Write v) { return write_names()[static_cast<size_t>(v)].c_str(); }
@@ -74,5 +82,6 @@ const char* name(ReadModes v) { return read_modes_names()[static_cast<size_t>(v)
 const char* name(KeyValue v) { return key_value_names()[static_cast<size_t>(v)].c_str(); }
 const char* name(Positions v) { return positions_names()[static_cast<size_t>(v)].c_str(); }
 const char* name(Strength v) { return strength_names()[static_cast<size_t>(v)].c_str(); }
+const char* name(Eviction v) { return eviction_names()[static_cast<size_t>(v)].c_str(); }
 
 }  // namespace sdnc::machine

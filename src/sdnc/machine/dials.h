@@ -26,6 +26,12 @@ enum class KeyValue { Separate, Shared };
 enum class Positions { None, Learned, Sinusoidal, Rope, Alibi };
 // Strength of cosine addressing: softplus (DeepMind's code) | oneplus = 1 + softplus (paper).
 enum class Strength { Softplus, Oneplus };
+// Which slot a full bounded append memory (write=append, memory_slots N) overwrites:
+//   learned  usage-based allocation (the DNC's free gates decide; differentiable)
+//   window   StreamingLLM: the first sink_slots slots stay, the oldest other slot goes
+//   h2o      heavy hitters: the slot with the least read weight accumulated over all steps
+//   tova     the slot with the least read weight at the last step (mean over read heads)
+enum class Eviction { Learned, Window, H2o, Tova };
 
 // name ↔ value; parse_* throws "[config] <where>: key '<key>' must be one of a, b; got 'x'".
 Controller parse_controller(const std::string& s, const std::string& where);
@@ -35,6 +41,7 @@ ReadModes parse_read_modes(const std::string& s, const std::string& where);
 KeyValue parse_key_value(const std::string& s, const std::string& where);
 Positions parse_positions(const std::string& s, const std::string& where);
 Strength parse_strength(const std::string& s, const std::string& where);
+Eviction parse_eviction(const std::string& s, const std::string& where);
 
 const char* name(Controller v);
 const char* name(Write v);
@@ -43,6 +50,7 @@ const char* name(ReadModes v);
 const char* name(KeyValue v);
 const char* name(Positions v);
 const char* name(Strength v);
+const char* name(Eviction v);
 
 // The allowed names of each dial, in the order docs and --help list them.
 const std::vector<std::string>& controller_names();
@@ -52,5 +60,6 @@ const std::vector<std::string>& read_modes_names();
 const std::vector<std::string>& key_value_names();
 const std::vector<std::string>& positions_names();
 const std::vector<std::string>& strength_names();
+const std::vector<std::string>& eviction_names();
 
 }  // namespace sdnc::machine

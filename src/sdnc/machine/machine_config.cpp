@@ -17,7 +17,8 @@ const std::vector<std::string>& machine_config_keys() {
       "model_type", "controller", "write",         "similarity",  "read_modes", "key_value",     "positions",
       "strength",   "input_size", "input_vocab", "output_size",   "read_heads",  "write_heads", "word_size",    "memory_slots",
       "memory_slices", "layers",  "hidden_size",   "d_model",     "d_ffn",       "activation",   "norm_first",
-      "norm", "bias", "layer_norm_eps", "rope_theta", "causal", "cross_reads", "max_positions", "clip_value"};
+      "norm", "bias", "layer_norm_eps", "rope_theta", "causal", "cross_reads", "max_positions", "clip_value",
+      "eviction", "sink_slots"};
   return keys;
 }
 
@@ -104,6 +105,12 @@ void MachineConfig::validate(const std::string& where) const {
   if (!causal && positions == Positions::Alibi)
     fail("config", "{}: positions=alibi is causal (a slot after the query gets no bias): use causal=true", where);
   if (!(rope_theta > 0)) fail("config", "{}: key 'rope_theta' must be positive", where);
+  if (eviction != Eviction::Learned && !bounded())
+    fail("config", "{}: eviction={} chooses the slot a full bounded memory overwrites: it needs write=append and "
+                   "memory_slots > 0", where, name(eviction));
+  if (sink_slots < 0 || (sink_slots > 0 && (eviction != Eviction::Window || sink_slots >= memory_slots)))
+    fail("config", "{}: key 'sink_slots' ({}) is for eviction=window and must be below memory_slots ({})", where,
+         sink_slots, memory_slots);
   if (clip_value < 0) fail("config", "{}: key 'clip_value' must be >= 0 (0: off)", where);
   if (layer_norm_eps <= 0) fail("config", "{}: key 'layer_norm_eps' must be positive", where);
   controllers::parse_activation(activation);
@@ -171,6 +178,8 @@ MachineConfig MachineConfig::from_json(const json& j, const std::string& where) 
   c.key_value = parse_key_value(r.string("key_value", name(c.key_value)), where);
   c.positions = parse_positions(r.string("positions", name(c.positions)), where);
   c.strength = parse_strength(r.string("strength", name(c.strength)), where);
+  c.eviction = parse_eviction(r.string("eviction", name(c.eviction)), where);
+  c.sink_slots = r.non_negative_int("sink_slots", c.sink_slots);
   c.input_vocab = r.non_negative_int("input_vocab", 0);
   c.input_size = c.input_vocab > 0 && !r.has("input_size") ? c.input_vocab : r.required_positive_int("input_size");
   c.output_size = r.required_positive_int("output_size");
@@ -218,7 +227,7 @@ json MachineConfig::to_json() const {
     s.max_positions = max_positions, s.layer_norm_eps = layer_norm_eps;
     return s.to_json();
   }
-  return {{"model_type", "machine"},
+  json j = {{"model_type", "machine"},
           {"controller", name(controller)},
           {"write", name(write)},
           {"similarity", name(similarity)},
@@ -248,12 +257,15 @@ json MachineConfig::to_json() const {
           {"cross_reads", cross_reads},
           {"max_positions", max_positions},
           {"clip_value", clip_value > 0 ? json(clip_value) : json(nullptr)}};
+  if (eviction != Eviction::Learned) j["eviction"] = name(eviction), j["sink_slots"] = sink_slots;
+  return j;
 }
 
 std::string MachineConfig::dials_string() const {
   std::string s = fmt::format("controller={} write={} similarity={} read_modes={} key_value={}", name(controller),
                               name(write), name(similarity), name(read_modes), name(key_value));
   if (memory_slots > 0) s += fmt::format(" memory_slots={}", memory_slots);
+  if (eviction != Eviction::Learned) s += fmt::format(" eviction={}", name(eviction));
   return s;
 }
 

@@ -11,6 +11,7 @@
 //   key_value   separate | shared                  positions   none | learned | sinusoidal | rope | alibi
 //   strength    softplus | oneplus (cosine only)
 //   input_vocab V_in (0: vector inputs; > 0: token ids through an embedding),
+//   eviction    learned | window | h2o | tova (bounded append only; sink_slots for window)
 //   read_heads R, write_heads H, word_size W, memory_slots N, memory_slices S, layers L,
 //   hidden_size h, d_model D, d_ffn F, activation (relu | gelu | gelu_tanh | swiglu),
 //   norm_first, norm (layer | rms), bias, layer_norm_eps, rope_theta, causal, cross_reads, max_positions,
@@ -41,6 +42,8 @@ struct MachineConfig {
   KeyValue key_value = KeyValue::Shared;
   Positions positions = Positions::None;
   Strength strength = Strength::Oneplus;
+  Eviction eviction = Eviction::Learned;  // a full bounded append memory's slot to overwrite
+  int64_t sink_slots = 0;                 // eviction=window: the first slots kept for ever
   // sizes
   int64_t input_size = 0, output_size = 0;               // X, Y (required)
   // V_in: 0 = real-vector inputs [B, T, X] through the `input` Linear; > 0 = token ids I64

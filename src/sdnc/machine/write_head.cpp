@@ -1,5 +1,6 @@
 #include "sdnc/machine/write_head.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "sdnc/autograd/grad_mode.h"
@@ -51,6 +52,38 @@ Tensor append_in_place(const Tensor& rows, const Tensor& buffer, const Tensor& r
   return out_buffer.view_prefix({1, n + 1, C});
 }
 
+// Rule-based eviction (eviction = window | h2o | tova): each slot's score before this step's
+// write, [B, n_prev] F64, lower = evicted first; the memory's usage field carries it from step
+// to step. window: the write stamp of the slot (0, 1, 2, ...); h2o: the read weight summed over
+// read heads and over every step since the slot was written; tova: the last step's read weight,
+// the mean over read heads. The previous step's reads (prev.read_weights) are folded in here.
+Tensor eviction_scores(const MachineConfig& c, const MemoryState& prev) {
+  const int64_t n = prev.slots();
+  if (n == 0) return Tensor();
+  const int64_t B = prev.keys.size(0), R = prev.read_weights.defined() ? prev.read_weights.size(1) : 0;
+  Tensor score = prev.usage.defined() ? prev.usage.to(DType::F64) : Tensor::zeros({B, n}, DType::F64);
+  if (c.eviction == Eviction::Window || R == 0) return score;
+  Tensor reads = prev.read_weights.to(DType::F64);  // [B, R, n]
+  double* s = score.data<double>();
+  const double* w = reads.data<double>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int64_t r = 0; r < R; ++r) sum += w[(b * R + r) * n + j];
+      double& sj = s[b * n + j];
+      sj = c.eviction == Eviction::H2o ? sj + sum : sum / static_cast<double>(R);
+    }
+  return score;
+}
+
+// The score a slot gets when written: window its stamp (one above every other), else 0.
+double fresh_score(const MachineConfig& c, const double* row, int64_t n) {
+  if (c.eviction != Eviction::Window) return 0.0;
+  double top = -1.0;
+  for (int64_t j = 0; j < n; ++j) top = std::max(top, row[j]);
+  return top + 1.0;
+}
+
 bool stores_link(const MachineConfig& c) {
   return c.read_modes == ReadModes::Links && (c.write == Write::Allocate || c.bounded());
 }
@@ -82,7 +115,8 @@ void write_step(const MachineConfig& c, const Interface& x, const MemoryState& p
 
   // Usage (before this step's write): the previous write and read weights, this step's free gates.
   Tensor usage;
-  if (x.free_gates.defined() && n_prev > 0)
+  const bool by_rule = c.bounded() && c.eviction != Eviction::Learned;
+  if (x.free_gates.defined() && n_prev > 0 && !by_rule)
     usage = memory::update_usage(prev.usage, prev.write_weights, x.free_gates, prev.read_weights,
                                  c.stop_usage_gradient);
 
@@ -107,9 +141,39 @@ void write_step(const MachineConfig& c, const Interface& x, const MemoryState& p
       next.keys = n_prev ? concat({prev.keys, k}, 1) : k;
       if (separate) next.values = n_prev ? concat({prev.values, v}, 1) : v;
     }
-    if (c.bounded()) next.usage = usage.defined() ? pad_slot(usage) : Tensor::zeros({B, 1}, dt);
+    if (by_rule) {
+      Tensor score = eviction_scores(c, prev);  // undefined while the memory is empty
+      Tensor grown = Tensor::zeros({B, n}, DType::F64);
+      for (int64_t b = 0; b < B; ++b) {
+        double* row = grown.data<double>() + b * n;
+        if (n_prev) std::memcpy(row, score.data<double>() + b * n_prev, static_cast<size_t>(n_prev) * sizeof(double));
+        row[n_prev] = fresh_score(c, row, n_prev);
+      }
+      next.usage = grown.to(dt);
+    } else if (c.bounded()) {
+      next.usage = usage.defined() ? pad_slot(usage) : Tensor::zeros({B, 1}, dt);
+    }
     if (stores_link(c) && n_prev) link = pad_link(prev.link), precedence = pad_slot(prev.precedence);
     if (stores_link(c) && !n_prev) link = Tensor::zeros({B, 1, 1, 1}, dt), precedence = Tensor::zeros({B, 1, 1}, dt);
+  } else if (by_rule) {
+    // Bounded and full, rule-based: overwrite the lowest-scoring slot (the first such slot on
+    // ties; window keeps the first sink_slots slots). Not differentiable: the choice is a constant.
+    Tensor score = eviction_scores(c, prev);
+    Tensor w = Tensor::zeros({B, 1, n_prev}, DType::F64);
+    const int64_t first = c.eviction == Eviction::Window ? c.sink_slots : 0;
+    for (int64_t b = 0; b < B; ++b) {
+      double* row = score.data<double>() + b * n_prev;
+      int64_t j = first;
+      for (int64_t i = first + 1; i < n_prev; ++i)
+        if (row[i] < row[j]) j = i;
+      row[j] = fresh_score(c, row, n_prev);
+      w.data<double>()[b * n_prev + j] = 1.0;
+    }
+    next.write_weights = w.to(dt);
+    Tensor erase_all = Tensor::ones({B, 1, k.size(2)}, dt);
+    next.keys = memory::erase_and_write(prev.keys, next.write_weights, erase_all, k);
+    if (separate) next.values = memory::erase_and_write(prev.values, next.write_weights, erase_all, v);
+    next.usage = score.to(dt);
   } else {
     // Bounded and full: usage-based allocation picks the slot to reuse; its content is replaced.
     // The allocation is normalised (Σa = 1 − Πũ would fade to 0 as every slot fills up), so a

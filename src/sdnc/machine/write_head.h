@@ -8,6 +8,10 @@
 //                       the slot to reuse (learned eviction): w = a / (Σa + ε), a = allocation(u_t), the old
 //                       content erased where written (e = 1), then added. Usage follows the
 //                       DNC: u_t = (u + (1 − u)∘w_{t−1}) ∘ Π_r(1 − f_r w^r_{t−1}).
+//                       With eviction = window | h2o | tova a fixed rule picks the slot instead
+//                       (StreamingLLM sinks + sliding window; H2O heavy hitters: least read
+//                       weight accumulated; TOVA: least read weight at the last step); usage
+//                       then holds the rule's score per slot (write_head.cpp eviction_scores).
 //   allocate            the DNC's write (DNC.md A.4–A.7): usage, allocation over H heads,
 //                       content lookup on the old memory, gates, erase then add.
 // Then, with read_modes=links and a stored link (allocate, bounded append), the temporal

@@ -39,6 +39,8 @@ nlohmann::json model_config_for(const TrainConfig& c, const tasks::Task& task) {
               {"write_heads", c.i("write_heads")},
               {"word_size", c.i("word_size")},
               {"memory_slots", c.i("memory_slots")},
+              {"eviction", c.s("eviction")},
+              {"sink_slots", c.i("sink_slots")},
               {"memory_slices", c.i("memory_slices")},
               {"norm", c.s("norm")},
               {"activation", c.s("activation")},

@@ -1,0 +1,31 @@
+// runner.h — runs a study's grid: each run is a child process `sdnc train --config
+// DIR/configs/ID.json` writing DIR/runs/ID/, `jobs` of them at once, each with threads_per_run
+// worker threads. A finished run gets its trace page (DIR/runs/ID/trace/) and one line in
+// DIR/results.jsonl, and the pages (report.h) are rewritten; progress prints runs done / total
+// and an ETA.
+//
+// Resuming: the same command again keeps every run with a results.jsonl line and never
+// retrains it; a run without one (killed mid-way) is deleted and redone from step 0, so no
+// result mixes two processes. A study folder that holds another grid is refused.
+// Ctrl-C (SIGINT) or SIGTERM stops the running children (each writes its checkpoint) and
+// returns 130; their runs are redone on the next start.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sdnc/study/grid.h"
+
+namespace sdnc::study {
+
+struct StudyOptions {
+  std::string dir;              // the study folder (runs/study/NAME)
+  int64_t jobs = 0;             // runs at once (0: one per core)
+  int64_t threads_per_run = 0;  // 0: cores / jobs, at least 1
+  std::string sdnc_binary;      // the sdnc executable to run (empty: this process's own)
+};
+
+// Returns 0 when every run finished, 1 when some run failed (its log is named), 130 when
+// interrupted.
+int run_study(const Grid& grid, const StudyOptions& options);
+
+}  // namespace sdnc::study
