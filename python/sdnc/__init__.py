@@ -116,7 +116,8 @@ class Machine:
         self._m.init(seed)
 
     def forward(self, x: Any, form: Optional[str] = None, *, trace: bool = False) -> np.ndarray:
-        """inputs x [B, T, X] (float32) → logits [B, T, Y], from the initial state.
+        """inputs x [B, T, X] (float32; token ids int64 [B, T] when the config has input_vocab)
+        → logits [B, T, Y], from the initial state.
 
         ``form`` is "parallel" (every position at once; only where the dials allow it) or
         "recurrent" (one step at a time through the memory); None picks parallel where it
@@ -143,7 +144,8 @@ class Machine:
         return self._m.initial_state(batch)
 
     def step(self, x: Any, state: MachineState) -> np.ndarray:
-        """One step: x [B, X] → logits [B, Y]; ``state`` advances one position (it writes one slot
+        """One step: x [B, X] (token ids [B] with input_vocab) → logits [B, Y]; ``state`` advances
+        one position (it writes one slot
         per layer and reads the memory, as generation with a KV cache does)."""
         return self._m.step(x, state)
 
@@ -165,8 +167,9 @@ class Machine:
 
     def generate(self, prompt: Union[str, bytes, Sequence[int]], max_tokens: int = 100, *,
                  temperature: float = 0.0, top_k: int = 0, seed: int = 0) -> Iterator[int]:
-        """Yields token ids one at a time from a machine whose inputs are one-hot tokens
-        (input_size = output_size = V, as ``sdnc train --task char_lm`` trains them): the prompt
+        """Yields token ids one at a time from a machine over a vocabulary of V tokens
+        (input_size = output_size = V, as ``sdnc train --task char_lm`` trains them; its inputs are
+        token ids when the config has ``input_vocab``, one-hot vectors otherwise): the prompt
         (text → UTF-8 bytes, or ids) is fed one step at a time, then each sampled id is fed back.
         temperature 0 is greedy (ties → the lower id)."""
         _check_sampling(temperature, top_k)
@@ -181,18 +184,23 @@ class Machine:
         rng = np.random.default_rng(seed)
         state = self.initial_state(1)
         one_hot = np.zeros((1, V), dtype=np.float32)
-        logits = None
-        for i in ids:
+        token_ids = cfg.get("input_vocab", 0) > 0
+
+        def feed(i: int) -> np.ndarray:
+            if token_ids:
+                return self.step(np.array([i], dtype=np.int64), state)
             one_hot[:] = 0
             one_hot[0, i] = 1
-            logits = self.step(one_hot, state)
+            return self.step(one_hot, state)
+
+        logits = None
+        for i in ids:
+            logits = feed(i)
         for n in range(max_tokens):
             token = _sample(logits[0], temperature, top_k, rng)
             yield token
             if n + 1 < max_tokens:
-                one_hot[:] = 0
-                one_hot[0, token] = 1
-                logits = self.step(one_hot, state)
+                logits = feed(token)
 
     def __repr__(self) -> str:
         return f"sdnc.Machine({self.dials}, {self.num_parameters} parameters)"

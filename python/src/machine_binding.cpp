@@ -42,6 +42,12 @@ struct PyState {
 Tensor machine_input(const PyMachine& p, nb::handle x, int64_t rank, const char* where, const char* letters) {
   const MemoryMachine& m = *p.m;
   Tensor t = to_tensor(x, where);
+  if (m.config().token_input()) {  // token ids: [B, T] for forward, [B] for step
+    if (t.dtype() != DType::I64 || t.ndim() != rank - 1)
+      fail(where, "x must be token ids, int64 of rank {} (the machine's input_vocab is {}), got {} {}", rank - 1,
+           m.config().input_vocab, numpy_dtype_name(t.dtype()), shape_str(t.shape()));
+    return t;
+  }
   const DType want = p.dtype;
   if (t.dtype() != want)
     fail(where, "x must be {} (the machine's parameters), got {}", numpy_dtype_name(want), numpy_dtype_name(t.dtype()));

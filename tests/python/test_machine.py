@@ -48,6 +48,24 @@ def test_step_by_step_equals_forward():
     assert np.max(np.abs(steps - m.forward(x, "parallel"))) < TOL
 
 
+def test_token_input_takes_ids_in_both_forms_and_step():
+    # input_vocab: token ids (int64) in, through the input embedding; the forms and step() agree
+    m = sdnc.Machine(dict(controller="stateless", write="append", similarity="dot", read_modes="content",
+                          key_value="separate", input_vocab=11, output_size=11, d_model=16, d_ffn=32,
+                          read_heads=2, word_size=8, positions="rope"))
+    ids = np.random.default_rng(3).integers(0, 11, size=(2, 6)).astype(np.int64)
+    par, rec = m.forward(ids, "parallel"), m.forward(ids, "recurrent")
+    assert par.shape == (2, 6, 11)
+    assert np.max(np.abs(par - rec)) < TOL
+    state = m.initial_state(batch=2)
+    steps = np.stack([m.step(ids[:, t].copy(), state) for t in range(6)], axis=1)
+    assert np.max(np.abs(steps - par)) < TOL
+    with pytest.raises(sdnc.Error, match="token ids, int64"):
+        m.forward(ids.astype(np.float32), "parallel")
+    with pytest.raises(sdnc.Error, match="outside the vocabulary"):
+        m.forward(np.full((1, 3), 11, dtype=np.int64), "parallel")
+
+
 @pytest.mark.parametrize("config", [
     dict(controller="lstm", write="allocate", memory_slots=8),  # the DNC corner
     dict(controller="stateless", write="append", similarity="dot", read_modes="links", key_value="separate",
