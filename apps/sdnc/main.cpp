@@ -13,6 +13,36 @@
 #include "sdnc/core/error.h"
 #include "sdnc/io/config.h"
 
+namespace {
+
+// For an unexpected-arguments error: " (did you mean '--steps'?)" for each unknown flag that is
+// one edit from a flag of the subcommand being parsed (io::nearest_name), else "".
+std::string flag_suggestions(const CLI::App& app, const std::string& message) {
+  std::vector<std::string> flags;
+  for (const CLI::App* sub : app.get_subcommands())
+    for (const CLI::Option* opt : sub->get_options())
+      for (const std::string& name : opt->get_lnames()) flags.push_back("--" + name);
+  std::string out;
+  const size_t colon = message.find(": ");
+  if (colon == std::string::npos || flags.empty()) return out;
+  std::string word;
+  for (size_t i = colon + 2; i <= message.size(); ++i) {
+    if (i < message.size() && message[i] != ' ') {
+      word += message[i];
+      continue;
+    }
+    if (word.rfind("--", 0) == 0) {
+      const std::string flag = word.substr(0, word.find('='));
+      const std::string near = sdnc::io::nearest_name(flag, flags);
+      if (!near.empty()) out += " (" + flag + ": did you mean '" + near + "'?)";
+    }
+    word.clear();
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // OpenMP threads that wait at a barrier sleep instead of spinning: on a machine whose cores
   // are busy, a spinning waiter takes the core its busy partner needs (2-thread training was
@@ -25,8 +55,10 @@ int main(int argc, char** argv) {
   CLI::App app{"sdnc — Transformers and Differentiable Neural Computers from one set of memory-machine parts"};
   app.require_subcommand(1);
   // Command-line mistakes (a missing value, an unknown flag) read like every other error.
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return std::string("sdnc: [cli] ") + e.what() + " (see sdnc --help)\n";
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    std::string msg = std::string("sdnc: [cli] ") + e.what();
+    if (failed && dynamic_cast<const CLI::ExtrasError*>(&e)) msg += flag_suggestions(*failed, e.what());
+    return msg + " (see sdnc --help)\n";
   });
   app.set_version_flag("--version", "sdnc 0.1.0");
   int exit_code = 0;

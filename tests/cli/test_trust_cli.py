@@ -228,6 +228,18 @@ def _():
     one_error_line(rc, se, "'frobnicate'", code=2)
 
 
+@S.case("unknown flags get 'did you mean' (one edit from a flag of that subcommand) and exit 2")
+def _():
+    for args, flag, near in ((("train", "--stepz", 10), "--stepz", "--steps"),
+                             (("train", "--max_lenght=5"), "--max_lenght", "--max_length"),
+                             (("eval", "--checkpoint", "x", "--lenghts", 3), "--lenghts", "--lengths")):
+        rc, so, se = S.sdnc(*args)
+        one_error_line(rc, se, flag, f"did you mean '{near}'", code=2)
+    rc, so, se = S.sdnc("train", "--zzzzzz", 1)  # nothing near: named, no suggestion
+    line = one_error_line(rc, se, "--zzzzzz", code=2)
+    check("did you mean" not in line, f"a suggestion for a flag with no near name: {line!r}")
+
+
 @S.case("usage errors exit 2 with one line naming the flag; numeric flags range-checked")
 def _():
     ck = trained("lstm")
