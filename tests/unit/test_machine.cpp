@@ -120,6 +120,19 @@ void expect_same_parameters(const nn::Module& legacy, const nn::Module& preset) 
   }
 }
 
+// Every parameter's gradient from output a and from output b (the same function in two forms)
+// under the cotangent cot agrees to 1e-12.
+void expect_same_gradients(MemoryMachine& m, const Tensor& a, const Tensor& b, const Tensor& cot) {
+  m.zero_grad();
+  run_backward({a}, {cot});
+  std::vector<Tensor> ga;
+  for (auto& [n, p] : m.named_parameters()) ga.push_back(p.grad().clone());
+  m.zero_grad();
+  run_backward({b}, {cot});
+  size_t i = 0;
+  for (auto& [n, p] : m.named_parameters()) EXPECT_LT(max_abs_diff(p.grad(), ga[i++]), 1e-12) << n;
+}
+
 TEST(Machine, EveryCornerMatchesFiniteDifferences) {
   double worst = 0;
   for (int bits = 0; bits < 32; ++bits) {
@@ -201,14 +214,7 @@ TEST(Machine, ParallelFormEqualsRecurrentFormWhereItExists) {
       EXPECT_LT(max_abs_diff(yp, yr), 1e-12);
       EXPECT_LT(max_abs_diff(tp.at("layers.1.read_weights"), tr.at("layers.1.read_weights")), 1e-12);
       // gradients of both forms
-      m->zero_grad();
-      run_backward({yp}, {cot});
-      std::vector<Tensor> gp;
-      for (auto& [n, p] : m->named_parameters()) gp.push_back(p.grad().clone());
-      m->zero_grad();
-      run_backward({yr}, {cot});
-      size_t i = 0;
-      for (auto& [n, p] : m->named_parameters()) EXPECT_LT(max_abs_diff(p.grad(), gp[i++]), 1e-12) << n;
+      expect_same_gradients(*m, yp, yr, cot);
       ++with_parallel;
     }
   }
@@ -249,14 +255,7 @@ TEST(Machine, BidirectionalFormsAgreeAndReadTheWholeSequence) {
     Tensor x2 = x.clone();
     x2.data<double>()[(0 * T + T - 1) * 3] += 1.0;
     EXPECT_GT(max_abs_diff(slice(m->forward(x2, Form::Parallel), 1, 0, 1), slice(yp, 1, 0, 1)), 1e-6);
-    m->zero_grad();
-    run_backward({yp}, {cot});
-    std::vector<Tensor> gp;
-    for (auto& [n, p] : m->named_parameters()) gp.push_back(p.grad().clone());
-    m->zero_grad();
-    run_backward({yr}, {cot});
-    size_t i = 0;
-    for (auto& [n, p] : m->named_parameters()) EXPECT_LT(max_abs_diff(p.grad(), gp[i++]), 1e-12) << n;
+    expect_same_gradients(*m, yp, yr, cot);
     // No step form: a bidirectional read needs the slots of later positions.
     MemoryMachine::State st;
     EXPECT_OP_ERROR(m->step(test::randn({1, 3}, g), st), "[machine]", "has no step form");

@@ -35,6 +35,13 @@ Tensor live_rows(const Tensor& bias) {
 }  // namespace
 
 namespace {
+// Keys or values x [B, n, S, W] as one block per read head: [B, R, n, W] (addressing.h's
+// per_head_slices: head r reads slice r·S/R).
+Tensor per_head(const Tensor& x, int64_t R) {
+  const int64_t B = x.size(0), n = x.size(1), S = x.size(2), W = x.size(3);
+  return reshape(per_head_slices(reshape(x, {B, n, S * W}), S, R), {B, R, n, W});
+}
+
 // padding [B, T] (nonzero: padded) → [B, 1, T] with −1e30 at padded slots, in dtype.
 Tensor padding_bias(const Tensor& padding, DType dtype) {
   const int64_t B = padding.size(0), T = padding.size(1);
@@ -128,11 +135,7 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
     }
   } else {
     Interface x = at_step(access->project(reshape(a, {B, 1, a.size(1)})));
-    if (c_.positions == Positions::Rope) {
-      x.read_keys = reshape(rotate(reshape(x.read_keys, {B, 1, R, W}), t), {B, R, W});
-      Tensor& k = x.write_keys;  // [B, H, S·W]
-      k = reshape(rotate(reshape(k, {B, 1, k.size(1) * c_.slices(), W}), t), k.shape());
-    }
+    if (c_.positions == Positions::Rope) rotate_step(x, t);
     write_step(c_, x, m, next);
     Tensor bias;
     if (c_.positions == Positions::Alibi)
@@ -221,15 +224,9 @@ Tensor MachineLayer::stateless_output(const Tensor& x, const Tensor& merged,
 
 Tensor MachineLayer::attend(const Tensor& q4, const Tensor& k4, const Tensor& v4, const Tensor& padding, bool causal,
                             Tensor* weights) const {
-  const int64_t B = q4.size(0), T = q4.size(1), R = c_.read_heads, S = k4.size(2), W = c_.word_size;
-  Tensor q = permute(q4, {0, 2, 1, 3});                             // [B, R, T, W]
-  Tensor k = permute(k4, {0, 2, 1, 3}), v = permute(v4, {0, 2, 1, 3});  // [B, S, n, W]
-  if (S != R) {
-    std::vector<int64_t> group(R);
-    for (int64_t r = 0; r < R; ++r) group[r] = r / (R / S);
-    Tensor idx = Tensor::from_indices(group, {R});
-    k = index_select(k, 1, idx), v = index_select(v, 1, idx);  // [B, R, n, W]
-  }
+  const int64_t B = q4.size(0), T = q4.size(1), R = c_.read_heads, W = c_.word_size;
+  Tensor q = permute(q4, {0, 2, 1, 3});                 // [B, R, T, W]
+  Tensor k = per_head(k4, R), v = per_head(v4, R);      // [B, R, n, W]
   AttentionOptions o;
   o.causal = causal;
   o.scale = 1.0 / std::sqrt(static_cast<double>(W));
@@ -240,6 +237,13 @@ Tensor MachineLayer::attend(const Tensor& q4, const Tensor& k4, const Tensor& v4
 }
 
 Tensor MachineLayer::rotate(const Tensor& x4, int64_t first) const { return rope(x4, first, c_.rope_theta); }
+
+void MachineLayer::rotate_step(Interface& x, int64_t t) const {
+  const int64_t B = x.read_keys.size(0), R = c_.read_heads, W = c_.word_size;
+  x.read_keys = reshape(rotate(reshape(x.read_keys, {B, 1, R, W}), t), {B, R, W});
+  Tensor& k = x.write_keys;  // [B, H, S·W]
+  k = reshape(rotate(reshape(k, {B, 1, k.size(1) * c_.slices(), W}), t), k.shape());
+}
 
 Tensor MachineLayer::forward_bidirectional_steps(const Tensor& x, const Tensor& padding,
                                                  std::vector<StepRecord>* records) const {
@@ -253,11 +257,7 @@ Tensor MachineLayer::forward_bidirectional_steps(const Tensor& x, const Tensor& 
   std::vector<Interface> steps;
   for (int64_t t = 0; t < T; ++t) {
     Interface it = at_step(access->project(slice(a, 1, t, t + 1)));
-    if (c_.positions == Positions::Rope) {
-      it.read_keys = reshape(rotate(reshape(it.read_keys, {B, 1, R, W}), t), {B, R, W});
-      Tensor& k = it.write_keys;
-      k = reshape(rotate(reshape(k, {B, 1, k.size(1) * c_.slices(), W}), t), k.shape());
-    }
+    if (c_.positions == Positions::Rope) rotate_step(it, t);
     MemoryState next;
     write_step(c_, it, m, next);
     m = std::move(next);
@@ -302,14 +302,8 @@ Tensor MachineLayer::forward_parallel(const Tensor& x, Tensor* read_weights, con
   if (c_.similarity == Similarity::Dot && c_.positions != Positions::Alibi) {
     merged = attend(q4, k4, v4, padding, c_.causal, read_weights);
   } else {
-    Tensor q = permute(q4, {0, 2, 1, 3});                                              // [B, R, T, W]
-    Tensor k = permute(k4, {0, 2, 1, 3}), v = permute(v4, {0, 2, 1, 3});               // [B, S, T, W]
-    if (S != R) {
-      std::vector<int64_t> group(R);
-      for (int64_t r = 0; r < R; ++r) group[r] = r / (R / S);
-      Tensor idx = Tensor::from_indices(group, {R});
-      k = index_select(k, 1, idx), v = index_select(v, 1, idx);                       // [B, R, T, W]
-    }
+    Tensor q = permute(q4, {0, 2, 1, 3});             // [B, R, T, W]
+    Tensor k = per_head(k4, R), v = per_head(v4, R);  // [B, R, T, W]
 
     // The same scores as addressing.h's, for every position at once, then the causal mask.
     Tensor dots = matmul(q, transpose(k, 2, 3));  // [B, R, T, T]

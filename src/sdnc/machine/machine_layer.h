@@ -117,6 +117,8 @@ class MachineLayer : public nn::Module {
                 Tensor* weights) const;
   // Rotates a [B, n, K, W] query or key block for positions first.. (positions=rope).
   Tensor rotate(const Tensor& x4, int64_t first) const;
+  // Rotates one step's read keys [B, R, W] and write keys [B, H, S·W] for position t.
+  void rotate_step(Interface& x, int64_t t) const;
   MachineConfig c_;
   int64_t in_;
 };

@@ -123,8 +123,6 @@ Tensor MemoryMachine::forward(const Tensor& inputs, models::Form form, models::T
   if (form == models::Form::Recurrent && c_.causal && checkpoint_every_ > 0 && grad_enabled() && !trace &&
       !padding.defined() && !inputs.requires_grad() && !inputs.grad_fn())
     return forward_checkpointed(inputs);
-  if (form == models::Form::Parallel && !c_.has_parallel_form())
-    fail("machine", "{} has no parallel form: {}; use the recurrent form", c_.dials_string(), c_.no_parallel_reason());
   return head(stack->forward(embed(inputs, 0), form, trace, padding, fused_));
 }
 
