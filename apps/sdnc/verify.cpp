@@ -64,45 +64,36 @@ int run_verify(uint64_t seed, int broken) {
     std::vector<int64_t> col(B);
     for (int64_t b = 0; b < B; ++b) col[b] = tokens.data<int64_t>()[b * T + t];
     gpt.decode(Tensor::from_indices(col, {B, 1}), state);
-    const auto& mem = state.layers[0].self;
-    if (broken == 2 && t == T / 2) {  // overwrite slot 0 of batch 0, head 0 after later writes
-      Tensor K = mem.key_storage();
-      K.data<float>()[0] += 0.5f;
-    }
-    if (broken == 3 && t == T / 2) {  // overwrite a value (not a key) of slot 0
-      Tensor V = mem.value_storage();
-      V.data<float>()[0] += 0.5f;
-    }
+    const machine::MemoryState& mem = state.layers[0].memory;  // keys, values [B, n, D] slot-major
+    if (broken == 2 && t == T / 2) mem.keys.data<float>()[0] += 0.5f;    // slot 0 of batch 0 after later writes
+    if (broken == 3 && t == T / 2) mem.values.data<float>()[0] += 0.5f;  // a value (not a key) of slot 0
     if (previous_keys.defined()) {  // keys and values of every slot written before this step
-      for (auto [now_t, before_t] : {std::pair{&mem.key_storage(), &previous_keys},
-                                     std::pair{&mem.value_storage(), &previous_values}}) {
+      for (auto [now_t, before_t] : {std::pair{&mem.keys, &previous_keys}, std::pair{&mem.values, &previous_values}}) {
         const Tensor& K = *now_t;
         const Tensor& P = *before_t;
-        int64_t dh = K.size(3);
-        for (int64_t bh = 0; bh < B * gc.n_head; ++bh)
+        const int64_t n = K.size(1), row = K.size(2);
+        for (int64_t b = 0; b < B; ++b)
           for (int64_t j = 0; j < previous_size; ++j)
-            for (int64_t c = 0; c < dh; ++c) {
-              double now = K.data<float>()[(bh * K.size(2) + j) * dh + c];
-              double before = P.data<float>()[(bh * P.size(2) + j) * dh + c];
+            for (int64_t c = 0; c < row; ++c) {
+              double now = K.data<float>()[(b * n + j) * row + c];
+              double before = P.data<float>()[(b * previous_size + j) * row + c];
               changed = std::max(changed, std::fabs(now - before));
             }
       }
     }
-    previous_keys = mem.key_storage().clone();
-    previous_values = mem.value_storage().clone();
-    previous_size = mem.size();
+    previous_keys = mem.keys.clone();
+    previous_values = mem.values.clone();
+    previous_size = mem.slots();
   }
   rows.push_back({"write-once memory", "largest change of any slot (key, value) after its write", changed, 0.0});
   {  // layer 0's memory vs the parallel projections of every position
     Tensor x = add(gpt.wte->forward(tokens), slice(gpt.wpe->weight, 0, 0, T));
-    const auto& ctrl = *gpt.h[0]->controller;
-    std::vector<Tensor> parts = split(ctrl.self_heads->project(ctrl.norm_self->forward(x), 0, 3),
-                                      {gc.n_embd, gc.n_embd, gc.n_embd}, -1);
-    Tensor k = memory::split_heads(parts[1], gc.n_head), v = memory::split_heads(parts[2], gc.n_head);
-    const auto& mem = state.layers[0].self;
-    Tensor keys = slice(mem.key_storage(), 2, 0, mem.size()), values = slice(mem.value_storage(), 2, 0, mem.size());
+    const machine::MachineLayer& layer = *gpt.stack->layers[0];
+    std::vector<Tensor> parts =
+        split(layer.self_attn->in_proj->forward(layer.norm1->forward(x)), {gc.n_embd, gc.n_embd, gc.n_embd}, -1);
+    const machine::MemoryState& mem = state.layers[0].memory;
     rows.push_back({"write-once memory", "slot t = (k_t, v_t) of the parallel form (layer 0)",
-                    std::max(max_abs_diff(keys, k), max_abs_diff(values, v)), 1e-5});
+                    std::max(max_abs_diff(mem.keys, parts[1]), max_abs_diff(mem.values, parts[2])), 1e-5});
   }
   double wdiff = 0;
   for (auto& [name, w] : par_trace) wdiff = std::max(wdiff, max_abs_diff(w, rec_trace.at(name)));

@@ -241,7 +241,7 @@ def gpt2_forward(p, tokens, cfg, prefix=""):
         a = (w @ v).transpose(1, 2).reshape(B, T, D)
         x = x + conv1d(a, h + "attn.c_proj")
         x = x + conv1d(gelu(conv1d(ln(x, h + "ln_2"), h + "mlp.c_fc")), h + "mlp.c_proj")
-    return ln(x, "ln_f") @ p[prefix + "wte.weight"].T
+    return ln(x, "ln_f") @ p.get(prefix + "lm_head.weight", p[prefix + "wte.weight"]).T
 
 
 def gpt2_cases(out):
@@ -286,6 +286,12 @@ def gpt2_cases(out):
         hf[f"transformer.h.{l}.attn.masked_bias"] = torch.tensor(-1e4).numpy()
     hf["lm_head.weight"] = p["wte.weight"].detach().float().numpy()
     safetensors_np.save(os.path.join(d, "model.safetensors"), hf, {"format": "pt"})
+    # An untied head (tie_word_embeddings false): logits from lm_head.weight [V, D], its own
+    # parameter with its own gradient (Hugging Face keeps it; sdnc must not drop it).
+    untied_cfg = dict(cfg, tie_word_embeddings=False)
+    pu = {k: v.detach().clone().requires_grad_() for k, v in p.items()}
+    pu["lm_head.weight"] = (0.3 * randn(V, D, g=g)).float().double().requires_grad_()
+    write_case(out, "gpt2_untied", untied_cfg, pu, {"tokens": tokens}, gpt2_forward(pu, tokens, untied_cfg), [])
 
 
 def main():

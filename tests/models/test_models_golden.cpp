@@ -3,7 +3,7 @@
 // encoder model and a plain-PyTorch GPT-2. Forward within 1e-5 and every parameter and
 // input gradient within 1e-4, relative to max(1, |ref|); and the recurrent form (one
 // write per step into the write-once memory) equal to the parallel form within 1e-5; whole
-// models also in F64, within 1e-12 (logits of both forms, parallel-form gradients).
+// models also in F64, within 1e-12 (logits and gradients of both forms).
 #include <gtest/gtest.h>
 
 #include "common/golden_compare.h"
@@ -162,14 +162,11 @@ void run_model(const std::string& name, const LoadedCase& c, DType dtype) {
   expect_within(tag + " recurrent vs parallel", rec, logits.detach(), form);
   expect_within(tag + " logits (recurrent)", rec, c.io.at("output"), fwd);
   check_gradients(tag + " parallel", model->module(), logits, c, {}, grad);
-  // The encoder and the encoder-decoder run on memory-machine stacks, whose recurrent forms
-  // (encoder: every write, then every read; decoder: one step at a time) record autograd:
-  // their gradients must be PyTorch's too. GPT-2's recurrent form copies each step's key and
-  // value into the memory's storage (append_memory), which records no autograd history.
-  if (model->type() == "encoder" || model->type() == "encoder_decoder") {
-    model->module().zero_grad();
-    check_gradients(tag + " recurrent", model->module(), rec, c, {}, grad);
-  }
+  // Every model runs on memory-machine stacks, whose recurrent forms (encoder: every write,
+  // then every read; GPT-2 and the decoder: one step at a time) record autograd: their
+  // gradients must be PyTorch's too.
+  model->module().zero_grad();
+  check_gradients(tag + " recurrent", model->module(), rec, c, {}, grad);
 }
 
 class ModelGolden : public ::testing::TestWithParam<std::string> {};

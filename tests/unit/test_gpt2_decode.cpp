@@ -74,7 +74,8 @@ TEST_P(Gpt2DecodeTokens, TokenByTokenEqualsParallel) {
   std::vector<Tensor> parts = {m.decode(slice(tokens, 1, 0, k.prompt), state)};
   for (int64_t t = k.prompt; t < T; ++t) parts.push_back(m.decode(slice(tokens, 1, t, t + 1), state));
   EXPECT_EQ(state.position, T);
-  EXPECT_GT(state.layers[0].self.capacity(), 64);  // grew on the way
+  if (k.batch == 1)  // one sequence decodes in place: the slot-major memory grew on the way
+    EXPECT_GT(state.layers[0].memory.key_buffer.size(1), 64);
   Tensor decoded = concat(parts, 1);
   ASSERT_EQ(decoded.shape(), parallel.shape());
   double diff = max_diff(decoded, parallel);
@@ -88,7 +89,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, Gpt2DecodeTokens,
                                            DecodeCase{"gelu_new", 3, 1}, DecodeCase{"gelu_new", 2, 5},
                                            DecodeCase{"relu", 2, 3}, DecodeCase{"gelu", 1, 4},
                                            DecodeCase{"gelu_new", 1, 3, 128}, DecodeCase{"gelu_new", 2, 1, 128},
-                                           // more rows than the single-token path takes: the layers' step
+                                           // more rows than a GEMV takes
                                            DecodeCase{"gelu_new", cpu::kGemvMaxRows + 1, 2}));
 
 TEST(Gpt2Decode, RecurrentFormEqualsParallel) {

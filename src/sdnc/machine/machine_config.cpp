@@ -46,6 +46,11 @@ std::string MachineConfig::no_parallel_reason() const {
   return "";
 }
 
+bool MachineConfig::has_chunk_form() const {
+  return has_parallel_form() && causal && similarity == Similarity::Dot && positions != Positions::Alibi &&
+         !cross_reads;
+}
+
 bool MachineConfig::is_dnc_access() const {
   return write == Write::Allocate && similarity == Similarity::Cosine && read_modes == ReadModes::Links &&
          key_value == KeyValue::Shared && slices() == 1;
@@ -114,6 +119,10 @@ void MachineConfig::validate(const std::string& where) const {
   if (clip_value < 0) fail("config", "{}: key 'clip_value' must be >= 0 (0: off)", where);
   if (layer_norm_eps <= 0) fail("config", "{}: key 'layer_norm_eps' must be positive", where);
   controllers::parse_activation(activation);
+  if (naming == controllers::ParamNaming::GPT2 &&
+      (recurrent() || cross_reads || !bias || norm != Norm::Layer || activation == "swiglu"))
+    fail("config", "{}: GPT-2 parameter names need a stateless layer with LayerNorm, biases, no cross_reads and a "
+                   "non-gated FFN", where);
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "sdnc/controllers/stateless_controller.h"
 #include "sdnc/machine/dials.h"
 
 namespace sdnc::machine {
@@ -72,6 +73,10 @@ struct MachineConfig {
   int64_t max_positions = 1024;  // learned positions
   double clip_value = 20.0;   // recurrent: controller output, state and logits (0: off)
   Preset preset = Preset::None;
+  // Not a config key (set by the model that owns the stack): a stateless layer's parameter
+  // names, torch.nn's (self_attn.in_proj_weight, linear1, norm1, ...) or GPT-2's (ln_1,
+  // attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj; Conv1D [in, out] weights).
+  controllers::ParamNaming naming = controllers::ParamNaming::Torch;
   // Not architecture (not in config.json): DeepMind's stop-gradient of the previous write
   // weights inside the usage (DNC.md A.4). false gives the true derivative (finite-difference
   // tests; pytorch-dnc's choice) and runs the composed parts instead of the fused DNC access.
@@ -83,6 +88,10 @@ struct MachineConfig {
   bool bounded() const { return write == Write::Append && memory_slots > 0; }
   // The parallel form exists for: stateless controller, unbounded append memory, content reads.
   bool has_parallel_form() const;
+  // The chunk form (MachineStack::extend: n new positions in one parallel pass that appends
+  // their slots and reads the memory so far, e.g. a prompt) exists where the parallel form
+  // does, causal, with dot-product reads, no alibi and no cross_reads.
+  bool has_chunk_form() const;
   // Exactly DeepMind's DNC access (allocate, cosine, links, shared word, S = 1).
   bool is_dnc_access() const;
   // The fused access node (ops/dnc_addressing.h) applies: every allocate corner with one

@@ -11,7 +11,12 @@
 
 namespace sdnc::machine {
 
-QkvProjection::QkvProjection(int64_t D, int64_t rows, int64_t read_width, bool bias) {
+QkvProjection::QkvProjection(int64_t D, int64_t rows, int64_t read_width, bool bias, controllers::ParamNaming naming) {
+  if (naming == controllers::ParamNaming::GPT2) {
+    in_proj = register_module("c_attn", std::make_shared<nn::Linear>(D, rows, bias, nn::WeightLayout::Conv1D));
+    out_proj = register_module("c_proj", std::make_shared<nn::Linear>(read_width, D, bias, nn::WeightLayout::Conv1D));
+    return;
+  }
   in_proj = register_module("", std::make_shared<nn::Linear>(D, rows, bias, nn::WeightLayout::Linear,
                                                              "in_proj_weight", "in_proj_bias"));
   out_proj = register_module("out_proj", std::make_shared<nn::Linear>(read_width, D, bias));
@@ -72,14 +77,24 @@ MachineLayer::MachineLayer(const MachineConfig& c, int64_t in) : c_(c), in_(in) 
     return;
   }
   SDNC_CHECK(in == c.d_model, "machine", "a stateless layer reads its D = {} wide input, got {}", c.d_model, in);
+  const auto activation = controllers::parse_activation(c.activation);
+  if (c.naming == controllers::ParamNaming::GPT2) {  // GPT-2's names, in its checkpoint order
+    norm1 = register_module("ln_1", make_norm(c, c.d_model));
+    self_attn = register_module("attn", std::make_shared<QkvProjection>(c.d_model, InterfaceProjection::qkv_width(c),
+                                                                        RW, c.bias, c.naming));
+    norm2 = register_module("ln_2", make_norm(c, c.d_model));
+    ffn = register_module("mlp", std::make_shared<controllers::FeedForward>(c.d_model, c.d_ffn, activation, c.naming,
+                                                                           c.bias));
+    access = register_module("access", std::make_shared<InterfaceProjection>(c, c.d_model, self_attn->in_proj));
+    return;
+  }
   // Registration order = SequenceSdnc's (torch.nn.TransformerEncoderLayer's) checkpoint order.
   self_attn = register_module(
       "self_attn", std::make_shared<QkvProjection>(c.d_model, InterfaceProjection::qkv_width(c), RW, c.bias));
   if (c.cross_reads)  // torch.nn.TransformerDecoderLayer's order and names
     cross_attn = register_module(
         "multihead_attn", std::make_shared<QkvProjection>(c.d_model, RW + 2 * c.slices() * c.word_size, RW, c.bias));
-  ffn = register_module("", std::make_shared<controllers::FeedForward>(c.d_model, c.d_ffn,
-                                                                        controllers::parse_activation(c.activation),
+  ffn = register_module("", std::make_shared<controllers::FeedForward>(c.d_model, c.d_ffn, activation,
                                                                         controllers::ParamNaming::Torch, c.bias));
   norm1 = register_module("norm1", make_norm(c, c.d_model));
   if (c.cross_reads) norm_cross = register_module("norm2", make_norm(c, c.d_model));
@@ -197,6 +212,34 @@ Tensor MachineLayer::step(const Tensor& x, int64_t t, LayerState& state, const I
     };
   }
   return reshape(stateless_output(xr, reshape(state.reads, {B, 1, RW}), cross), {B, D});
+}
+
+Tensor MachineLayer::extend(const Tensor& x, int64_t t, LayerState& state) const {
+  if (!c_.has_chunk_form())
+    fail("machine", "{} has no chunk form (it needs a causal stateless layer with an unbounded append memory, "
+                    "dot-product content reads, no alibi, no cross_reads)", c_.dials_string());
+  SDNC_CHECK(x.ndim() == 3 && x.size(2) == c_.d_model, "machine", "chunk input {} must be [B, n, {}]",
+             shape_str(x.shape()), c_.d_model);
+  SDNC_CHECK(!state.hidden.defined(), "machine", "the chunk form takes no padding (use steps)");
+  const int64_t B = x.size(0), n = x.size(1), S = c_.slices(), W = c_.word_size;
+  Tensor a = c_.norm_first ? norm1->forward(x) : x;
+  Interface ix = access->project(a);
+  Tensor q4 = ix.read_keys;                                                          // [B, n, R, W]
+  Tensor k4 = reshape(c_.key_value == KeyValue::Separate ? ix.write_keys : ix.write_values, {B, n, S, W});
+  if (c_.positions == Positions::Rope) q4 = rotate(q4, t), k4 = rotate(k4, t);
+  MemoryState& m = state.memory;
+  Tensor key_buffer, value_buffer;
+  m.keys = append_rows(m.keys, m.key_buffer, reshape(k4, {B, n, S * W}), key_buffer);
+  m.key_buffer = key_buffer;
+  if (c_.key_value == KeyValue::Separate) {
+    m.values = append_rows(m.values, m.value_buffer, reshape(ix.write_values, {B, n, S * W}), value_buffer);
+    m.value_buffer = value_buffer;
+  }
+  m.read_weights = Tensor(), m.write_weights = Tensor();
+  const int64_t N = m.slots();
+  Tensor merged = attend(q4, reshape(m.keys, {B, N, S, W}), reshape(m.read_source(), {B, N, S, W}), Tensor(),
+                         /*causal=*/true, nullptr);  // position t+i sees slots ≤ t+i
+  return stateless_output(x, merged);
 }
 
 void MachineLayer::write_cross(const CrossSource& source, LayerState& state) const {

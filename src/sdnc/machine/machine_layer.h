@@ -13,7 +13,8 @@
 //                                                                         → [o ; flatten(r_t)]  [B, h + R·W]
 // Parameter names: stateless — self_attn.{in_proj_weight, in_proj_bias, out_proj.*}
 // (torch.nn.MultiheadAttention's; in_proj rows = [Q ; K ; V]), linear1, linear2, norm1, norm2,
-// then access.* (the interface parts a Transformer lacks); recurrent — controller.{weight_ih,
+// then access.* (the interface parts a Transformer lacks); with naming GPT2 (models/gpt2.h) GPT-2's
+// ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj (Conv1D [in, out]); recurrent — controller.{weight_ih,
 // weight_hh, bias}, access.* (DeepMind's part names).
 // Legend: B batch, T time, D model width, h controller size, R read heads, W word size.
 #pragma once
@@ -52,7 +53,9 @@ struct CrossSource {
 // torch.nn.MultiheadAttention's: in_proj_weight [Q, D], in_proj_bias [Q], out_proj [D, R·W].
 class QkvProjection : public nn::Module {
  public:
-  QkvProjection(int64_t d_model, int64_t qkv_rows, int64_t read_width, bool bias = true);
+  // naming GPT2: c_attn [D, Q] and c_proj [R·W, D], Conv1D [in, out] (GPT-2's attn.*).
+  QkvProjection(int64_t d_model, int64_t qkv_rows, int64_t read_width, bool bias = true,
+                controllers::ParamNaming naming = controllers::ParamNaming::Torch);
   std::shared_ptr<nn::Linear> in_proj, out_proj;
 };
 
@@ -74,6 +77,12 @@ class MachineLayer : public nn::Module {
   // pad (optional) [B] nonzero: this position is padding — its slot is never read.
   Tensor step(const Tensor& x, int64_t t, LayerState& state, const InterfaceProjection::Fused* fused,
               StepRecord* rec, const Tensor& pad = Tensor()) const;
+
+  // Chunk form (config().has_chunk_form()): n new positions t.., x [B, n, D] → [B, n, D] in
+  // one parallel pass: their n slots appended to the memory (in place without autograd at
+  // B = 1), each position reading every earlier slot and its own. The same numbers as n
+  // steps (to rounding); the memory's read and write weights are left undefined.
+  Tensor extend(const Tensor& x, int64_t t, LayerState& state) const;
 
   // cross_reads: writes state's cross memory once from the other machine's output.
   void write_cross(const CrossSource& source, LayerState& state) const;

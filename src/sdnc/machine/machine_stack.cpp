@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "sdnc/autograd/grad_mode.h"
+#include "sdnc/machine/write_head.h"
+#include "sdnc/ops/decode_step.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::machine {
@@ -97,6 +99,65 @@ Tensor MachineStack::steps(const Tensor& x, State& state, const std::vector<Inte
   }
   state.position += n;
   return stack_time(features);
+}
+
+Tensor MachineStack::extend(const Tensor& x, State& state) const {
+  if (!c_.has_chunk_form()) return steps(x, state, fused_interfaces());
+  SDNC_CHECK(x.ndim() == 3 && x.size(2) == in_, "machine", "stack input {} must be [B, n, {}]", shape_str(x.shape()),
+             in_);
+  if (state.layers.size() != layers.size()) state = initial_state(x.size(0), x.dtype());
+  Tensor h = x;
+  for (size_t l = 0; l < layers.size(); ++l) h = layers[l]->extend(h, state.position, state.layers[l]);
+  state.position += x.size(1);
+  return h;
+}
+
+bool MachineStack::has_decode_step(const Tensor& x) const {
+  const auto& c = c_;
+  if (grad_enabled() || !c.has_chunk_form() || !c.norm_first || c.norm != Norm::Layer ||
+      c.key_value != KeyValue::Separate || c.write_heads != 1 || c.positions == Positions::Rope)
+    return false;
+  if (c.activation != "relu" && c.activation != "gelu" && c.activation != "gelu_tanh" && c.activation != "gelu_new")
+    return false;
+  if (!x.defined() || x.dtype() != DType::F32 || x.ndim() != 2 || x.size(0) != 1) return false;
+  // The parameters share one dtype (Module::to); the op checks every tensor it reads.
+  return layers[0]->self_attn->in_proj->weight.dtype() == DType::F32;
+}
+
+Tensor MachineStack::decode_step(const Tensor& x, State& state, const Head& head) const {
+  SDNC_CHECK(has_decode_step(x), "machine", "decode_step does not apply to {} with input {} (see has_decode_step)",
+             c_.dials_string(), x.defined() ? shape_str(x.shape()) : "nothing");
+  if (state.layers.size() != layers.size()) state = initial_state(1, DType::F32);
+  const int64_t n = state.position, SW = c_.slices() * c_.word_size;
+  for (size_t l = 0; l < layers.size(); ++l)  // checks first: a failed call leaves the state as it was
+    SDNC_CHECK(state.layers[l].memory.slots() == n && (n == 0 || state.layers[l].memory.keys.size(0) == 1), "machine",
+               "decode_step: layer {}'s memory holds {} slots at position {}", l, state.layers[l].memory.slots(), n);
+  auto bias_of = [](const nn::Norm& norm) {
+    auto* ln = dynamic_cast<const nn::LayerNorm*>(&norm);
+    return ln ? ln->bias : Tensor();
+  };
+  std::vector<DecodeLayerTensors> parts;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const MachineLayer& L = *layers[l];
+    MemoryState& m = state.layers[l].memory;
+    m.key_buffer = reserve_rows(m.keys, m.key_buffer, 1, SW, DType::F32);
+    m.value_buffer = reserve_rows(m.values, m.value_buffer, 1, SW, DType::F32);
+    const nn::Linear &qkv = *L.self_attn->in_proj, &out = *L.self_attn->out_proj;
+    const nn::Linear &up = L.ffn->up(), &down = L.ffn->down();
+    parts.push_back({L.norm1->weight, bias_of(*L.norm1), qkv.weight, qkv.bias, out.weight, out.bias, L.norm2->weight,
+                     bias_of(*L.norm2), up.weight, up.bias, down.weight, down.bias, m.key_buffer, m.value_buffer});
+  }
+  DecodeStepOptions o;
+  o.read_heads = c_.read_heads, o.slices = c_.slices(), o.word_size = c_.word_size, o.eps = c_.layer_norm_eps;
+  o.conv1d = layers[0]->self_attn->in_proj->layout == nn::WeightLayout::Conv1D, o.activation = c_.activation;
+  Tensor y = sdnc::decode_step(x, n, parts, o, head.norm_weight, head.norm_bias, head.weight);
+  for (auto& layer : state.layers) {
+    MemoryState& m = layer.memory;
+    m.keys = m.key_buffer.view_prefix({1, n + 1, SW}), m.values = m.value_buffer.view_prefix({1, n + 1, SW});
+    m.read_weights = Tensor(), m.write_weights = Tensor();
+  }
+  state.position += 1;
+  return y;
 }
 
 Tensor MachineStack::forward(const Tensor& x, models::Form form, models::Trace* trace, const Tensor& padding,

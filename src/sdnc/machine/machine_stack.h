@@ -54,6 +54,25 @@ class MachineStack : public nn::Module {
   Tensor steps(const Tensor& x, State& state, const std::vector<InterfaceProjection::Fused>& fused,
                std::vector<std::vector<StepRecord>>* records = nullptr, const Tensor& padding = Tensor()) const;
 
+  // Feeds x [B, n, in] at positions state.position.. → [B, n, out], state advances: the chunk
+  // form where the dials have one (config().has_chunk_form(): per layer one parallel pass that
+  // appends the n slots and reads the memory so far — a prompt's prefill), else steps(). The
+  // same numbers as steps() (to rounding).
+  Tensor extend(const Tensor& x, State& state) const;
+
+  // The single-token step of generation as one op (ops/decode_step.h): x [1, D] at
+  // state.position → the last layer's output [1, D], or logits [1, V] = LN(·)·weightᵀ when
+  // head.weight [V, D] is given; each layer's slot is written in place; state advances.
+  // has_decode_step tells whether it applies: no autograd, F32, one sequence, and the dials
+  // of a pre-LN Transformer layer (stateless, causal, unbounded append, dot, content reads,
+  // separate keys and values, one write head, LayerNorm, no rope/alibi, relu | gelu |
+  // gelu_tanh); elsewhere steps() is the way.
+  struct Head {
+    Tensor norm_weight, norm_bias, weight;
+  };
+  bool has_decode_step(const Tensor& x) const;
+  Tensor decode_step(const Tensor& x, State& state, const Head& head = {}) const;
+
   // cross_reads: every layer writes its cross memory once from the other machine's output.
   void write_cross(const CrossSource& source, State& state) const;
 

@@ -39,18 +39,30 @@ Tensor one_hot_slot(int64_t B, int64_t n, int64_t j, DType dtype) {
   return dtype == DType::F64 ? w : w.to(dtype);
 }
 
-// rows [1, n, C] (a prefix view of buffer, or not), row [1, 1, C] → rows [1, n + 1, C], a
-// prefix view of *out_buffer (buffer itself while it has room; a doubled copy otherwise).
-Tensor append_in_place(const Tensor& rows, const Tensor& buffer, const Tensor& row, Tensor& out_buffer) {
-  const int64_t n = rows.defined() ? rows.size(1) : 0, C = row.size(2);
-  const bool fits = buffer.defined() && rows.defined() && rows.same_storage(buffer) && buffer.size(1) > n;
-  out_buffer = fits ? buffer : Tensor::zeros({1, std::max<int64_t>(64, 2 * n), C}, row.dtype());
-  const size_t bytes = static_cast<size_t>(C) * dtype_size(row.dtype());
-  char* base = static_cast<char*>(out_buffer.raw_data());
-  if (!fits && n) std::memcpy(base, rows.raw_data(), static_cast<size_t>(n) * bytes);
-  std::memcpy(base + static_cast<size_t>(n) * bytes, row.raw_data(), bytes);
-  return out_buffer.view_prefix({1, n + 1, C});
+}  // namespace
+
+Tensor reserve_rows(const Tensor& rows, const Tensor& buffer, int64_t extra, int64_t C, DType dtype) {
+  const int64_t n = rows.defined() ? rows.size(1) : 0;
+  if (buffer.defined() && rows.defined() && rows.same_storage(buffer) && buffer.size(1) >= n + extra) return buffer;
+  Tensor grown = Tensor::zeros({1, std::max<int64_t>(64, 2 * (n + extra)), C}, dtype);
+  if (n) std::memcpy(grown.raw_data(), rows.raw_data(), static_cast<size_t>(n * C) * dtype_size(dtype));
+  return grown;
 }
+
+Tensor append_rows(const Tensor& rows, const Tensor& buffer, const Tensor& new_rows, Tensor& out_buffer) {
+  const int64_t n = rows.defined() ? rows.size(1) : 0, k = new_rows.size(1), C = new_rows.size(2);
+  if (grad_enabled() || new_rows.size(0) != 1) {
+    out_buffer = Tensor();
+    return n ? concat({rows, new_rows}, 1) : new_rows;
+  }
+  out_buffer = reserve_rows(rows, buffer, k, C, new_rows.dtype());
+  const size_t bytes = static_cast<size_t>(C) * dtype_size(new_rows.dtype());
+  std::memcpy(static_cast<char*>(out_buffer.raw_data()) + static_cast<size_t>(n) * bytes, new_rows.raw_data(),
+              static_cast<size_t>(k) * bytes);
+  return out_buffer.view_prefix({1, n + k, C});
+}
+
+namespace {
 
 // Rule-based eviction (eviction = window | h2o | tova): each slot's score before this step's
 // write, [B, n_prev] F64, lower = evicted first; the memory's usage field carries it from step
@@ -134,13 +146,8 @@ void write_step(const MachineConfig& c, const Interface& x, const MemoryState& p
     // Append: slot n_prev, one-hot; nothing erased.
     const int64_t n = n_prev + 1;
     next.write_weights = one_hot_slot(B, n, n_prev, dt);
-    if (!grad_enabled() && B == 1) {  // generation: grow in place (capacity doubling)
-      next.keys = append_in_place(prev.keys, prev.key_buffer, k, next.key_buffer);
-      if (separate) next.values = append_in_place(prev.values, prev.value_buffer, v, next.value_buffer);
-    } else {
-      next.keys = n_prev ? concat({prev.keys, k}, 1) : k;
-      if (separate) next.values = n_prev ? concat({prev.values, v}, 1) : v;
-    }
+    next.keys = append_rows(prev.keys, prev.key_buffer, k, next.key_buffer);  // generation: in place
+    if (separate) next.values = append_rows(prev.values, prev.value_buffer, v, next.value_buffer);
     if (by_rule) {
       Tensor score = eviction_scores(c, prev);  // undefined while the memory is empty
       Tensor grown = Tensor::zeros({B, n}, DType::F64);

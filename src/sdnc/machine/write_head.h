@@ -28,6 +28,15 @@ namespace sdnc::machine {
 // write_weights, link, precedence (next.read_weights is the read heads' to set).
 void write_step(const MachineConfig& config, const Interface& x, const MemoryState& prev, MemoryState& next);
 
+// Appends new_rows [B, k, C] to an append memory's rows [B, n, C] → [B, n + k, C]. Without
+// autograd and with B = 1 the rows grow in place: the result is a prefix view of *out_buffer
+// [1, capacity, C] (buffer itself while it has room, else a copy with doubled capacity), so
+// generation does not copy the memory at every step; otherwise a concatenation.
+Tensor append_rows(const Tensor& rows, const Tensor& buffer, const Tensor& new_rows, Tensor& out_buffer);
+// A buffer [1, capacity ≥ n + extra, C] whose first n rows are rows [1, n, C]: buffer itself
+// when rows are its prefix and it has room, else a copy with doubled capacity.
+Tensor reserve_rows(const Tensor& rows, const Tensor& buffer, int64_t extra, int64_t C, DType dtype);
+
 // The initial memory: N zero slots for allocate (DNC.md A.0), no slot for append.
 MemoryState initial_memory(const MachineConfig& config, int64_t batch, DType dtype);
 

@@ -34,11 +34,12 @@ Gpt2Config Gpt2Config::from_json(const json& j, const std::string& where) {
   must_be("add_cross_attention", false);
   // Hugging Face keys that do not change inference (dropouts, token ids, heads for other tasks,
   // bookkeeping) are accepted and ignored; anything else is a typo or an unsupported feature.
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", c.tie_word_embeddings);
   r.reject_unknown({"model_type", "architectures", "n_ctx", "_name_or_path", "attn_pdrop", "embd_pdrop",
                     "resid_pdrop", "summary_type", "summary_use_proj", "summary_activation",
                     "summary_proj_to_labels", "summary_first_dropout", "initializer_range", "use_cache",
                     "bos_token_id", "eos_token_id", "pad_token_id", "task_specific_params", "torch_dtype",
-                    "transformers_version", "reorder_and_upcast_attn", "tie_word_embeddings", "id2label",
+                    "transformers_version", "reorder_and_upcast_attn", "id2label",
                     "label2id", "output_past", "gradient_checkpointing", "n_special", "predict_special_tokens",
                     "tokenizer_class", "prefix", "return_dict", "output_hidden_states", "output_attentions"});
   return c;
@@ -55,23 +56,37 @@ json Gpt2Config::to_json() const {
           {"n_head", n_head},
           {"n_inner", n_inner > 0 ? json(n_inner) : json(nullptr)},
           {"activation_function", activation_function},
-          {"layer_norm_epsilon", layer_norm_epsilon}};
+          {"layer_norm_epsilon", layer_norm_epsilon},
+          {"tie_word_embeddings", tie_word_embeddings}};
 }
 
 Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   wte = register_module("wte", std::make_shared<nn::Embedding>(config.vocab_size, config.n_embd));
   wpe = register_module("wpe", std::make_shared<nn::Embedding>(config.n_positions, config.n_embd));
-  LayerConfig lc;
-  lc.controller.d_model = config.n_embd;
-  lc.controller.n_heads = config.n_head;
-  lc.controller.d_ffn = config.n_inner > 0 ? config.n_inner : 4 * config.n_embd;
-  lc.controller.activation = controllers::parse_activation(config.activation_function);
-  lc.controller.norm_first = true;
-  lc.controller.ln_eps = config.layer_norm_epsilon;
-  lc.controller.naming = controllers::ParamNaming::GPT2;
-  for (int64_t l = 0; l < config.n_layer; ++l)
-    h.push_back(register_module("h." + std::to_string(l), std::make_shared<SdncLayer>(lc)));
+  stack = register_module("", std::make_shared<machine::MachineStack>(machine_config(), config.n_embd, "h"));
   ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(config.n_embd, config.layer_norm_epsilon));
+  if (!config.tie_word_embeddings)
+    lm_head = register_module("lm_head", std::make_shared<nn::Linear>(config.n_embd, config.vocab_size, false));
+}
+
+machine::MachineConfig Gpt2Model::machine_config() const {
+  machine::MachineConfig c;
+  c.controller = machine::Controller::Stateless;
+  c.write = machine::Write::Append;
+  c.similarity = machine::Similarity::Dot;
+  c.read_modes = machine::ReadModes::Content;
+  c.key_value = machine::KeyValue::Separate;
+  c.positions = machine::Positions::None;  // wpe is added to the input, outside the stack
+  c.input_size = c.output_size = config_.n_embd;
+  c.d_model = config_.n_embd, c.read_heads = config_.n_head, c.word_size = config_.n_embd / config_.n_head;
+  c.write_heads = 1, c.layers = config_.n_layer;
+  c.d_ffn = config_.n_inner > 0 ? config_.n_inner : 4 * config_.n_embd;
+  c.activation = config_.activation_function;
+  c.norm_first = true, c.layer_norm_eps = config_.layer_norm_epsilon;
+  c.max_positions = config_.n_positions;
+  c.naming = controllers::ParamNaming::GPT2;
+  c.validate("gpt2");
+  return c;
 }
 
 void Gpt2Model::init(Generator& g) {
@@ -105,68 +120,43 @@ Tensor Gpt2Model::embed(const Tensor& tokens, int64_t first_position) const {
   return add(wte->forward(tokens), wpe->forward(Tensor::from_indices(pos, {tokens.size(1)})));
 }
 
+Tensor Gpt2Model::head(const Tensor& h) const { return linear(ln_f->forward(h), head_weight()); }
+
 Tensor Gpt2Model::logits(const Tensor& tokens, Form form, Trace* trace) const {
   check_tokens(tokens, 0);
-  if (form == Form::Parallel) {
-    Tensor x = embed(tokens, 0);
-    for (size_t l = 0; l < h.size(); ++l) {
-      ParallelContext ctx;
-      ctx.causal = true;
-      Tensor w;
-      if (trace) ctx.self_weights = &w;
-      x = h[l]->forward_parallel(x, ctx);
-      if (trace) (*trace)["layers." + std::to_string(l) + ".read_weights"] = w;
-    }
-    return linear(ln_f->forward(x), wte->weight);
-  }
-  // Recurrent: one position per step; each layer writes one slot and reads its memory.
-  int64_t B = tokens.size(0), T = tokens.size(1);
-  if (!trace) {  // decode() one position at a time (the single-token path where it applies)
+  if (form == Form::Recurrent && !trace && !grad_enabled()) {  // inference: decode position by position
     DecodeState state;
     std::vector<Tensor> steps;
-    for (int64_t t = 0; t < T; ++t) steps.push_back(decode(slice(tokens, 1, t, t + 1), state));
-    NoGradGuard no_grad;
-    return concat(steps, 1);
+    for (int64_t t = 0; t < tokens.size(1); ++t) steps.push_back(decode(slice(tokens, 1, t, t + 1), state));
+    return steps.size() == 1 ? steps[0] : concat(steps, 1);
   }
-  DecodeState state;
-  std::vector<Tensor> steps;
-  std::vector<Tensor> weights(h.size());
-  if (trace)
-    for (auto& w : weights) w = Tensor::zeros({B, config_.n_head, T, T}, wte->weight.dtype());
-  for (int64_t t = 0; t < T; ++t) {
-    std::vector<int64_t> col(B);
-    for (int64_t b = 0; b < B; ++b) col[b] = tokens.data<int64_t>()[b * T + t];
-    NoGradGuard no_grad;
-    Tensor x = embed(Tensor::from_indices(col, {B, 1}), t);
-    if (state.layers.empty()) state.layers.resize(h.size());
-    for (size_t l = 0; l < h.size(); ++l) {
-      Tensor w;
-      x = h[l]->step(x, state.layers[l], true, true, Tensor(), trace ? &w : nullptr);
-      if (trace) place_read_weights_row(weights[l], w, t);  // w [B, H, 1, t+1] → row t
+  Trace machine_trace;
+  Tensor h = stack->forward(embed(tokens, 0), form, trace ? &machine_trace : nullptr);
+  if (trace)  // the stack's "h.{l}.read_weights" [B, T, R, n] → GPT-2's "layers.{l}.read_weights" [B, H, T, T]
+    for (int64_t l = 0; l < config_.n_layer; ++l) {
+      NoGradGuard no_grad;
+      const Tensor& w = machine_trace.at(stack->layer_prefix(static_cast<size_t>(l)) + "read_weights");
+      (*trace)["layers." + std::to_string(l) + ".read_weights"] = permute(w, {0, 2, 1, 3});
     }
-    steps.push_back(linear(ln_f->forward(x), wte->weight));
-  }
-  if (trace)
-    for (size_t l = 0; l < h.size(); ++l) (*trace)["layers." + std::to_string(l) + ".read_weights"] = weights[l];
-  NoGradGuard no_grad;
-  return concat(steps, 1);
+  return head(h);
 }
 
 Tensor Gpt2Model::decode(const Tensor& tokens, DecodeState& state) const {
   check_tokens(tokens, state.position);
   NoGradGuard no_grad;
-  if (state.layers.empty()) state.layers.resize(h.size());
-  if (state.layers.size() != h.size())
-    fail("gpt2", "decode state has {} layers, the model {}", state.layers.size(), h.size());
-  const auto& first = state.layers[0].self;
-  if (first.capacity() > 0 && first.batch() != tokens.size(0))
+  if (!state.layers.empty() && state.layers[0].memory.keys.defined() &&
+      state.layers[0].memory.keys.size(0) != tokens.size(0))
     fail("gpt2", "decode: tokens have batch {} but this state was started with batch {}", tokens.size(0),
-         first.batch());
-  if (single_token_path_applies(tokens)) return decode_single_token(tokens, state);
-  Tensor x = embed(tokens, state.position);
-  for (size_t l = 0; l < h.size(); ++l) x = h[l]->step(x, state.layers[l], true, true);
-  state.position += tokens.size(1);
-  return linear(ln_f->forward(x), wte->weight);
+         state.layers[0].memory.keys.size(0));
+  Tensor x = embed(tokens, state.position);  // [B, n, D]
+  if (tokens.size(1) == 1) {
+    Tensor row = reshape(x, {tokens.size(0), config_.n_embd});
+    if (stack->has_decode_step(row)) {
+      Tensor logits = stack->decode_step(row, state, {ln_f->weight, ln_f->bias, head_weight()});
+      return reshape(logits, {1, 1, config_.vocab_size});
+    }
+  }
+  return head(stack->extend(x, state));
 }
 
 }  // namespace sdnc::models

@@ -162,18 +162,20 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
   auto model = make_model(io::read_json_file(config_path), config_path);
   SafetensorsFile file = load_safetensors(weights_path);
   std::map<std::string, Tensor> state;
-  static const std::regex gpt2_ignored(R"((h\.\d+\.attn\.(bias|masked_bias))|lm_head\.weight)");
+  static const std::regex gpt2_buffers(R"(h\.\d+\.attn\.(bias|masked_bias))");
+  const bool gpt2 = model->type() == "gpt2";
+  const bool tied_head = gpt2 && !model->module().state_dict().count("lm_head.weight");
   for (auto& [raw, t] : file.tensors) {
     std::string name = raw;
-    if (model->type() == "gpt2") {  // Hugging Face layouts: optional prefix, buffers, tied head
+    if (gpt2) {  // Hugging Face layouts: optional prefix, attention-mask buffers, a tied head
       if (name.rfind("transformer.", 0) == 0) name = name.substr(12);
-      if (std::regex_match(name, gpt2_ignored)) continue;
+      if (std::regex_match(name, gpt2_buffers) || (tied_head && name == "lm_head.weight")) continue;
     }
     state[name] = t;
   }
-  // sdnc's GPT-2 ties its output head to wte; an untied lm_head.weight would be dropped above,
-  // so it must equal wte exactly (as Hugging Face writes a tied head) or the file is refused.
-  if (auto head = file.tensors.find("lm_head.weight"); model->type() == "gpt2" && head != file.tensors.end()) {
+  // A tied GPT-2 head is wte itself: a lm_head.weight in the file must then equal wte exactly (as
+  // Hugging Face writes a tied head), or the config says "tie_word_embeddings": false.
+  if (auto head = file.tensors.find("lm_head.weight"); tied_head && head != file.tensors.end()) {
     auto wte = state.find("wte.weight");
     auto same = [](const Tensor& a, const Tensor& b) {
       if (a.shape() != b.shape()) return false;
@@ -182,8 +184,8 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
       return a.to_doubles() == b.to_doubles();
     };
     if (wte == state.end() || !same(head->second, wte->second))
-      fail("checkpoint", "{}: lm_head.weight differs from wte.weight (an untied output head is not supported)",
-           weights_path);
+      fail("checkpoint", "{}: lm_head.weight differs from wte.weight but {} ties them; an untied head needs "
+                         "\"tie_word_embeddings\": false there", weights_path, config_path);
   }
   try {
     model->module().load_state_dict(state);

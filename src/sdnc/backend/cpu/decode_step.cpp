@@ -1,0 +1,130 @@
+#include "sdnc/backend/cpu/decode_step.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "sdnc/backend/cpu/attention.h"
+#include "sdnc/backend/cpu/layer_norm.h"
+#include "sdnc/core/parallel.h"
+#include "sdnc/core/worker_team.h"
+
+namespace sdnc::cpu {
+
+namespace {
+
+// Multiply-adds per layer from which a step shares its blocks with helpers.
+constexpr int64_t kMinParallelWeights = int64_t{1} << 16;
+
+// Output columns per block when helpers share the step: narrower blocks read the weights
+// in shorter runs per row and stream slower (one thread over the 16 T2 matrices: 128
+// columns ~6 % slower than 256 or whole rows, 64 columns ~15 %), so 256 where that still
+// leaves ≥ 2 blocks, else 128. Without helpers a product is one block (whole rows).
+int64_t block_columns(int64_t N, bool shared) {
+  if (!shared) return std::max<int64_t>(N, 1);
+  return N >= 512 ? 256 : 128;
+}
+
+// Reused scratch of the calling thread (a step runs on one caller at a time per thread).
+struct Scratch {
+  std::vector<float> qkv, reads, hidden, normed, scores;
+  std::vector<int64_t> normed_for;  // [workers] the phase whose norm `normed` holds
+};
+
+void at_least(std::vector<float>& v, size_t size) {
+  if (v.size() < size) v.resize(std::max(size, 2 * v.size()));
+}
+
+}  // namespace
+
+void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& layers, int64_t n, float* x,
+                     const DecodeHeadF32& head, float* logits) {
+  const int64_t D = s.D, R = s.R, S = s.S, W = s.W, F = s.F, L = static_cast<int64_t>(layers.size());
+  const int64_t RW = R * W, SW = S * W, Q = RW + 2 * SW, slots = n + 1;
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(W)));
+  const bool grouped = S != R;  // GQA: heads share a slice, so the write is a phase of its own
+
+  // Helpers only where a layer's products are worth sharing.
+  std::shared_ptr<WorkerTeam> team;
+  if (D * Q + RW * D + 2 * D * F >= kMinParallelWeights && num_threads() > 1) team = WorkerTeam::shared();
+  const int workers = team ? team->size() : 1;
+  thread_local Scratch scratch;
+  Scratch& ws = scratch;  // the caller's: helpers running blocks must use it, not their own
+  at_least(ws.qkv, Q), at_least(ws.reads, RW), at_least(ws.hidden, F);
+  at_least(ws.normed, workers * D), at_least(ws.scores, workers * slots);
+  ws.normed_for.assign(workers, -1);
+  float *qkv = ws.qkv.data(), *reads = ws.reads.data(), *hidden = ws.hidden.data();
+
+  // Phases per layer: QKV, (write,) read, read-out, up, down; then the logits.
+  const bool shared = team != nullptr;
+  const int64_t per_layer = grouped ? 6 : 5;
+  auto column_blocks = [&](int64_t N) { return (N + block_columns(N, shared) - 1) / block_columns(N, shared); };
+  std::vector<int64_t> blocks;
+  for (int64_t l = 0; l < L; ++l) {
+    blocks.push_back(column_blocks(Q));
+    if (grouped) blocks.push_back(1);
+    for (int64_t b : {R, column_blocks(D), column_blocks(F), column_blocks(D)}) blocks.push_back(b);
+  }
+  if (head.weight) blocks.push_back(column_blocks(head.V));
+
+  auto block = [&](int64_t phase, int64_t b, int worker) {
+    float* a = ws.normed.data() + worker * D;
+    // a ← norm(x) for this phase, once per worker (the row is needed whole by every block).
+    auto normalise = [&](const float* w, const float* bias) {
+      if (ws.normed_for[worker] == phase) return;
+      layer_norm_row(x, w, bias, D, s.eps, a);
+      ws.normed_for[worker] = phase;
+    };
+    auto product = [&](int64_t K, int64_t N, const float* in, const float* Wt, const float* bias, float* y,
+                       RowEpilogue e) {
+      const int64_t cols = block_columns(N, shared), o0 = b * cols, o1 = std::min(N, o0 + cols);
+      if (s.conv1d) rows_times_weight(1, K, N, in, K, Wt, bias, y, N, o0, o1, e);
+      else rows_times_weight_t(1, K, in, K, Wt, bias, y, N, o0, o1, e);
+    };
+    const int64_t l = phase / per_layer;
+    if (l == L) {  // logits = LN_f(x) · Eᵀ
+      normalise(head.norm_w, head.norm_b);
+      const int64_t cols = block_columns(head.V, shared), o0 = b * cols, o1 = std::min(head.V, o0 + cols);
+      rows_times_weight_t(1, D, a, D, head.weight, nullptr, logits, head.V, o0, o1, RowEpilogue::Store);
+      return;
+    }
+    const DecodeLayerF32& w = layers[static_cast<size_t>(l)];
+    int64_t step = phase % per_layer;
+    if (!grouped && step >= 1) ++step;  // no write phase: the read block writes its own slice
+    auto write_slice = [&](int64_t slice) {
+      std::copy(qkv + RW + slice * W, qkv + RW + (slice + 1) * W, w.keys + n * SW + slice * W);
+      std::copy(qkv + RW + SW + slice * W, qkv + RW + SW + (slice + 1) * W, w.values + n * SW + slice * W);
+    };
+    switch (step) {
+      case 0:
+        normalise(w.norm1_w, w.norm1_b);
+        product(D, Q, a, w.qkv_w, w.qkv_b, qkv, RowEpilogue::Store);
+        break;
+      case 1:  // GQA: slot n of every slice, before any head reads it
+        for (int64_t slice = 0; slice < S; ++slice) write_slice(slice);
+        break;
+      case 2: {  // read head b reads slice b·S/R over slots 0..n
+        const int64_t slice = b * S / R;
+        if (!grouped) write_slice(slice);
+        float* scores = ws.scores.data() + worker * slots;
+        attention_one_query(qkv + b * W, w.keys + slice * W, SW, w.values + slice * W, SW, slots, W, W, scale, scores,
+                            reads + b * W);
+        break;
+      }
+      case 3: product(RW, D, reads, w.out_w, w.out_b, x, RowEpilogue::Accumulate); break;
+      case 4:
+        normalise(w.norm2_w, w.norm2_b);
+        product(D, F, a, w.up_w, w.up_b, hidden, s.activation);
+        break;
+      case 5: product(F, D, hidden, w.down_w, w.down_b, x, RowEpilogue::Accumulate); break;
+    }
+  };
+  if (team) {
+    team->run(blocks, block);
+  } else {
+    for (int64_t p = 0; p < static_cast<int64_t>(blocks.size()); ++p)
+      for (int64_t b = 0; b < blocks[p]; ++b) block(p, b, 0);
+  }
+}
+
+}  // namespace sdnc::cpu

@@ -1,0 +1,148 @@
+// The decode op (ops/decode_step.h, MachineStack::decode_step) against the machine's general
+// step (machine_layer.cpp: interface projection, write head, read heads, FFN as separate ops):
+// a stack of Transformer-corner layers decoded one token at a time by the op gives the
+// outputs of steps() position by position, with torch.nn's [out, in] weights and grouped-query
+// memories (S < R), after a prompt fed through the chunk form (extend) too; the memory the op
+// writes is the one steps() writes; where the op does not apply it says so.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/expect_error.h"
+#include "sdnc/autograd/grad_mode.h"
+#include "sdnc/backend/cpu/attention.h"
+#include "sdnc/machine/machine_stack.h"
+#include "sdnc/ops/decode_step.h"
+#include "sdnc/sdnc.h"
+
+namespace sdnc {
+namespace {
+
+double max_diff(const Tensor& a, const Tensor& b) {
+  auto x = a.to_doubles(), y = b.to_doubles();
+  EXPECT_EQ(x.size(), y.size());
+  double m = 0;
+  for (size_t i = 0; i < x.size() && i < y.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
+  return m;
+}
+
+machine::MachineConfig transformer_corner(int64_t R, int64_t S, const std::string& activation) {
+  machine::MachineConfig c;
+  c.controller = machine::Controller::Stateless;
+  c.write = machine::Write::Append;
+  c.similarity = machine::Similarity::Dot;
+  c.read_modes = machine::ReadModes::Content;
+  c.key_value = machine::KeyValue::Separate;
+  c.positions = machine::Positions::None;
+  c.input_size = c.output_size = 24;
+  c.d_model = 24, c.read_heads = R, c.memory_slices = S, c.word_size = 6, c.layers = 2, c.d_ffn = 40;
+  c.activation = activation;
+  c.validate("test");
+  return c;
+}
+
+// Every parameter random (norm gains near 1), so that biases and norms all matter.
+void randomise(machine::MachineStack& stack, uint64_t seed) {
+  Generator g(seed);
+  for (auto& [name, p] : stack.named_parameters()) {
+    Tensor t = p;
+    const bool gain = name.find("norm") != std::string::npos && name.ends_with(".weight");
+    g.fill_normal(t, gain ? 1.0 : 0.0, gain ? 0.1 : 0.3);
+  }
+}
+
+struct Case {
+  int64_t R, S;
+  std::string activation;
+  int64_t prompt;  // positions fed through extend() before single tokens (0: none)
+};
+
+class DecodeStep : public ::testing::TestWithParam<Case> {};
+
+TEST_P(DecodeStep, EqualsTheGeneralStepsPositionByPosition) {
+  const Case& k = GetParam();
+  machine::MachineStack stack(transformer_corner(k.R, k.S, k.activation), 24);
+  randomise(stack, 7 + k.R + k.S);
+  const int64_t T = 70;  // past 64 slots: the in-place memory grows on the way
+  Generator g(3);
+  Tensor x = Tensor::empty({1, T, 24});
+  g.fill_normal(x, 0, 1);
+  NoGradGuard no_grad;
+  machine::MachineStack::State reference;
+  Tensor expected = stack.steps(x, reference, {});  // [1, T, D]
+
+  machine::MachineStack::State state;
+  std::vector<Tensor> got;
+  if (k.prompt) got.push_back(stack.extend(slice(x, 1, 0, k.prompt), state));
+  for (int64_t t = k.prompt; t < T; ++t) {
+    Tensor row = reshape(slice(x, 1, t, t + 1), {1, 24});
+    ASSERT_TRUE(stack.has_decode_step(row));
+    got.push_back(reshape(stack.decode_step(row, state), {1, 1, 24}));
+  }
+  EXPECT_EQ(state.position, T);
+  EXPECT_LT(max_diff(concat(got, 1), expected), 2e-5);
+  for (size_t l = 0; l < stack.layers.size(); ++l) {  // the op wrote the memory steps() wrote
+    EXPECT_LT(max_diff(state.layers[l].memory.keys, reference.layers[l].memory.keys), 2e-5) << "layer " << l;
+    EXPECT_LT(max_diff(state.layers[l].memory.values, reference.layers[l].memory.values), 2e-5) << "layer " << l;
+  }
+  EXPECT_GT(state.layers[0].memory.key_buffer.size(1), 64);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, DecodeStep,
+                         ::testing::Values(Case{4, 4, "gelu_tanh", 0}, Case{4, 2, "relu", 0}, Case{4, 1, "gelu", 5},
+                                           Case{6, 3, "gelu_tanh", 9}));
+
+TEST(DecodeStep, SaysWhereItDoesNotApply) {
+  machine::MachineConfig c = transformer_corner(4, 4, "relu");
+  machine::MachineStack stack(c, 24);
+  Tensor row = Tensor::zeros({1, 24});
+  EXPECT_FALSE(stack.has_decode_step(row));  // autograd on: the op records none
+  NoGradGuard no_grad;
+  EXPECT_TRUE(stack.has_decode_step(row));
+  EXPECT_FALSE(stack.has_decode_step(Tensor::zeros({2, 24})));  // two sequences
+  EXPECT_FALSE(stack.has_decode_step(Tensor::zeros({1, 24}, DType::F64)));
+  machine::MachineConfig rope = c;
+  rope.positions = machine::Positions::Rope;
+  EXPECT_FALSE(machine::MachineStack(rope, 24).has_decode_step(row));
+  machine::MachineConfig swiglu = c;
+  swiglu.activation = "swiglu";
+  EXPECT_FALSE(machine::MachineStack(swiglu, 24).has_decode_step(row));
+  machine::MachineStack::State state;
+  expect_error([&] { stack.decode_step(Tensor::zeros({2, 24}), state); }, "machine", "decode_step");
+}
+
+TEST(DecodeStep, RefusesAMemoryWithoutRoomForTheNewSlot) {
+  DecodeLayerTensors t;
+  const int64_t D = 8, F = 16;
+  t.norm1_weight = t.norm2_weight = Tensor::ones({D});
+  t.qkv_weight = Tensor::zeros({3 * D, D}), t.out_weight = Tensor::zeros({D, D});
+  t.up_weight = Tensor::zeros({F, D}), t.down_weight = Tensor::zeros({D, F});
+  t.key_buffer = t.value_buffer = Tensor::zeros({1, 4, D});
+  DecodeStepOptions o;
+  o.read_heads = 2, o.slices = 2, o.word_size = 4;
+  NoGradGuard no_grad;
+  EXPECT_EQ(decode_step(Tensor::zeros({1, D}), 3, {t}, o).shape(), (Shape{1, D}));
+  expect_error([&] { decode_step(Tensor::zeros({1, D}), 4, {t}, o); }, "decode_step", "capacity > 4");
+  t.up_weight = Tensor::zeros({F, D + 1});
+  expect_error([&] { decode_step(Tensor::zeros({1, D}), 0, {t}, o); }, "decode_step", "up weight");
+}
+
+TEST(AttentionOneQuery, StridedSliceEqualsContiguousCopy) {
+  Generator g(31);
+  const int64_t S = 3, W = 8, n = 37;
+  Tensor mem_k = Tensor::empty({n, S * W}), mem_v = Tensor::empty({n, S * W}), q = Tensor::empty({W});
+  g.fill_normal(mem_k, 0, 1), g.fill_normal(mem_v, 0, 1), g.fill_normal(q, 0, 1);
+  for (int64_t s = 0; s < S; ++s) {
+    std::vector<float> k(n * W), v(n * W), scores(n), a(W), b(W);
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t c = 0; c < W; ++c)
+        k[j * W + c] = mem_k.data<float>()[j * S * W + s * W + c], v[j * W + c] = mem_v.data<float>()[j * S * W + s * W + c];
+    cpu::attention_one_query(q.data<float>(), k.data(), v.data(), n, W, W, 0.4f, scores.data(), a.data());
+    cpu::attention_one_query(q.data<float>(), mem_k.data<float>() + s * W, S * W, mem_v.data<float>() + s * W, S * W,
+                             n, W, W, 0.4f, scores.data(), b.data());
+    EXPECT_EQ(a, b) << "slice " << s;  // the same arithmetic, only the addresses differ
+  }
+}
+
+}  // namespace
+}  // namespace sdnc
