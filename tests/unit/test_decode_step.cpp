@@ -10,7 +10,6 @@
 
 #include "common/expect_error.h"
 #include "sdnc/autograd/grad_mode.h"
-#include "sdnc/backend/cpu/attention.h"
 #include "sdnc/machine/machine_stack.h"
 #include "sdnc/ops/decode_step.h"
 #include "sdnc/sdnc.h"
@@ -125,23 +124,6 @@ TEST(DecodeStep, RefusesAMemoryWithoutRoomForTheNewSlot) {
   expect_error([&] { decode_step(Tensor::zeros({1, D}), 4, {t}, o); }, "decode_step", "capacity > 4");
   t.up_weight = Tensor::zeros({F, D + 1});
   expect_error([&] { decode_step(Tensor::zeros({1, D}), 0, {t}, o); }, "decode_step", "up weight");
-}
-
-TEST(AttentionOneQuery, StridedSliceEqualsContiguousCopy) {
-  Generator g(31);
-  const int64_t S = 3, W = 8, n = 37;
-  Tensor mem_k = Tensor::empty({n, S * W}), mem_v = Tensor::empty({n, S * W}), q = Tensor::empty({W});
-  g.fill_normal(mem_k, 0, 1), g.fill_normal(mem_v, 0, 1), g.fill_normal(q, 0, 1);
-  for (int64_t s = 0; s < S; ++s) {
-    std::vector<float> k(n * W), v(n * W), scores(n), a(W), b(W);
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t c = 0; c < W; ++c)
-        k[j * W + c] = mem_k.data<float>()[j * S * W + s * W + c], v[j * W + c] = mem_v.data<float>()[j * S * W + s * W + c];
-    cpu::attention_one_query(q.data<float>(), k.data(), v.data(), n, W, W, 0.4f, scores.data(), a.data());
-    cpu::attention_one_query(q.data<float>(), mem_k.data<float>() + s * W, S * W, mem_v.data<float>() + s * W, S * W,
-                             n, W, W, 0.4f, scores.data(), b.data());
-    EXPECT_EQ(a, b) << "slice " << s;  // the same arithmetic, only the addresses differ
-  }
 }
 
 }  // namespace

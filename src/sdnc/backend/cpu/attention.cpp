@@ -185,16 +185,11 @@ namespace sdnc::cpu {
 
 void attention_one_query(const float* q, const float* K, const float* V, int64_t n, int64_t Dh, int64_t Dv,
                          float scale, float* scores, float* out) {
-  attention_one_query(q, K, Dh, V, Dv, n, Dh, Dv, scale, scores, out);
-}
-
-void attention_one_query(const float* q, const float* K, int64_t ldk, const float* V, int64_t ldv, int64_t n,
-                         int64_t Dh, int64_t Dv, float scale, float* scores, float* out) {
   // Scores, four slots at a time (four independent reduction chains).
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
-    const float* k0 = K + j * ldk;
-    const float *k1 = k0 + ldk, *k2 = k1 + ldk, *k3 = k2 + ldk;
+    const float* k0 = K + j * Dh;
+    const float *k1 = k0 + Dh, *k2 = k1 + Dh, *k3 = k2 + Dh;
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
     for (int64_t c = 0; c < Dh; ++c) {
@@ -206,7 +201,7 @@ void attention_one_query(const float* q, const float* K, int64_t ldk, const floa
     scores[j] = s0 * scale, scores[j + 1] = s1 * scale, scores[j + 2] = s2 * scale, scores[j + 3] = s3 * scale;
   }
   for (; j < n; ++j) {
-    const float* k0 = K + j * ldk;
+    const float* k0 = K + j * Dh;
     float s0 = 0;
 #pragma omp simd reduction(+ : s0)
     for (int64_t c = 0; c < Dh; ++c) s0 += q[c] * k0[c];
@@ -229,14 +224,14 @@ void attention_one_query(const float* q, const float* K, int64_t ldk, const floa
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const float w0 = scores[i], w1 = scores[i + 1], w2 = scores[i + 2], w3 = scores[i + 3];
-    const float* v0 = V + i * ldv;
-    const float *v1 = v0 + ldv, *v2 = v1 + ldv, *v3 = v2 + ldv;
+    const float* v0 = V + i * Dv;
+    const float *v1 = v0 + Dv, *v2 = v1 + Dv, *v3 = v2 + Dv;
 #pragma omp simd
     for (int64_t c = 0; c < Dv; ++c) out[c] += w0 * v0[c] + w1 * v1[c] + w2 * v2[c] + w3 * v3[c];
   }
   for (; i < n; ++i) {
     const float w = scores[i];
-    const float* v = V + i * ldv;
+    const float* v = V + i * Dv;
 #pragma omp simd
     for (int64_t c = 0; c < Dv; ++c) out[c] += w * v[c];
   }

@@ -22,9 +22,5 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
 // The same arithmetic as one row of attention_forward (exp_f32, max-shifted softmax).
 void attention_one_query(const float* q, const float* K, const float* V, int64_t n, int64_t Dh, int64_t Dv,
                          float scale, float* scores, float* out);
-// The same with row strides ldk ≥ Dh and ldv ≥ Dv: one slice of a slot-major memory
-// [n, S·W] (slot j's key at K + j·ldk).
-void attention_one_query(const float* q, const float* K, int64_t ldk, const float* V, int64_t ldv, int64_t n,
-                         int64_t Dh, int64_t Dv, float scale, float* scores, float* out);
 
 }  // namespace sdnc::cpu

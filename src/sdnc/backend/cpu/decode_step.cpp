@@ -4,14 +4,18 @@
 #include <cmath>
 #include <memory>
 
-#include "sdnc/backend/cpu/attention.h"
 #include "sdnc/backend/cpu/layer_norm.h"
+#include "sdnc/backend/cpu/simd_math.h"
 #include "sdnc/core/parallel.h"
 #include "sdnc/core/worker_team.h"
 
 namespace sdnc::cpu {
 
 namespace {
+
+// Slots per block of the read phases. Fixed (not chosen by the thread count), so that the
+// partial sums, and so the results, do not depend on the threads.
+constexpr int64_t kSlotChunk = 64;
 
 // Multiply-adds per layer from which a step shares its blocks with helpers.
 constexpr int64_t kMinParallelWeights = int64_t{1} << 16;
@@ -27,7 +31,9 @@ int64_t block_columns(int64_t N, bool shared) {
 
 // Reused scratch of the calling thread (a step runs on one caller at a time per thread).
 struct Scratch {
-  std::vector<float> qkv, reads, hidden, normed, scores;
+  std::vector<float> qkv, reads, hidden, normed;
+  std::vector<float> weights;  // [R, slots] scores, then read weights
+  std::vector<float> partial;  // [chunks, R·W] each slot chunk's share of the reads
   std::vector<int64_t> normed_for;  // [workers] the phase whose norm `normed` holds
 };
 
@@ -42,7 +48,7 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
   const int64_t D = s.D, R = s.R, S = s.S, W = s.W, F = s.F, L = static_cast<int64_t>(layers.size());
   const int64_t RW = R * W, SW = S * W, Q = RW + 2 * SW, slots = n + 1;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(W)));
-  const bool grouped = S != R;  // GQA: heads share a slice, so the write is a phase of its own
+  const int64_t chunks = (slots + kSlotChunk - 1) / kSlotChunk;
 
   // Helpers only where a layer's products are worth sharing.
   std::shared_ptr<WorkerTeam> team;
@@ -50,21 +56,22 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
   const int workers = team ? team->size() : 1;
   thread_local Scratch scratch;
   Scratch& ws = scratch;  // the caller's: helpers running blocks must use it, not their own
-  at_least(ws.qkv, Q), at_least(ws.reads, RW), at_least(ws.hidden, F);
-  at_least(ws.normed, workers * D), at_least(ws.scores, workers * slots);
+  at_least(ws.qkv, Q), at_least(ws.reads, RW), at_least(ws.hidden, F), at_least(ws.normed, workers * D);
+  at_least(ws.weights, R * slots), at_least(ws.partial, chunks * RW);
   ws.normed_for.assign(workers, -1);
   float *qkv = ws.qkv.data(), *reads = ws.reads.data(), *hidden = ws.hidden.data();
+  float *weights = ws.weights.data(), *partial = ws.partial.data();
 
-  // Phases per layer: QKV, (write,) read, read-out, up, down; then the logits.
+  // Phases per layer: QKV; the read as scores, softmax, values, sum (the memory swept slot by
+  // slot, every head at once: a slot's S·W row is read whole, once per pass); read-out; up;
+  // down. Then the logits.
   const bool shared = team != nullptr;
-  const int64_t per_layer = grouped ? 6 : 5;
+  constexpr int64_t per_layer = 8;
   auto column_blocks = [&](int64_t N) { return (N + block_columns(N, shared) - 1) / block_columns(N, shared); };
   std::vector<int64_t> blocks;
-  for (int64_t l = 0; l < L; ++l) {
-    blocks.push_back(column_blocks(Q));
-    if (grouped) blocks.push_back(1);
-    for (int64_t b : {R, column_blocks(D), column_blocks(F), column_blocks(D)}) blocks.push_back(b);
-  }
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t b : {column_blocks(Q), chunks, R, chunks, R, column_blocks(D), column_blocks(F), column_blocks(D)})
+      blocks.push_back(b);
   if (head.weight) blocks.push_back(column_blocks(head.V));
 
   auto block = [&](int64_t phase, int64_t b, int worker) {
@@ -89,34 +96,70 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
       return;
     }
     const DecodeLayerF32& w = layers[static_cast<size_t>(l)];
-    int64_t step = phase % per_layer;
-    if (!grouped && step >= 1) ++step;  // no write phase: the read block writes its own slice
-    auto write_slice = [&](int64_t slice) {
-      std::copy(qkv + RW + slice * W, qkv + RW + (slice + 1) * W, w.keys + n * SW + slice * W);
-      std::copy(qkv + RW + SW + slice * W, qkv + RW + SW + (slice + 1) * W, w.values + n * SW + slice * W);
-    };
-    switch (step) {
+    const int64_t j0 = b * kSlotChunk, j1 = std::min(slots, j0 + kSlotChunk);  // the read phases' slots
+    switch (phase % per_layer) {
       case 0:
         normalise(w.norm1_w, w.norm1_b);
         product(D, Q, a, w.qkv_w, w.qkv_b, qkv, RowEpilogue::Store);
         break;
-      case 1:  // GQA: slot n of every slice, before any head reads it
-        for (int64_t slice = 0; slice < S; ++slice) write_slice(slice);
+      case 1:  // scores of slots [j0, j1) for every head; the last chunk first writes slot n
+        if (j1 == slots) {
+          std::copy(qkv + RW, qkv + RW + SW, w.keys + n * SW);
+          std::copy(qkv + RW + SW, qkv + RW + 2 * SW, w.values + n * SW);
+        }
+        for (int64_t j = j0; j < j1; ++j) {
+          const float* key = w.keys + j * SW;
+          for (int64_t h = 0; h < R; ++h) {
+            const float *q = qkv + h * W, *k = key + (h * S / R) * W;
+            float dot = 0;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t c = 0; c < W; ++c) dot += q[c] * k[c];
+            weights[h * slots + j] = dot * scale;
+          }
+        }
         break;
-      case 2: {  // read head b reads slice b·S/R over slots 0..n
-        const int64_t slice = b * S / R;
-        if (!grouped) write_slice(slice);
-        float* scores = ws.scores.data() + worker * slots;
-        attention_one_query(qkv + b * W, w.keys + slice * W, SW, w.values + slice * W, SW, slots, W, W, scale, scores,
-                            reads + b * W);
+      case 2: {  // head b's scores → read weights (max-shifted softmax)
+        float* row = weights + b * slots;
+        float mx = row[0];
+        for (int64_t j = 1; j < slots; ++j) mx = std::max(mx, row[j]);
+        float sum = 0;
+        for (int64_t j = 0; j < slots; ++j) sum += (row[j] = exp_f32(row[j] - mx));
+        const float inv = 1.0f / sum;
+#pragma omp simd
+        for (int64_t j = 0; j < slots; ++j) row[j] *= inv;
         break;
       }
-      case 3: product(RW, D, reads, w.out_w, w.out_b, x, RowEpilogue::Accumulate); break;
-      case 4:
+      case 3: {  // chunk b's share of every head's read: Σ_j w_hj · V_j (slice h·S/R)
+        float* out = partial + b * RW;
+        std::fill(out, out + RW, 0.0f);
+        for (int64_t j = j0; j < j1; ++j) {
+          const float* value = w.values + j * SW;
+          for (int64_t h = 0; h < R; ++h) {
+            const float wt = weights[h * slots + j];
+            const float* v = value + (h * S / R) * W;
+            float* o = out + h * W;
+#pragma omp simd
+            for (int64_t c = 0; c < W; ++c) o[c] += wt * v[c];
+          }
+        }
+        break;
+      }
+      case 4: {  // head b's read: the chunks' shares summed in chunk order
+        float* r = reads + b * W;
+        std::copy(partial + b * W, partial + (b + 1) * W, r);
+        for (int64_t c = 1; c < chunks; ++c) {
+          const float* p = partial + c * RW + b * W;
+#pragma omp simd
+          for (int64_t k = 0; k < W; ++k) r[k] += p[k];
+        }
+        break;
+      }
+      case 5: product(RW, D, reads, w.out_w, w.out_b, x, RowEpilogue::Accumulate); break;
+      case 6:
         normalise(w.norm2_w, w.norm2_b);
         product(D, F, a, w.up_w, w.up_b, hidden, s.activation);
         break;
-      case 5: product(F, D, hidden, w.down_w, w.down_b, x, RowEpilogue::Accumulate); break;
+      case 7: product(F, D, hidden, w.down_w, w.down_b, x, RowEpilogue::Accumulate); break;
     }
   };
   if (team) {
