@@ -8,6 +8,7 @@
 // --memory-slots N bounds every layer's memory to N slots (the oldest evicted).
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iostream>
 #include <iterator>
 
@@ -22,6 +23,7 @@
 #include "sdnc/models/llama.h"
 #include "sdnc/machine/memory_machine.h"
 #include "sdnc/models/gpt2.h"
+#include "sdnc/models/lstm_model.h"
 #include "sdnc/ops/ops.h"
 #include "sdnc/train/trainer.h"
 
@@ -76,17 +78,11 @@ int64_t state_bytes(const machine::MemoryMachine::State& st) {
 
 // Any memory machine trained on char_lm (byte ids, or one-hot bytes for older checkpoints, in; byte logits out): one step per
 // byte through the machine's recurrent state — with a bounded memory, in constant memory.
-std::string generate_with_machine(const machine::MemoryMachine& m, const std::string& prompt,
-                                  const GenerateOptions& opt) {
-  NoGradGuard no_grad;
+// Feeds the prompt one byte per step (feed(byte) → logits over the 256 bytes), then samples
+// opt.tokens bytes, feeding each back.
+std::string generate_bytes(const std::string& prompt, const GenerateOptions& opt,
+                           const std::function<Tensor(int64_t)>& feed) {
   const int64_t V = 256;
-  machine::MemoryMachine::State state = m.initial_state(1);
-  auto feed = [&](int64_t byte) {
-    if (m.config().token_input()) return m.step(Tensor::from_indices({byte}, {1}), state);
-    Tensor x = Tensor::zeros({1, V});  // machines trained before token input: one-hot bytes
-    x.data<float>()[byte] = 1.0f;
-    return m.step(x, state);
-  };
   Tensor logits;
   for (unsigned char c : prompt) logits = feed(c);
   Generator g(opt.seed);
@@ -96,9 +92,38 @@ std::string generate_with_machine(const machine::MemoryMachine& m, const std::st
     out.push_back(static_cast<char>(next));
     if (i + 1 < opt.tokens) logits = feed(next);
   }
+  return out;
+}
+
+Tensor one_hot_byte(int64_t byte) {
+  Tensor x = Tensor::zeros({1, 256});
+  x.data<float>()[byte] = 1.0f;
+  return x;
+}
+
+std::string generate_with_machine(const machine::MemoryMachine& m, const std::string& prompt,
+                                  const GenerateOptions& opt) {
+  NoGradGuard no_grad;
+  machine::MemoryMachine::State state = m.initial_state(1);
+  std::string out = generate_bytes(prompt, opt, [&](int64_t byte) {
+    if (m.config().token_input()) return m.step(Tensor::from_indices({byte}, {1}), state);
+    return m.step(one_hot_byte(byte), state);  // machines trained before token input: one-hot bytes
+  });
   fmt::print(stderr, "sdnc: [generate] memory after {} steps: {} slots per layer × {} layers, {} bytes of state\n",
              state.position, state.layers[0].memory.slots(), state.layers.size(), state_bytes(state));
   return out;
+}
+
+// The LSTM baseline (no external memory): one-hot bytes in, h carried from step to step.
+std::string generate_with_lstm(const models::LstmModel& m, const std::string& prompt, const GenerateOptions& opt) {
+  NoGradGuard no_grad;
+  controllers::ControllerState state = m.lstm->zero_state(1);
+  return generate_bytes(prompt, opt, [&](int64_t byte) {
+    controllers::ControllerState next;
+    Tensor h = m.lstm->step(one_hot_byte(byte), state, &next);
+    state = next;
+    return m.output->forward(h);
+  });
 }
 
 // A pretrained GGUF Llama decoder: the prompt is written into the memories one token per
@@ -180,9 +205,18 @@ int run_generate(const GenerateOptions& opt) {
     fmt::print("{}\n", generate_with_machine(*mm, prompt, opt));
     return 0;
   }
+  auto* lstm = dynamic_cast<models::LstmModel*>(&run.model->module());
+  if (lstm && run.config.s("task") == "char_lm" && lstm->config().input_size == 256 &&
+      lstm->config().output_size == 256) {
+    std::string prompt = opt.prompt;
+    if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (prompt.empty()) fail("generate", "the prompt is empty (give --prompt TEXT or text on stdin)");
+    fmt::print("{}\n", generate_with_lstm(*lstm, prompt, opt));
+    return 0;
+  }
   if (!lm)
     fail("generate", "{}: a {} model trained on {} is not a language model; generate needs a model trained "
-         "with --task char_lm (sdnc, dnc or machine)", opt.dir, run.config.s("model"), run.config.s("task"));
+         "with --task char_lm (sdnc, dnc, lstm or machine)", opt.dir, run.config.s("model"), run.config.s("task"));
   std::string prompt = opt.prompt;
   if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   if (prompt.empty()) fail("generate", "the prompt is empty (give --prompt TEXT or text on stdin)");
