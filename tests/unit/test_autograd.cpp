@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "sdnc/autograd/engine.h"
 #include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/sdnc.h"
 
@@ -77,6 +78,32 @@ TEST(Autograd, OnlyFloatingLeavesRequireGrad) {
 
 namespace sdnc {
 namespace {
+
+// The hook names each reached leaf once, when its gradient is already the final one: a leaf used
+// early and late in the graph is named only after its last use's backward; an unused leaf is
+// not named; the leaf used only by the last op (first in backward) is named first.
+TEST(Autograd, LeafGradientHookNamesEachLeafOnceWhenFinal) {
+  Tensor a = Tensor::from_vector(std::vector<double>{1.0, 2.0}, {2}, DType::F64).requires_grad_();
+  Tensor b = Tensor::from_vector(std::vector<double>{3.0, -1.0}, {2}, DType::F64).requires_grad_();
+  Tensor c = Tensor::from_vector(std::vector<double>{0.5, 0.25}, {2}, DType::F64).requires_grad_();
+  Tensor unused = Tensor::from_vector(std::vector<double>{7.0}, {1}, DType::F64).requires_grad_();
+  // y = Σ ((a·b) + a) · c : a is used twice (mul, add), c only at the end.
+  Tensor y = sum_all(mul(add(mul(a, b), a), c));
+  std::vector<std::pair<TensorImpl*, std::vector<double>>> named;
+  {
+    LeafGradientHook hook([&](TensorImpl& leaf) { named.push_back({&leaf, Tensor(leaf.grad).to_doubles()}); });
+    y.backward();
+  }
+  ASSERT_EQ(named.size(), 3u);
+  EXPECT_EQ(named[0].first, c.impl_ptr().get());  // the last op's input: final first
+  for (const auto& [leaf, grad_then] : named) EXPECT_EQ(grad_then, Tensor(leaf->grad).to_doubles());  // already final
+  EXPECT_EQ(a.grad().to_doubles(), (std::vector<double>{0.5 * (3.0 + 1.0), 0.25 * (-1.0 + 1.0)}));
+  EXPECT_FALSE(unused.grad().defined());
+  // Without a hook nothing is called, and the hook is gone after its scope.
+  a.zero_grad();
+  sum_all(mul(a, a)).backward();
+  EXPECT_EQ(named.size(), 3u);
+}
 
 TEST(Gemm, InnerSizeZeroScalesC) {
   // K = 0: C = beta·C (oneDNN 2.6 leaves C untouched there; the wrapper must not).

@@ -13,6 +13,7 @@ namespace sdnc {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local std::function<void(TensorImpl&)> g_on_leaf_final;
 std::atomic<uint64_t> g_sequence{0};
 
 // Accumulates g into slot (allocating on first arrival).
@@ -25,6 +26,11 @@ void accumulate(Tensor& slot, const Tensor& g) {
   }
 }
 }  // namespace
+
+LeafGradientHook::LeafGradientHook(std::function<void(TensorImpl&)> on_final) : previous_(std::move(g_on_leaf_final)) {
+  g_on_leaf_final = std::move(on_final);
+}
+LeafGradientHook::~LeafGradientHook() { g_on_leaf_final = std::move(previous_); }
 
 bool grad_enabled() { return g_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
@@ -116,6 +122,28 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
     }
     accumulate(it->second[output_nr], g);
   };
+  // With a LeafGradientHook: how many edges into each leaf are still to fire, counted over the
+  // nodes this sweep reaches (every edge fires once, with or without a gradient).
+  std::unordered_map<TensorImpl*, int64_t> leaf_edges_left;
+  if (g_on_leaf_final) {
+    std::vector<Node*> stack;
+    std::unordered_set<Node*> seen;
+    for (const Tensor& r : roots)
+      if (r.grad_fn() && seen.insert(r.grad_fn().get()).second) stack.push_back(r.grad_fn().get());
+    while (!stack.empty()) {
+      Node* n = stack.back();
+      stack.pop_back();
+      for (const Edge& e : n->next) {
+        if (e.leaf) leaf_edges_left[e.leaf.get()] += 1;
+        if (e.fn && seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+      }
+    }
+  }
+  auto edge_fired = [&](TensorImpl& leaf) {
+    if (!g_on_leaf_final) return;
+    auto it = leaf_edges_left.find(&leaf);
+    if (it != leaf_edges_left.end() && --it->second == 0) g_on_leaf_final(leaf);
+  };
   for (size_t k = 0; k < roots.size(); ++k) {
     const Tensor& r = roots[k];
     if (grads[k].shape() != r.shape())
@@ -123,8 +151,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
            shape_str(r.shape()));
     if (r.grad_fn())
       deliver(r.grad_fn(), r.impl().output_nr, grads[k]);
-    else if (r.requires_grad())
+    else if (r.requires_grad()) {
       deliver_to_leaf("backward", r.impl(), grads[k]);
+      if (g_on_leaf_final && !leaf_edges_left.count(&r.impl())) g_on_leaf_final(r.impl());  // a root leaf, final now
+    }
   }
 
   while (!ready.empty()) {
@@ -141,14 +171,13 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
     node->release();
     node->released = true;
 
-    for (size_t i = 0; i < node->next.size() && i < grads_in.size(); ++i) {
+    for (size_t i = 0; i < node->next.size(); ++i) {
       const Edge& e = node->next[i];
-      const Tensor& g = grads_in[i];
-      if (!g.defined() || !e.connected()) continue;
-      if (e.fn) {
-        deliver(e.fn, e.output_nr, g);
-      } else {
-        deliver_to_leaf(node->name(), *e.leaf, g);
+      const Tensor g = i < grads_in.size() ? grads_in[i] : Tensor();
+      if (g.defined() && e.fn) deliver(e.fn, e.output_nr, g);
+      if (e.leaf) {
+        if (g.defined()) deliver_to_leaf(node->name(), *e.leaf, g);
+        edge_fired(*e.leaf);
       }
     }
     keep_alive.erase(node);

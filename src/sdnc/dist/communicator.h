@@ -25,6 +25,13 @@ class Communicator {
   // In place: data[i] ← Σ over ranks of data[i], the same result on every rank.
   virtual void allreduce_sum(float* data, int64_t n) = 0;
   virtual void allreduce_sum(double* data, int64_t n) = 0;
+  // Non-blocking allreduce_sum: starts the reduction of data[0, n) in place and returns at
+  // once; the sums are there after wait_all(), which waits for every reduction started since
+  // the last wait_all. data must stay untouched until then. Every rank starts the same
+  // reductions in the same order.
+  virtual void start_allreduce_sum(float* data, int64_t n) = 0;
+  virtual void start_allreduce_sum(double* data, int64_t n) = 0;
+  virtual void wait_all() = 0;
   // In place: data ← rank 0's data.
   virtual void broadcast(double* data, int64_t n) = 0;
   // Ends every rank of the job now with this exit code (after this rank's error message);
@@ -40,6 +47,9 @@ class SingleProcess final : public Communicator {
   std::string name() const override { return "single"; }
   void allreduce_sum(float*, int64_t) override {}
   void allreduce_sum(double*, int64_t) override {}
+  void start_allreduce_sum(float*, int64_t) override {}
+  void start_allreduce_sum(double*, int64_t) override {}
+  void wait_all() override {}
   void broadcast(double*, int64_t) override {}
   [[noreturn]] void abort(int code) override;
 };

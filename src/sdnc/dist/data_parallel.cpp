@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "sdnc/autograd/engine.h"
 #include "sdnc/autograd/grad_mode.h"
 #include "sdnc/core/error.h"
 #include "sdnc/io/crc32.h"
@@ -41,7 +42,7 @@ double loss_share(tasks::TaskKind kind, const tasks::Batch& shard, const tasks::
   return all > 0 ? tasks::loss_count(kind, shard) / all : 0.0;  // nothing scored: task_loss is 0 anyway
 }
 
-ReplicaSync::ReplicaSync(Communicator& comm, std::vector<Tensor> params)
+ReplicaSync::ReplicaSync(Communicator& comm, std::vector<Tensor> params, int64_t bucket_bytes)
     : comm_(comm), params_(std::move(params)), dtype_(params_.empty() ? DType::F32 : params_[0].dtype()) {
   for (const Tensor& p : params_) {
     if (p.dtype() != dtype_)
@@ -53,6 +54,77 @@ ReplicaSync::ReplicaSync(Communicator& comm, std::vector<Tensor> params)
     fail("distributed", "gradients of {} parameters cannot be reduced (F32 or F64)", dtype_name(dtype_));
   (dtype_ == DType::F32 ? bucket_f32_.resize(static_cast<size_t>(total_))
                         : bucket_f64_.resize(static_cast<size_t>(total_)));
+  // The overlap's layout: parameters in reverse order, buckets of about bucket_bytes.
+  int64_t at = 0, in_bucket = 0;
+  for (size_t i = params_.size(); i-- > 0;) {
+    const size_t k = order_.size();
+    order_.push_back(i);
+    offset_.push_back(at);
+    position_[params_[i].impl_ptr().get()] = k;
+    at += params_[i].numel();
+    in_bucket += static_cast<int64_t>(params_[i].nbytes());
+    bucket_of_.push_back(static_cast<int64_t>(bucket_end_.size()));
+    if (in_bucket >= bucket_bytes || i == 0) bucket_end_.push_back(static_cast<int64_t>(k + 1)), in_bucket = 0;
+  }
+}
+
+void ReplicaSync::pack(size_t k) {
+  if (packed_[k]) return;
+  packed_[k] = 1;
+  const Tensor& p = params_[order_[k]];
+  Tensor g = p.grad();
+  char* dst = dtype_ == DType::F32 ? reinterpret_cast<char*>(bucket_f32_.data() + offset_[k])
+                                   : reinterpret_cast<char*>(bucket_f64_.data() + offset_[k]);
+  if (g.defined()) std::memcpy(dst, g.raw_data(), p.nbytes());
+  else std::memset(dst, 0, p.nbytes());  // no gradient on this rank: zeros
+  bucket_left_[static_cast<size_t>(bucket_of_[k])] -= 1;
+}
+
+void ReplicaSync::start_ready_buckets() {
+  while (next_bucket_ < bucket_end_.size() && bucket_left_[next_bucket_] == 0) {
+    const int64_t begin = next_bucket_ == 0 ? 0 : offset_[static_cast<size_t>(bucket_end_[next_bucket_ - 1])];
+    const int64_t end = static_cast<size_t>(bucket_end_[next_bucket_]) < offset_.size()
+                            ? offset_[static_cast<size_t>(bucket_end_[next_bucket_])]
+                            : total_;
+    if (dtype_ == DType::F32) comm_.start_allreduce_sum(bucket_f32_.data() + begin, end - begin);
+    else comm_.start_allreduce_sum(bucket_f64_.data() + begin, end - begin);
+    ++next_bucket_;
+  }
+}
+
+void ReplicaSync::backward_and_sum(const Tensor& loss) {
+  if (comm_.size() == 1) {
+    loss.backward();
+    sum_gradients();
+    return;
+  }
+  packed_.assign(order_.size(), 0);
+  bucket_left_.assign(bucket_end_.size(), 0);
+  for (int64_t b : bucket_of_) bucket_left_[static_cast<size_t>(b)] += 1;
+  next_bucket_ = 0;
+  {
+    LeafGradientHook hook([this](TensorImpl& leaf) {
+      auto it = position_.find(&leaf);
+      if (it == position_.end()) return;  // not one of the exchanged parameters
+      pack(it->second);
+      start_ready_buckets();
+    });
+    loss.backward();
+  }
+  started_in_backward_ = static_cast<int64_t>(next_bucket_);
+  auto start = std::chrono::steady_clock::now();
+  for (size_t k = 0; k < order_.size(); ++k) pack(k);  // parameters backward did not reach
+  start_ready_buckets();
+  comm_.wait_all();
+  for (size_t k = 0; k < order_.size(); ++k) {  // unpack (into the gradient in place, or a new one)
+    Tensor& p = params_[order_[k]];
+    Tensor g = p.grad();
+    if (!g.defined()) p.set_grad(g = Tensor::empty(p.shape(), dtype_));
+    const char* src = dtype_ == DType::F32 ? reinterpret_cast<const char*>(bucket_f32_.data() + offset_[k])
+                                           : reinterpret_cast<const char*>(bucket_f64_.data() + offset_[k]);
+    std::memcpy(g.raw_data(), src, p.nbytes());
+  }
+  bucket_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void ReplicaSync::sum_gradients() {

@@ -8,13 +8,12 @@
 //   2. loss_r = task_loss(shard) · loss_share(shard, global): the shard's part of the global
 //      mean (nats per sequence for bit tasks, per scored token otherwise), so Σ_r loss_r is the
 //      single-process loss and Σ_r ∇loss_r its gradient;
-//   3. backward, then ReplicaSync::sum_gradients: one bucketed allreduce of every gradient, after
-//      which every rank holds the single-process gradient and takes the same optimizer step.
-//
-// Not overlapped with backward: the engine (autograd/engine.h) has no hook that fires when a
-// leaf's gradient is final, and with P ranks on P cores there is no idle core for the transfer
-// to use (docs/decisions.md).
+//   3. ReplicaSync::backward_and_sum: backward, with each bucket of gradients reduced over the
+//      ranks (allreduce) as soon as backward has finished its parameters — overlapped with the
+//      rest of backward (autograd/engine.h's LeafGradientHook) — after which every rank holds
+//      the single-process gradient and takes the same optimizer step.
 #pragma once
+#include <unordered_map>
 #include <vector>
 
 #include "sdnc/core/tensor.h"
@@ -45,14 +44,28 @@ double loss_share(tasks::TaskKind kind, const tasks::Batch& shard, const tasks::
 //     slowest rank is timed apart.
 //   sum / any: one number (the step's loss) or one flag (Ctrl-C, out of time) over all ranks,
 //     so every rank makes the same decision at the same step.
+//   backward_and_sum: loss.backward() while the gradients are exchanged in buckets: the
+//     parameters in reverse order (the order backward tends to finish them), cut into buckets
+//     of about bucket_bytes; a bucket's non-blocking allreduce starts once every parameter in it
+//     has its final gradient and every earlier bucket has started (so every rank starts them in
+//     the same order); after backward the rest are started, all are waited for and unpacked.
+//     The same sums as sum_gradients (each element is reduced once over the ranks). P = 1:
+//     backward, then sum_gradients.
 class ReplicaSync {
  public:
-  ReplicaSync(Communicator& comm, std::vector<Tensor> params);
+  static constexpr int64_t kBucketBytes = int64_t{1} << 20;
+  ReplicaSync(Communicator& comm, std::vector<Tensor> params, int64_t bucket_bytes = kBucketBytes);
   void sum_gradients();
+  void backward_and_sum(const Tensor& loss);
+  int64_t buckets() const { return static_cast<int64_t>(bucket_end_.size()); }
+  // Of the last backward_and_sum, the buckets whose allreduce started before backward ended.
+  int64_t buckets_started_in_backward() const { return started_in_backward_; }
   double sum(double value);
   bool any(bool flag);
-  // Wall seconds so far: in the bucket (packing, its allreduce, unpacking), and in the rest
-  // (waiting for the slowest rank before the bucket, sum, any).
+  // Wall seconds so far: in the bucket (sum_gradients: packing, its allreduce, unpacking;
+  // backward_and_sum: what backward did not hide — after backward, the last buckets, the wait
+  // for every reduction and unpacking), and in the rest (sum_gradients' wait for the slowest
+  // rank before the bucket, sum, any).
   double bucket_seconds() const { return bucket_seconds_; }
   double wait_seconds() const { return wait_seconds_; }
   int size() const { return comm_.size(); }
@@ -64,6 +77,17 @@ class ReplicaSync {
   int64_t total_ = 0;
   std::vector<float> bucket_f32_;
   std::vector<double> bucket_f64_;
+  // Overlap: params_[order_[k]] is the k-th parameter in the exchange buffer, at offset_[k];
+  // bucket b holds positions [bucket_end_[b − 1], bucket_end_[b]) of order_.
+  std::vector<size_t> order_;
+  std::vector<int64_t> offset_, bucket_end_, bucket_of_;
+  std::unordered_map<const TensorImpl*, size_t> position_;  // parameter → its k
+  std::vector<int64_t> bucket_left_;                          // per step: parameters still to pack
+  std::vector<char> packed_;
+  size_t next_bucket_ = 0;                                    // the first bucket not started
+  int64_t started_in_backward_ = 0;
+  void pack(size_t k);
+  void start_ready_buckets();
   double bucket_seconds_ = 0.0, wait_seconds_ = 0.0;
 };
 

@@ -2,6 +2,8 @@
 // fatal, so that a failed collective (a rank that died) becomes an sdnc error naming it.
 #include <mpi.h>
 
+#include <vector>
+
 #include "sdnc/core/error.h"
 #include "sdnc/dist/communicator.h"
 
@@ -39,6 +41,14 @@ class MpiCommunicator final : public Communicator {
 
   void allreduce_sum(float* data, int64_t n) override { reduce(data, n, MPI_FLOAT); }
   void allreduce_sum(double* data, int64_t n) override { reduce(data, n, MPI_DOUBLE); }
+  void start_allreduce_sum(float* data, int64_t n) override { start(data, n, MPI_FLOAT); }
+  void start_allreduce_sum(double* data, int64_t n) override { start(data, n, MPI_DOUBLE); }
+  void wait_all() override {
+    std::vector<MPI_Request> requests;
+    requests.swap(requests_);
+    if (!requests.empty())
+      check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+  }
   void broadcast(double* data, int64_t n) override {
     for (int64_t at = 0; at < n; at += kMaxCount)
       check(MPI_Bcast(data + at, count(n - at), MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Bcast");
@@ -58,7 +68,17 @@ class MpiCommunicator final : public Communicator {
     for (int64_t at = 0; at < n; at += kMaxCount)
       check(MPI_Allreduce(MPI_IN_PLACE, data + at, count(n - at), type, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
   }
+  template <class T>
+  void start(T* data, int64_t n, MPI_Datatype type) {
+    for (int64_t at = 0; at < n; at += kMaxCount) {
+      MPI_Request r;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + at, count(n - at), type, MPI_SUM, MPI_COMM_WORLD, &r),
+            "MPI_Iallreduce");
+      requests_.push_back(r);
+    }
+  }
   int rank_ = 0, size_ = 1;
+  std::vector<MPI_Request> requests_;  // started, not yet waited for
 };
 
 }  // namespace

@@ -357,15 +357,16 @@ TrainSummary Trainer::train() {
     bool ok = std::isfinite(value);
     if (!ok) nonfinite("loss", value);
     if (ok) {
-      loss.backward();
+      if (sync) {  // dist: backward with the exchange overlapped; every rank then holds the global gradient
+        dist::kill_rank_if_asked(*options_.comm, done);
+        sync->backward_and_sum(loss);
+      } else {
+        loss.backward();
+      }
       if (fault.grad && fault.step == done && !params.empty() && params[0].grad().defined())
         dispatch_floating(params[0].grad().dtype(), "train", [&](auto tag) {
           params[0].grad().template data<decltype(tag)>()[0] = std::nan("");
         });
-      if (sync) {  // dist: every rank now holds the global gradient
-        dist::kill_rank_if_asked(*options_.comm, done);
-        sync->sum_gradients();
-      }
       double norm = clip_grad_global_norm(params, clip);
       ok = std::isfinite(norm);
       if (!ok) nonfinite("gradient norm", norm);
