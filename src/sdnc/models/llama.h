@@ -85,7 +85,8 @@ class LlamaModel {
     int64_t bytes() const;     // bytes held by the memories
   };
   State initial_state(int64_t memory_slots = 0) const;
-  // Recurrent form: writes `token` at state.position, reads, returns logits [V].
+  // The fast decode (recurrent form, quantised weights read in place): writes `token` at
+  // state.position, reads, returns logits [V].
   void step(int64_t token, State& state, float* logits) const;
   // Parallel form on the stack: logits [T, V] of all positions of `tokens` (causal, positions 0..T-1).
   std::vector<float> forward(const std::vector<int64_t>& tokens) const;
