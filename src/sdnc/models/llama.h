@@ -29,9 +29,9 @@
 // Three ways to run it, the same numbers:
 //   forward        parallel: all tokens at once on the stack (GEMM);
 //   forward_steps  recurrent: the stack's steps, one token per step into each layer's memory;
-//   step           the fast decode: one token, quantised weights read in place
-//                  (backend/cpu/quant_gemv.h), its own lean loop over the same arithmetic; it
-//                  is tested against forward_steps (tests/golden/check_smollm.py).
+//   step           the fast decode `sdnc generate` runs: one token, quantised weights read in
+//                  place (backend/cpu/quant_gemv.h, no F32 copy), its own lean loop over the
+//                  same arithmetic; it is tested against forward_steps (tests/golden/check_smollm.py).
 // The F32 weights (~4 bytes a parameter: ~540 MB for SmolLM2-135M) are made on the first call
 // of forward, forward_steps or stack(), not at load: `step` alone (sdnc generate) never holds them.
 // Errors: "[llama] <path>: ..." naming the key or tensor.
