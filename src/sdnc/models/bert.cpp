@@ -1,19 +1,17 @@
 // bert.cpp — the BERT encoder as a bidirectional sDNC and the sentence embedding around it.
 #include "sdnc/models/bert.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
-#include "sdnc/backend/cpu/attention.h"
-#include "sdnc/backend/cpu/gemm.h"
-#include "sdnc/backend/cpu/gemv.h"
-#include "sdnc/backend/cpu/layer_norm.h"
+#include "sdnc/autograd/grad_mode.h"
 #include "sdnc/core/error.h"
-#include "sdnc/core/parallel.h"
 #include "sdnc/io/safetensors.h"
+#include "sdnc/ops/ops.h"
 
 namespace sdnc::models {
 
@@ -33,8 +31,6 @@ nlohmann::json read_json(const std::string& path) {
     fail(kOp, "{}: not valid JSON ({})", path, e.what());
   }
 }
-
-inline float gelu_erf(float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); }
 
 }  // namespace
 
@@ -74,8 +70,9 @@ nlohmann::json BertConfig::machine_config() const {
           {"norm_first", false},      {"activation", "gelu"},        {"bias", true},
           {"causal", false},          {"layer_norm_eps", layer_norm_eps}, {"layers", layers},
           {"d_model", d_model},       {"d_ffn", d_ffn},              {"read_heads", heads},
-          {"write_heads", heads},     {"memory_slices", heads},      {"word_size", d_model / heads},
-          {"input_vocab", vocab},     {"input_size", d_model},       {"output_size", d_model}};
+          {"write_heads", 1},         {"memory_slices", heads},      {"word_size", d_model / heads},
+          {"input_vocab", vocab},     {"input_size", vocab},         {"output_size", d_model},
+          {"clip_value", 0}};
 }
 
 BertEncoder BertEncoder::load(const std::string& dir) {
@@ -98,101 +95,89 @@ BertEncoder BertEncoder::load(const std::string& dir) {
     const float* p = t.data<float>();
     for (int64_t i = 0; i < t.numel(); ++i)
       if (!std::isfinite(p[i])) fail(kOp, "{}: tensor '{}' holds a non-finite value at element {}", weights_path, name, i);
-    return std::vector<float>(p, p + t.numel());
+    return t;
   };
   const int64_t D = c.d_model, F = c.d_ffn;
-  m.word_ = take("embeddings.word_embeddings.weight", {c.vocab, D});
-  m.pos_ = take("embeddings.position_embeddings.weight", {c.max_positions, D});
-  m.type_ = take("embeddings.token_type_embeddings.weight", {c.type_vocab, D});
-  m.ln_g_ = take("embeddings.LayerNorm.weight", {D});
-  m.ln_b_ = take("embeddings.LayerNorm.bias", {D});
+  auto embedding = [&](const char* name, int64_t rows) {
+    auto e = std::make_shared<nn::Embedding>(rows, D);
+    e->load_state_dict({{"weight", take(fmt::format("embeddings.{}.weight", name), {rows, D})}});
+    return e;
+  };
+  m.word_ = embedding("word_embeddings", c.vocab);
+  m.position_ = embedding("position_embeddings", c.max_positions);
+  m.token_type_ = embedding("token_type_embeddings", c.type_vocab);
+  m.embedding_norm_ = std::make_shared<nn::LayerNorm>(D, c.layer_norm_eps);
+  m.embedding_norm_->load_state_dict(
+      {{"weight", take("embeddings.LayerNorm.weight", {D})}, {"bias", take("embeddings.LayerNorm.bias", {D})}});
+  m.stack_ = std::make_shared<machine::MachineStack>(machine::MachineConfig::from_json(c.machine_config(), config_path), D);
+  std::map<std::string, Tensor> state;
+  NoGradGuard no_grad;
   for (int64_t l = 0; l < c.layers; ++l) {
-    const std::string p = fmt::format("encoder.layer.{}.", l);
-    Layer L;
-    L.wq = take(p + "attention.self.query.weight", {D, D});
-    L.bq = take(p + "attention.self.query.bias", {D});
-    L.wk = take(p + "attention.self.key.weight", {D, D});
-    L.bk = take(p + "attention.self.key.bias", {D});
-    L.wv = take(p + "attention.self.value.weight", {D, D});
-    L.bv = take(p + "attention.self.value.bias", {D});
-    L.wo = take(p + "attention.output.dense.weight", {D, D});
-    L.bo = take(p + "attention.output.dense.bias", {D});
-    L.ln1_g = take(p + "attention.output.LayerNorm.weight", {D});
-    L.ln1_b = take(p + "attention.output.LayerNorm.bias", {D});
-    L.w1 = take(p + "intermediate.dense.weight", {F, D});
-    L.b1 = take(p + "intermediate.dense.bias", {F});
-    L.w2 = take(p + "output.dense.weight", {D, F});
-    L.b2 = take(p + "output.dense.bias", {D});
-    L.ln2_g = take(p + "output.LayerNorm.weight", {D});
-    L.ln2_b = take(p + "output.LayerNorm.bias", {D});
-    m.layers_.push_back(std::move(L));
+    const std::string p = fmt::format("encoder.layer.{}.", l), to = m.stack_->layer_prefix(static_cast<size_t>(l));
+    auto qkv = [&](const char* what, std::vector<int64_t> shape) {  // rows [Q ; K ; V]
+      std::vector<Tensor> parts;
+      for (const char* part : {"query", "key", "value"})
+        parts.push_back(take(fmt::format("{}attention.self.{}.{}", p, part, what), shape));
+      return concat(parts, 0);
+    };
+    state[to + "self_attn.in_proj_weight"] = qkv("weight", {D, D});
+    state[to + "self_attn.in_proj_bias"] = qkv("bias", {D});
+    auto linear = [&](const std::string& from, const std::string& name, int64_t out, int64_t in) {
+      state[to + name + ".weight"] = take(p + from + ".weight", {out, in});
+      state[to + name + ".bias"] = take(p + from + ".bias", {out});
+    };
+    linear("attention.output.dense", "self_attn.out_proj", D, D);
+    linear("intermediate.dense", "linear1", F, D);
+    linear("output.dense", "linear2", D, F);
+    for (auto [from, name] : {std::pair{"attention.output.LayerNorm", "norm1"}, {"output.LayerNorm", "norm2"}}) {
+      state[to + name + ".weight"] = take(p + from + ".weight", {D});
+      state[to + name + ".bias"] = take(p + from + ".bias", {D});
+    }
   }
+  m.stack_->load_state_dict(state);
   return m;
 }
 
 std::vector<float> BertEncoder::encode(const std::vector<int64_t>& ids, Form form) const {
+  return encode_batch({ids}, form)[0];
+}
+
+std::vector<std::vector<float>> BertEncoder::encode_batch(const std::vector<std::vector<int64_t>>& ids,
+                                                          Form form) const {
   const BertConfig& c = config_;
-  const int64_t T = static_cast<int64_t>(ids.size()), D = c.d_model, F = c.d_ffn, R = c.heads, W = D / R;
-  if (T == 0) fail(kOp, "no tokens to encode");
-  if (T > c.max_positions) fail(kOp, "{} tokens exceed the model's {} positions", T, c.max_positions);
-  std::vector<float> x(T * D), tmp(T * D), q(T * D), k(T * D), v(T * D), r(T * D), h(T * F);
-  for (int64_t t = 0; t < T; ++t) {
-    if (ids[t] < 0 || ids[t] >= c.vocab) fail(kOp, "token id {} is outside the vocabulary [0, {})", ids[t], c.vocab);
-    for (int64_t i = 0; i < D; ++i) tmp[t * D + i] = word_[ids[t] * D + i] + pos_[t * D + i] + type_[i];
-    cpu::layer_norm_row(tmp.data() + t * D, ln_g_.data(), ln_b_.data(), D, c.layer_norm_eps, x.data() + t * D);
+  const int64_t B = static_cast<int64_t>(ids.size()), D = c.d_model;
+  if (B == 0) return {};
+  int64_t T = 0;
+  for (const auto& seq : ids) {
+    const int64_t n = static_cast<int64_t>(seq.size());
+    if (n == 0) fail(kOp, "no tokens to encode");
+    if (n > c.max_positions) fail(kOp, "{} tokens exceed the model's {} positions", n, c.max_positions);
+    for (int64_t id : seq)
+      if (id < 0 || id >= c.vocab) fail(kOp, "token id {} is outside the vocabulary [0, {})", id, c.vocab);
+    T = std::max(T, n);
   }
-  // y [T, N] = in [T, K] · Wᵀ + b: one GEMM (parallel) or one product per position (recurrent).
-  auto linear = [&](const std::vector<float>& w, const std::vector<float>& b, const float* in, int64_t K,
-                    int64_t N, float* out, cpu::RowEpilogue epilogue) {
-    if (form == Form::Parallel) {
-      cpu::gemm(false, true, T, N, K, 1.0f, in, K, w.data(), K, 0.0f, out, N);
-      parallel_for(T, 1, [&](int64_t t0, int64_t t1) {
-        for (int64_t i = t0 * N; i < t1 * N; ++i) {
-          const float s = out[i] + b[i % N];
-          out[i] = epilogue == cpu::RowEpilogue::Gelu ? gelu_erf(s) : s;
-        }
-      });
-    } else {
-      for (int64_t t = 0; t < T; ++t)  // one step: this position's row
-        parallel_for(N, 64, [&](int64_t o0, int64_t o1) {
-          cpu::rows_times_weight_t(1, K, in + t * K, K, w.data(), b.data(), out + t * N, N, o0, o1, epilogue);
-        });
-    }
-  };
-  const float scale = 1.0f / std::sqrt(static_cast<float>(W));
-  std::vector<float> Ks(T * W * R), Vs(T * W * R);  // the memory: per slice [T, W]
-  for (const Layer& L : layers_) {
-    // Writes: every position's key and value into its slot of each slice.
-    linear(L.wk, L.bk, x.data(), D, D, k.data(), cpu::RowEpilogue::Store);
-    linear(L.wv, L.bv, x.data(), D, D, v.data(), cpu::RowEpilogue::Store);
-    for (int64_t s = 0; s < R; ++s)
-      for (int64_t t = 0; t < T; ++t) {
-        std::copy_n(k.data() + t * D + s * W, W, Ks.data() + (s * T + t) * W);
-        std::copy_n(v.data() + t * D + s * W, W, Vs.data() + (s * T + t) * W);
-      }
-    // Reads: every position's R heads over all T slots.
-    linear(L.wq, L.bq, x.data(), D, D, q.data(), cpu::RowEpilogue::Store);
-    parallel_for(T * R, 1, [&](int64_t b0, int64_t b1) {
-      std::vector<float> scores(static_cast<size_t>(T));
-      for (int64_t i = b0; i < b1; ++i) {
-        const int64_t t = i / R, s = i % R;
-        cpu::attention_one_query(q.data() + t * D + s * W, Ks.data() + s * T * W, Vs.data() + s * T * W, T, W, W,
-                                 scale, scores.data(), r.data() + t * D + s * W);
-      }
-    });
-    linear(L.wo, L.bo, r.data(), D, D, tmp.data(), cpu::RowEpilogue::Store);
+  // Token ids [B, T] (padding: id 0, flagged), positions 0..T−1, token type 0.
+  std::vector<int64_t> tokens(static_cast<size_t>(B * T), 0), flags(static_cast<size_t>(B * T), 0), positions;
+  for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < T; ++t) {
-      for (int64_t i = 0; i < D; ++i) tmp[t * D + i] += x[t * D + i];
-      cpu::layer_norm_row(tmp.data() + t * D, L.ln1_g.data(), L.ln1_b.data(), D, c.layer_norm_eps, x.data() + t * D);
+      const auto& seq = ids[static_cast<size_t>(b)];
+      if (t < static_cast<int64_t>(seq.size())) tokens[b * T + t] = seq[t];
+      else flags[b * T + t] = 1;
+      positions.push_back(t);
     }
-    linear(L.w1, L.b1, x.data(), D, F, h.data(), cpu::RowEpilogue::Gelu);
-    linear(L.w2, L.b2, h.data(), F, D, tmp.data(), cpu::RowEpilogue::Store);
-    for (int64_t t = 0; t < T; ++t) {
-      for (int64_t i = 0; i < D; ++i) tmp[t * D + i] += x[t * D + i];
-      cpu::layer_norm_row(tmp.data() + t * D, L.ln2_g.data(), L.ln2_b.data(), D, c.layer_norm_eps, x.data() + t * D);
-    }
-  }
-  return x;
+  NoGradGuard no_grad;
+  Tensor x = add(add(word_->forward(Tensor::from_indices(tokens, {B, T})),
+                     position_->forward(Tensor::from_indices(positions, {B, T}))),
+                 token_type_->forward(Tensor::zeros({B, T}, DType::I64)));  // [B, T, D]
+  x = embedding_norm_->forward(x);
+  const bool padded = std::find(flags.begin(), flags.end(), 1) != flags.end();
+  Tensor h = stack_->forward(x, form == Form::Parallel ? models::Form::Parallel : models::Form::Recurrent, nullptr,
+                             padded ? Tensor::from_indices(flags, {B, T}) : Tensor());
+  std::vector<std::vector<float>> out;
+  const float* p = h.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    out.emplace_back(p + b * T * D, p + (b * T + static_cast<int64_t>(ids[static_cast<size_t>(b)].size())) * D);
+  return out;
 }
 
 SentenceEmbedder SentenceEmbedder::load(const std::string& dir) {
@@ -230,23 +215,47 @@ SentenceEmbedder SentenceEmbedder::load(const std::string& dir) {
   return e;
 }
 
-std::vector<float> SentenceEmbedder::embed(const std::string& text, BertEncoder::Form form) const {
+std::vector<int64_t> SentenceEmbedder::tokens(const std::string& text) const {
   std::vector<int64_t> ids = tokenizer_.encode(text);
   if (static_cast<int64_t>(ids.size()) > max_seq_length_) {  // keep [CLS] … [SEP]
     const int64_t sep = ids.back();
     ids.resize(static_cast<size_t>(max_seq_length_));
     ids.back() = sep;
   }
-  const int64_t T = static_cast<int64_t>(ids.size()), D = encoder_.config().d_model;
-  const std::vector<float> hidden = encoder_.encode(ids, form);
-  std::vector<double> sum(static_cast<size_t>(D), 0.0);
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t i = 0; i < D; ++i) sum[i] += hidden[t * D + i];
-  std::vector<float> out(static_cast<size_t>(D));
-  double norm = 0;
-  for (int64_t i = 0; i < D; ++i) norm += (sum[i] / T) * (sum[i] / T);
-  const double scale = normalize_ ? 1.0 / std::max(std::sqrt(norm), 1e-12) : 1.0;
-  for (int64_t i = 0; i < D; ++i) out[i] = static_cast<float>(sum[i] / T * scale);
+  return ids;
+}
+
+std::vector<float> SentenceEmbedder::embed(const std::string& text, BertEncoder::Form form) const {
+  return embed_tokens({tokens(text)}, form)[0];
+}
+
+std::vector<std::vector<float>> SentenceEmbedder::embed_tokens(const std::vector<std::vector<int64_t>>& ids,
+                                                               BertEncoder::Form form) const {
+  const int64_t D = encoder_.config().d_model;
+  std::vector<size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
+  std::vector<std::vector<float>> out(ids.size());
+  for (size_t first = 0, end = 0; first < order.size(); first = end) {
+    // A batch: up to kBatch sequences, the longest at most 25% (or 8 tokens) longer than the shortest.
+    const size_t shortest = ids[order[first]].size(), longest = shortest + std::max<size_t>(8, shortest / 4);
+    std::vector<std::vector<int64_t>> batch;
+    for (end = first; end < order.size() && end - first < kBatch && ids[order[end]].size() <= longest; ++end)
+      batch.push_back(ids[order[end]]);
+    const std::vector<std::vector<float>> hidden = encoder_.encode_batch(batch, form);
+    for (size_t i = 0; i < batch.size(); ++i) {  // mean over the sequence's own positions, then L2
+      const int64_t T = static_cast<int64_t>(batch[i].size());
+      std::vector<double> sum(static_cast<size_t>(D), 0.0);
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t j = 0; j < D; ++j) sum[j] += hidden[i][t * D + j];
+      double norm = 0;
+      for (int64_t j = 0; j < D; ++j) norm += (sum[j] / T) * (sum[j] / T);
+      const double scale = normalize_ ? 1.0 / std::max(std::sqrt(norm), 1e-12) : 1.0;
+      std::vector<float>& e = out[order[first + i]];
+      e.resize(static_cast<size_t>(D));
+      for (int64_t j = 0; j < D; ++j) e[j] = static_cast<float>(sum[j] / T * scale);
+    }
+  }
   return out;
 }
 

@@ -11,15 +11,26 @@
 //                         x_t = LN_1(x_t + Wo r_t + bo)
 //                         x_t = LN_2(x_t + W2 GELU_erf(W1 x_t + b1) + b2)         (F wide)
 //   embedding = normalise(mean_t x_t)
-// Two forms, the same numbers: `Form::Parallel` (GEMM over all positions) and
-// `Form::Recurrent` (one position per step: all T writes, then T reads, per layer).
+// The encoder is the model's embeddings + one machine::MachineStack (L bidirectional layers,
+// BertConfig::machine_config()) + nothing else; the sentence embedding adds mean pooling and
+// L2 normalisation. Two forms, the same numbers: `Form::Parallel` (the stack's parallel form:
+// every position at once, GEMM) and `Form::Recurrent` (the stack's bidirectional steps: per
+// layer all T writes one step at a time, then T reads). A batch is padded to its longest
+// sequence and the stack reads with the padding mask: no position reads a padded slot.
+// Hugging Face names → the stack's (machine_layer.h), at load time, per layer l:
+//   attention.self.{query,key,value}.{weight,bias}  → layers.l.self_attn.in_proj_{weight,bias} rows [Q ; K ; V]
+//   attention.output.dense                          → layers.l.self_attn.out_proj
+//   attention.output.LayerNorm, output.LayerNorm    → layers.l.norm1, layers.l.norm2
+//   intermediate.dense, output.dense                → layers.l.linear1, layers.l.linear2
 // Errors: "[bert] <path>: ..." naming the key or tensor.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "sdnc/machine/machine_stack.h"
 #include "sdnc/tokenizers/wordpiece.h"
 
 namespace sdnc::models {
@@ -30,7 +41,8 @@ struct BertConfig {
 
   // config.json of a BertModel; refuses other activations / position types, naming the key.
   static BertConfig from_json(const nlohmann::json& j, const std::string& where);
-  // The memory-machine config this encoder is (the stateless-layer keys of machine_config.h).
+  // The memory-machine config this encoder is (the stateless-layer keys of machine_config.h;
+  // MachineConfig::from_json accepts it): the stack's layers are built from it.
   nlohmann::json machine_config() const;
 };
 
@@ -42,14 +54,17 @@ class BertEncoder {
   const BertConfig& config() const { return config_; }
   // Hidden states [T, D] of token ids (T ≤ max_positions).
   std::vector<float> encode(const std::vector<int64_t>& ids, Form form) const;
+  // Hidden states of a batch: sequence b (T_b tokens) → [T_b, D]. The batch runs as one
+  // [B, T] input, T = max T_b, with the padding mask; padded positions are dropped.
+  std::vector<std::vector<float>> encode_batch(const std::vector<std::vector<int64_t>>& ids, Form form) const;
+  // The machine the encoder runs on: L layers named "layers.{l}." (machine_layer.h's parts).
+  const machine::MachineStack& stack() const { return *stack_; }
 
  private:
-  struct Layer {
-    std::vector<float> wq, bq, wk, bk, wv, bv, wo, bo, ln1_g, ln1_b, w1, b1, w2, b2, ln2_g, ln2_b;
-  };
   BertConfig config_;
-  std::vector<float> word_, pos_, type_, ln_g_, ln_b_;
-  std::vector<Layer> layers_;
+  std::shared_ptr<nn::Embedding> word_, position_, token_type_;  // [V, D], [max_positions, D], [type_vocab, D]
+  std::shared_ptr<nn::LayerNorm> embedding_norm_;
+  std::shared_ptr<machine::MachineStack> stack_;
 };
 
 // A sentence-transformers model folder: the encoder, its WordPiece tokenizer (tokenizer.json,
@@ -60,6 +75,14 @@ class SentenceEmbedder {
  public:
   static SentenceEmbedder load(const std::string& dir);
   std::vector<float> embed(const std::string& text, BertEncoder::Form form = BertEncoder::Form::Parallel) const;
+  // The token ids embed() runs: [CLS] … [SEP], truncated to max_seq_length (the last kept id is [SEP]).
+  std::vector<int64_t> tokens(const std::string& text) const;
+  // Embeddings [D] of many tokenised texts (tokens()), in their order; they run in batches of
+  // up to kBatch sequences of similar length (sorted by length, as sentence-transformers does;
+  // a batch's longest is at most 25% or 8 tokens longer than its shortest, so little is padding).
+  static constexpr size_t kBatch = 32;
+  std::vector<std::vector<float>> embed_tokens(const std::vector<std::vector<int64_t>>& ids,
+                                               BertEncoder::Form form = BertEncoder::Form::Parallel) const;
   const BertEncoder& encoder() const { return encoder_; }
   const tokenizers::WordPiece& tokenizer() const { return tokenizer_; }
   int64_t max_seq_length() const { return max_seq_length_; }

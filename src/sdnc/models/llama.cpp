@@ -1,15 +1,17 @@
 // llama.cpp — the Llama decoder as a causal sDNC: loading (metadata → config, tensors checked
-// against it, Q/K rows un-permuted), the recurrent step and the parallel forward.
+// against it, Q/K rows un-permuted), the fast quantised step, and the stack forms (the F32
+// weights mapped onto machine::MachineStack's parameters on first use).
 #include "sdnc/models/llama.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "sdnc/autograd/grad_mode.h"
 #include "sdnc/backend/cpu/attention.h"
-#include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/core/error.h"
 #include "sdnc/core/parallel.h"
+#include "sdnc/ops/ops.h"
 
 namespace sdnc::models {
 
@@ -113,8 +115,9 @@ nlohmann::json LlamaConfig::machine_config() const {
           {"activation", "swiglu"},  {"bias", false},             {"causal", true},
           {"norm_first", true},      {"layer_norm_eps", rms_eps}, {"layers", layers},
           {"d_model", d_model},      {"d_ffn", d_ffn},            {"read_heads", heads},
-          {"write_heads", heads},    {"memory_slices", kv_heads}, {"word_size", head_dim},
-          {"input_vocab", vocab},    {"input_size", d_model},     {"output_size", vocab}};
+          {"write_heads", 1},        {"memory_slices", kv_heads}, {"word_size", head_dim},
+          {"input_vocab", vocab},    {"input_size", vocab},       {"output_size", vocab},
+          {"clip_value", 0}};
 }
 
 LlamaModel LlamaModel::load(const std::string& path) {
@@ -225,60 +228,69 @@ void LlamaModel::step(int64_t token, State& st, float* logits) const {
   ++st.position;
 }
 
-std::vector<float> LlamaModel::forward(const std::vector<int64_t>& tokens) const {
+const LlamaModel::StackForm& LlamaModel::stack_form() const {
+  std::lock_guard<std::mutex> lock(stack_form_->mutex);
+  if (stack_form_->form) return *stack_form_->form;
   const LlamaConfig& c = config_;
-  const int64_t T = static_cast<int64_t>(tokens.size()), D = c.d_model, W = c.head_dim, R = c.heads,
-                S = c.kv_heads, F = c.d_ffn, group = R / S;
-  std::vector<float> x(T * D), a(T * D), q(T * R * W), k(T * S * W), v(T * S * W), r(T * R * W),
-      g(T * F), u(T * F);
-  for (int64_t t = 0; t < T; ++t) {
-    if (tokens[t] < 0 || tokens[t] >= c.vocab)
-      fail(kOp, "token id {} is outside the vocabulary [0, {})", tokens[t], c.vocab);
-    embedding_.row(tokens[t], x.data() + t * D);
-  }
-  // y [T, N] (+)= x [T, K] · Wᵀ with the F32 weights.
-  auto linear = [&](const WeightMatrix& w, const float* in, float* out, bool accumulate) {
-    const std::vector<float> wf = w.dequantized();
-    cpu::gemm(false, true, T, w.rows(), w.cols(), 1.0f, in, w.cols(), wf.data(), w.cols(),
-              accumulate ? 1.0f : 0.0f, out, w.rows());
+  NoGradGuard no_grad;
+  auto f32 = [](const WeightMatrix& w) { return Tensor::from_vector(w.dequantized(), {w.rows(), w.cols()}); };
+  auto gain = [](const std::vector<float>& g) { return Tensor::from_vector(g, {static_cast<int64_t>(g.size())}); };
+  auto form = std::make_unique<StackForm>();
+  form->embedding = f32(embedding_);
+  form->head = file_.find_tensor("output.weight") ? f32(head_) : form->embedding;  // tied when the file has no head
+  form->stack = std::make_shared<machine::MachineStack>(
+      machine::MachineConfig::from_json(c.machine_config(), file_.path()), c.d_model);
+  // Each F32 matrix is copied straight into its parameter (no second copy of the whole model).
+  std::map<std::string, Tensor> params = form->stack->state_dict();
+  size_t written = 0;
+  auto put = [&](const std::string& name, const Tensor& value) {
+    auto it = params.find(name);
+    SDNC_CHECK(it != params.end() && it->second.shape() == value.shape(), kOp, "{}: the stack has no parameter {} {}",
+               file_.path(), name, shape_str(value.shape()));
+    it->second.copy_from(value);
+    ++written;
   };
-  const float scale = 1.0f / std::sqrt(static_cast<float>(W));
   for (int64_t l = 0; l < c.layers; ++l) {
-    const Layer& L = layers_[l];
-    for (int64_t t = 0; t < T; ++t) rms_norm(x.data() + t * D, L.attn_norm.data(), D, c.rms_eps, a.data() + t * D);
-    linear(L.q, a.data(), q.data(), false);
-    linear(L.k, a.data(), k.data(), false);
-    linear(L.v, a.data(), v.data(), false);
-    for (int64_t t = 0; t < T; ++t) {
-      rope(q.data() + t * R * W, R, W, t, inv_freq_);
-      rope(k.data() + t * S * W, S, W, t, inv_freq_);
-    }
-    // Every position writes its slot of each slice's memory; position t reads slots 0..t.
-    std::vector<std::vector<float>> Ks(S, std::vector<float>(T * W)), Vs(S, std::vector<float>(T * W));
-    for (int64_t s = 0; s < S; ++s)
-      for (int64_t t = 0; t < T; ++t) {
-        std::copy_n(k.data() + (t * S + s) * W, W, Ks[s].data() + t * W);
-        std::copy_n(v.data() + (t * S + s) * W, W, Vs[s].data() + t * W);
-      }
-    parallel_for(T * R, 1, [&](int64_t b, int64_t e) {
-      std::vector<float> scores(static_cast<size_t>(T));
-      for (int64_t i = b; i < e; ++i) {
-        const int64_t t = i / R, h = i % R;
-        cpu::attention_one_query(q.data() + (t * R + h) * W, Ks[h / group].data(), Vs[h / group].data(), t + 1,
-                                 W, W, scale, scores.data(), r.data() + (t * R + h) * W);
-      }
-    });
-    linear(L.o, r.data(), x.data(), true);
-    for (int64_t t = 0; t < T; ++t) rms_norm(x.data() + t * D, L.ffn_norm.data(), D, c.rms_eps, a.data() + t * D);
-    linear(L.gate, a.data(), g.data(), false);
-    linear(L.up, a.data(), u.data(), false);
-    for (int64_t i = 0; i < T * F; ++i) g[i] = silu(g[i]) * u[i];
-    linear(L.down, g.data(), x.data(), true);
+    const Layer& L = layers_[static_cast<size_t>(l)];
+    const std::string to = form->stack->layer_prefix(static_cast<size_t>(l));
+    put(to + "self_attn.in_proj_weight", concat({f32(L.q), f32(L.k), f32(L.v)}, 0));
+    put(to + "self_attn.out_proj.weight", f32(L.o));
+    put(to + "linear1.weight", concat({f32(L.gate), f32(L.up)}, 0));
+    put(to + "linear2.weight", f32(L.down));
+    put(to + "norm1.weight", gain(L.attn_norm));
+    put(to + "norm2.weight", gain(L.ffn_norm));
   }
-  for (int64_t t = 0; t < T; ++t) rms_norm(x.data() + t * D, final_norm_.data(), D, c.rms_eps, a.data() + t * D);
-  std::vector<float> logits(static_cast<size_t>(T * c.vocab));
-  linear(head_, a.data(), logits.data(), false);
-  return logits;
+  SDNC_CHECK(written == params.size(), kOp, "{}: {} of the stack's {} parameters have no GGUF tensor", file_.path(),
+             params.size() - written, params.size());
+  form->final_norm = std::make_shared<nn::RmsNorm>(c.d_model, c.rms_eps);
+  form->final_norm->load_state_dict({{"weight", gain(final_norm_)}});
+  stack_form_->form = std::move(form);
+  return *stack_form_->form;
+}
+
+const machine::MachineStack& LlamaModel::stack() const { return *stack_form().stack; }
+
+std::vector<float> LlamaModel::run_stack(const std::vector<int64_t>& tokens, Form form) const {
+  const LlamaConfig& c = config_;
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  for (int64_t id : tokens)
+    if (id < 0 || id >= c.vocab) fail(kOp, "token id {} is outside the vocabulary [0, {})", id, c.vocab);
+  if (T == 0) return {};
+  const StackForm& f = stack_form();
+  NoGradGuard no_grad;
+  Tensor x = embedding(f.embedding, Tensor::from_indices(tokens, {1, T}));  // [1, T, D]
+  Tensor h = f.stack->forward(x, form);                                      // [1, T, D]
+  Tensor logits = linear(f.final_norm->forward(h), f.head);                 // [1, T, V]
+  const float* p = logits.data<float>();
+  return std::vector<float>(p, p + T * c.vocab);
+}
+
+std::vector<float> LlamaModel::forward(const std::vector<int64_t>& tokens) const {
+  return run_stack(tokens, Form::Parallel);
+}
+
+std::vector<float> LlamaModel::forward_steps(const std::vector<int64_t>& tokens) const {
+  return run_stack(tokens, Form::Recurrent);
 }
 
 }  // namespace sdnc::models

@@ -18,17 +18,33 @@
 // against them. GGUF stores Wq and Wk with llama.cpp's RoPE row order (each head's rows
 // interleaved pairwise, convert_hf_to_gguf's permute); loading undoes it so the rotate_half
 // layout applies (what transformers' GGUF loader does too).
-// Two forms, the same numbers: `step` (recurrent: one token, quantised weights read in place,
-// backend/cpu/quant_gemv.h) and `forward` (parallel: all tokens at once, F32 weights, GEMM).
+// The model on the memory machine's parts: E + one machine::MachineStack built from
+// LlamaConfig::machine_config() (RMSNorm, SwiGLU, no bias, RoPE with the file's θ, GQA:
+// memory_slices = kv_heads) + the final RMSNorm + the (tied) head, with the dequantised F32
+// weights. GGUF names → the stack's (machine_layer.h), per layer l:
+//   blk.l.attn_{q,k,v}.weight  → layers.l.self_attn.in_proj_weight rows [Q ; K ; V] (Q, K un-permuted)
+//   blk.l.attn_output.weight   → layers.l.self_attn.out_proj.weight
+//   blk.l.ffn_{gate,up}.weight → layers.l.linear1.weight rows [gate ; up];  blk.l.ffn_down → linear2
+//   blk.l.attn_norm, ffn_norm  → layers.l.norm1, layers.l.norm2
+// Three ways to run it, the same numbers:
+//   forward        parallel: all tokens at once on the stack (GEMM);
+//   forward_steps  recurrent: the stack's steps, one token per step into each layer's memory;
+//   step           the fast decode `sdnc generate` runs: one token, quantised weights read in
+//                  place (backend/cpu/quant_gemv.h, no F32 copy), its own lean loop over the
+//                  same arithmetic; it is tested against forward_steps (tests/golden/check_smollm.py).
+// The F32 weights (~4 bytes a parameter: ~540 MB for SmolLM2-135M) are made on the first call
+// of forward, forward_steps or stack(), not at load: `step` alone (sdnc generate) never holds them.
 // Errors: "[llama] <path>: ..." naming the key or tensor.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "sdnc/io/gguf.h"
+#include "sdnc/machine/machine_stack.h"
 #include "sdnc/models/weight_matrix.h"
 #include "sdnc/tokenizers/bpe.h"
 
@@ -47,7 +63,8 @@ struct LlamaConfig {
   double rms_eps = 1e-5;
 
   static LlamaConfig from_gguf(const gguf::File& file);
-  // The memory-machine config this model is (the stateless-layer keys of machine_config.h).
+  // The memory-machine config this model is (the stateless-layer keys of machine_config.h;
+  // MachineConfig::from_json accepts it): the stack's layers are built from it.
   nlohmann::json machine_config() const;
 };
 
@@ -68,12 +85,31 @@ class LlamaModel {
     int64_t bytes() const;     // bytes held by the memories
   };
   State initial_state(int64_t memory_slots = 0) const;
-  // Recurrent form: writes `token` at state.position, reads, returns logits [V].
+  // The fast decode (recurrent form, quantised weights read in place): writes `token` at
+  // state.position, reads, returns logits [V].
   void step(int64_t token, State& state, float* logits) const;
-  // Parallel form: logits [T, V] of all positions of `tokens` (causal, positions 0..T-1).
+  // Parallel form on the stack: logits [T, V] of all positions of `tokens` (causal, positions 0..T-1).
   std::vector<float> forward(const std::vector<int64_t>& tokens) const;
+  // Recurrent form on the stack: the same logits [T, V], one token per step (the stack's steps).
+  std::vector<float> forward_steps(const std::vector<int64_t>& tokens) const;
+  // The machine the stack forms run on: L layers named "layers.{l}." (F32; made on first use).
+  const machine::MachineStack& stack() const;
 
  private:
+  // The stack forms' F32 parts, made once on first use (the mutex guards the making).
+  struct StackForm {
+    Tensor embedding, head;                     // [V, D] each (the same tensor when tied)
+    std::shared_ptr<machine::MachineStack> stack;
+    std::shared_ptr<nn::RmsNorm> final_norm;
+  };
+  struct LazyStackForm {
+    std::mutex mutex;
+    std::unique_ptr<StackForm> form;
+  };
+  const StackForm& stack_form() const;
+  // logits [T, V] of `tokens` through the stack in the given form.
+  std::vector<float> run_stack(const std::vector<int64_t>& tokens, Form form) const;
+
   struct Layer {
     std::vector<float> attn_norm, ffn_norm;
     WeightMatrix q, k, v, o, gate, up, down;
@@ -85,6 +121,7 @@ class LlamaModel {
   std::vector<float> final_norm_;
   std::vector<Layer> layers_;
   std::vector<float> inv_freq_;    // [W/2]
+  std::shared_ptr<LazyStackForm> stack_form_ = std::make_shared<LazyStackForm>();
 };
 
 }  // namespace sdnc::models
