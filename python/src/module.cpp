@@ -35,4 +35,5 @@ NB_MODULE(_sdnc, m) {
   bind_machine(m);
   bind_io(m);
   bind_train(m);
+  bind_pretrained(m);
 }
