@@ -31,9 +31,9 @@ void check_signals() {
 // Token ids [T] (T ≥ 1): int64 array or a list of ints.
 std::vector<int64_t> token_ids(nb::handle ids, const char* where) {
   Tensor t = to_tensor(ids, where);
+  if (t.numel() == 0) fail(where, "token_ids is empty");
   if (t.dtype() != DType::I64 || t.ndim() != 1)
     fail(where, "token_ids must be int64 ids of rank 1 [T], got {} {}", numpy_dtype_name(t.dtype()), shape_str(t.shape()));
-  if (t.numel() == 0) fail(where, "token_ids is empty");
   const int64_t* p = t.data<int64_t>();
   return std::vector<int64_t>(p, p + t.numel());
 }
