@@ -118,11 +118,15 @@ def test_minilm_tokenizer_uses_the_vocabulary(minilm, minilm_dir):
 # ---- SmolLM2-135M: a causal sDNC ------------------------------------------------------------------
 
 def cli_generate(cli, model, tokens, *extra):
+    """`sdnc generate`'s text after the prompt (it echoes the prompt, except with --chat)."""
     r = subprocess.run([cli, "generate", "--model", model, "--prompt", PROMPT, "--tokens", str(tokens), *extra],
                        capture_output=True, env=child_env(), timeout=600)
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     out = r.stdout.decode("utf-8", errors="replace")
-    assert out.startswith(PROMPT) and out.endswith("\n")
+    assert out.endswith("\n")
+    if "--chat" in extra:
+        return out[:-1]
+    assert out.startswith(PROMPT)
     return out[len(PROMPT):-1]
 
 
@@ -143,6 +147,14 @@ def test_sampling_equals_the_cli(cli, smollm):
     assert text == cli_generate(cli, smollm.path, 8, "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95",
                                 "--seed", "11")
     assert text == "".join(smollm.generate(PROMPT, tokens=8, **args))  # same seed, same tokens
+
+
+@pytest.mark.skipif(LIGHT, reason="light run (sanitizers): greedy only")
+def test_chat_generation_equals_the_cli(cli, smollm):
+    gen = smollm.generate(PROMPT, tokens=4, chat=True)
+    text = "".join(gen)
+    assert text == cli_generate(cli, smollm.path, 4, "--chat")
+    assert smollm.detokenize(gen.prompt_ids).startswith("<|im_start|>")  # the ChatML template
 
 
 def test_logits_parallel_equal_recurrent(smollm):
@@ -191,6 +203,11 @@ def test_bad_paths_and_names_raise_with_the_message(tmp_path):
     (tmp_path / "cut.gguf").write_bytes(b"GGUF\x03\x00\x00\x00")
     with pytest.raises(sdnc.Error, match=r"\[gguf\] .*cut\.gguf"):
         sdnc.load(tmp_path / "cut.gguf")
+    (tmp_path / "two").mkdir()
+    for name in ("a.gguf", "b.gguf"):
+        (tmp_path / "two" / name).write_bytes(b"GGUF")
+    with pytest.raises(sdnc.Error, match=r"\[load\] .*two: 2 .gguf files in this folder \(.*a.gguf, ...\); give the file"):
+        sdnc.load(tmp_path / "two")
     (tmp_path / "empty").mkdir()
     with pytest.raises(sdnc.Error, match=r"\[load\] .*empty: a folder without config.json .* or a .gguf file"):
         sdnc.load(tmp_path / "empty")
