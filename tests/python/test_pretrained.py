@@ -13,6 +13,7 @@ import pathlib
 import signal
 import subprocess
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -159,7 +160,21 @@ def test_chat_generation_equals_the_cli(cli, smollm):
 
 def test_logits_parallel_equal_recurrent(smollm):
     ids = smollm.tokenize(PROMPT)[: 3 if LIGHT else None]
-    parallel = smollm.logits(ids)
+    # The parallel form runs in a thread: the GIL is released during it, so this thread runs on
+    # (a held GIL would stop it until the call is over, and the thread would be done by then).
+    result, entering = {}, threading.Event()
+
+    def run():
+        entering.set()
+        result["parallel"] = smollm.logits(ids)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    entering.wait()
+    time.sleep(0.05)
+    assert worker.is_alive(), "the parallel form held the GIL (or took under 50 ms)"
+    worker.join()
+    parallel = result["parallel"]
     recurrent = smollm.logits(np.asarray(ids, dtype=np.int64), form="recurrent")
     assert parallel.shape == recurrent.shape == (len(ids), 49152)
     diff = float(np.abs(parallel - recurrent).max())
