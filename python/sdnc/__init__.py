@@ -49,18 +49,6 @@ __version__ = "0.1.0"
 _MACHINE_TYPES = ("machine", "dnc", "sdnc")
 
 
-def _sample(logits: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator) -> int:
-    """A token id from logits [V]: argmax (lowest id on ties) at temperature 0, else softmax
-    sampling among the top_k most likely (0: all)."""
-    if temperature == 0:
-        return int(np.argmax(logits))
-    order = np.argsort(-logits, kind="stable")
-    if top_k > 0:
-        order = order[:top_k]
-    p = np.exp((logits[order] - logits[order[0]]) / temperature)
-    return int(order[rng.choice(len(order), p=p / p.sum())])
-
-
 def _prompt_ids(prompt: Union[str, bytes, Sequence[int]]) -> list:
     if isinstance(prompt, str):
         prompt = prompt.encode("utf-8")
@@ -68,13 +56,6 @@ def _prompt_ids(prompt: Union[str, bytes, Sequence[int]]) -> list:
     if not ids:
         raise Error("[generate] the prompt is empty")
     return [int(i) for i in ids]
-
-
-def _check_sampling(temperature: float, top_k: int) -> None:
-    if not temperature >= 0:
-        raise Error(f"[generate] temperature must be >= 0 (0: greedy), got {temperature}")
-    if top_k < 0:
-        raise Error(f"[generate] top_k must be >= 0 (0: no limit), got {top_k}")
 
 
 class Machine:
@@ -182,8 +163,9 @@ class Machine:
         (input_size = output_size = V, as ``sdnc train --task char_lm`` trains them; its inputs are
         token ids when the config has ``input_vocab``, one-hot vectors otherwise): the prompt
         (text → UTF-8 bytes, or ids) is fed one step at a time, then each sampled id is fed back.
-        temperature 0 is greedy (ties → the lower id)."""
-        _check_sampling(temperature, top_k)
+        temperature 0 is greedy (ties → the lower id); the sampler is ``sdnc generate``'s
+        (core/sampling.h), so the same temperature, top_k and seed give the CLI's tokens."""
+        sample = _sdnc.Sampler(temperature, top_k, seed=seed)
         cfg = self.config
         V = cfg["input_size"]
         if cfg["output_size"] != V:
@@ -192,7 +174,6 @@ class Machine:
         ids = _prompt_ids(prompt)
         if max(ids) >= V or min(ids) < 0:
             raise Error(f"[generate] prompt token {max(ids) if max(ids) >= V else min(ids)} is outside the vocabulary 0..{V - 1}")
-        rng = np.random.default_rng(seed)
         state = self.initial_state(1)
         one_hot = np.zeros((1, V), dtype=np.float32)
         token_ids = cfg.get("input_vocab", 0) > 0
@@ -208,7 +189,7 @@ class Machine:
         for i in ids:
             logits = feed(i)
         for n in range(max_tokens):
-            token = _sample(logits[0], temperature, top_k, rng)
+            token = sample(logits[0])
             yield token
             if n + 1 < max_tokens:
                 logits = feed(token)
@@ -256,13 +237,13 @@ class Model:
     def generate(self, prompt: Union[str, bytes, Sequence[int]], max_tokens: int = 100, *,
                  temperature: float = 0.0, top_k: int = 0, seed: int = 0) -> Iterator[int]:
         """Yields token ids of a token model (GPT-2), one at a time; each step reruns the whole
-        sequence (no cache here: ``sdnc generate`` has the cached decoder)."""
-        _check_sampling(temperature, top_k)
+        sequence (no cache here: ``sdnc generate`` has the cached decoder). The sampler is the
+        CLI's (core/sampling.h): the same temperature, top_k and seed give its tokens."""
+        sample = _sdnc.Sampler(temperature, top_k, seed=seed)
         ids = _prompt_ids(prompt)
-        rng = np.random.default_rng(seed)
         for _ in range(max_tokens):
             logits = self.forward(np.asarray([ids], dtype=np.int64))
-            token = _sample(logits[0, -1], temperature, top_k, rng)
+            token = sample(logits[0, -1])
             yield token
             ids.append(token)
 

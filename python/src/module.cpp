@@ -36,4 +36,5 @@ NB_MODULE(_sdnc, m) {
   bind_io(m);
   bind_train(m);
   bind_pretrained(m);
+  bind_sampling(m);
 }

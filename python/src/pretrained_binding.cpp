@@ -1,15 +1,13 @@
 // pretrained_binding.cpp — the pretrained real models (docs/real_models.md) as runnable Python
 // objects, bound through their public API only (models/llama.h, models/bert.h):
 //   _LlamaModel   a Llama GGUF decoder (SmolLM2): tokenizer, logits in both forms, and
-//   _Generation   one decoding run, token by token, with `sdnc generate`'s sampler (core/sampling.h);
+//   _Generation   one decoding run, token by token, with `sdnc generate`'s sampler (TokenSampler);
 //   _Embedder     a sentence-transformers BERT folder (all-MiniLM-L6-v2): tokenizer, embeddings;
 // and the model-package lookup of the CLI (io/model_package.h). Long calls release the GIL and,
 // where they loop over tokens or sentences, check for Ctrl-C between items (KeyboardInterrupt).
-#include <cmath>
 #include <memory>
 
 #include "bindings.h"
-#include "sdnc/core/sampling.h"
 #include "sdnc/io/gguf.h"
 #include "sdnc/io/model_package.h"
 #include "sdnc/models/bert.h"
@@ -56,9 +54,8 @@ struct PyGeneration {
   LlamaModel::State state;
   std::vector<int64_t> prompt;
   std::vector<float> logits;  // [V] after the last token written
-  Generator g;
-  double temperature = 0.0, top_p = 1.0;
-  int64_t top_k = 0, tokens = 0, stop = -1, made = 0, prompt_written = 0;
+  TokenSampler sample;
+  int64_t tokens = 0, stop = -1, made = 0, prompt_written = 0;
   bool finished = false;
 
   void write_prompt() {
@@ -77,7 +74,7 @@ struct PyGeneration {
     write_prompt();
     if (finished || made >= tokens) return -1;
     nb::gil_scoped_release release;
-    const int64_t id = sample_token(logits.data(), m->config().vocab, temperature, top_k, g, top_p);
+    const int64_t id = sample(logits.data(), m->config().vocab);
     if (id == stop) {
       finished = true;
       return -1;
@@ -181,21 +178,15 @@ void bind_pretrained(nb::module_& m) {
       .def("generation", [](const PyLlama& p, nb::handle prompt_ids, int64_t tokens, double temperature, int64_t top_k,
                             double top_p, uint64_t seed, int64_t stop, int64_t memory_slots) {
         const char* where = "LlamaModel.generate";
-        if (!(temperature >= 0.0) || !std::isfinite(temperature))
-          fail(where, "temperature must be >= 0 (0: greedy), got {}", temperature);
-        if (top_k < 0) fail(where, "top_k must be >= 0 (0: no limit), got {}", top_k);
-        if (!(top_p >= 0.0 && top_p <= 1.0)) fail(where, "top_p must be in [0, 1], got {}", top_p);
+        PyGeneration gen{p.m, {}, {}, {}, TokenSampler(temperature, top_k, top_p, seed, where)};
         if (tokens < 0) fail(where, "tokens must be >= 0, got {}", tokens);
-        PyGeneration gen;
-        gen.m = p.m;
         gen.prompt = token_ids(prompt_ids, where);
         for (int64_t id : gen.prompt)
           if (id < 0 || id >= p.m->config().vocab)
             fail(where, "prompt token id {} is outside the vocabulary [0, {})", id, p.m->config().vocab);
         gen.state = p.m->initial_state(memory_slots);
         gen.logits.assign(static_cast<size_t>(p.m->config().vocab), 0.0f);
-        gen.g = Generator(seed);
-        gen.temperature = temperature, gen.top_k = top_k, gen.top_p = top_p, gen.tokens = tokens, gen.stop = stop;
+        gen.tokens = tokens, gen.stop = stop;
         return gen;
       });
 
