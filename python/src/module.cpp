@@ -35,4 +35,6 @@ NB_MODULE(_sdnc, m) {
   bind_machine(m);
   bind_io(m);
   bind_train(m);
+  bind_pretrained(m);
+  bind_sampling(m);
 }

