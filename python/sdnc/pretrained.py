@@ -288,8 +288,8 @@ class SentenceEmbedder(_Pretrained):
 
     def embed(self, texts: Union[str, Sequence[str]], form: str = "parallel") -> np.ndarray:
         """Embeddings [n, D] (float32) of n texts (a str counts as one), as ``sdnc embed`` computes
-        them; ``form`` "recurrent" runs the encoder one position per step (the same numbers).
-        Ctrl-C stops between sentences with KeyboardInterrupt."""
+        them (length-grouped padded batches, bit for bit); ``form`` "recurrent" runs the encoder
+        one position per step (the same numbers to rounding). One call: Ctrl-C stops after it."""
         where = "SentenceEmbedder.embed"
         if isinstance(texts, str):
             texts = [texts]

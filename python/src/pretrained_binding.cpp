@@ -213,14 +213,14 @@ void bind_pretrained(nb::module_& m) {
         const auto f = bert_form(form, "SentenceEmbedder.embed");
         const int64_t D = e.encoder().config().d_model, n = static_cast<int64_t>(texts.size());
         Tensor out = Tensor::empty({n, D});
-        for (int64_t i = 0; i < n; ++i) {
-          {
-            nb::gil_scoped_release release;
-            const std::vector<float> v = e.embed(texts[i], f);
-            std::copy(v.begin(), v.end(), out.data<float>() + i * D);
-          }
-          check_signals();
+        {  // the CLI's way (sdnc embed): every text tokenised, then length-grouped padded batches
+          nb::gil_scoped_release release;
+          std::vector<std::vector<int64_t>> ids;
+          for (const std::string& text : texts) ids.push_back(e.tokens(text));
+          const std::vector<std::vector<float>> vs = e.embed_tokens(ids, f);
+          for (int64_t i = 0; i < n; ++i) std::copy(vs[i].begin(), vs[i].end(), out.data<float>() + i * D);
         }
+        check_signals();
         return to_numpy(out);
       })
       .def("encode", [](const SentenceEmbedder& e, nb::handle ids, const std::string& form) {
