@@ -19,7 +19,8 @@
 // interleaved pairwise, convert_hf_to_gguf's permute); loading undoes it so the rotate_half
 // layout applies (what transformers' GGUF loader does too).
 // Two forms, the same numbers: `step` (recurrent: one token, quantised weights read in place,
-// backend/cpu/quant_gemv.h) and `forward` (parallel: all tokens at once, F32 weights, GEMM).
+// backend/cpu/quant_gemv.h; llama_step.cpp) and `forward` (parallel: all tokens at once, F32
+// weights, GEMM).
 // Errors: "[llama] <path>: ..." naming the key or tensor.
 #pragma once
 #include <cstdint>
@@ -66,9 +67,14 @@ class LlamaModel {
     std::vector<std::vector<std::vector<float>>> keys, values;  // [L][S] → [n, W]
     int64_t written() const;   // slots in use (≤ N when bounded)
     int64_t bytes() const;     // bytes held by the memories
+    struct Scratch;            // the step's buffers, made by the first step (llama_step.cpp)
+    std::shared_ptr<Scratch> scratch;
   };
   State initial_state(int64_t memory_slots = 0) const;
-  // Recurrent form: writes `token` at state.position, reads, returns logits [V].
+  // Recurrent form: writes `token` at state.position, reads, returns logits [V]. The products
+  // read the quantised weights in place (backend/cpu/quant_gemv.h) and are shared over
+  // num_threads() threads by a WorkerTeam; after the first step nothing is allocated
+  // except when a memory's vector grows (amortised doubling). llama_step.cpp.
   void step(int64_t token, State& state, float* logits) const;
   // Parallel form: logits [T, V] of all positions of `tokens` (causal, positions 0..T-1).
   std::vector<float> forward(const std::vector<int64_t>& tokens) const;

@@ -10,6 +10,9 @@
 // the same sum as dequantise-then-dot up to F32 rounding order (tests/unit/test_quant_gemv.cpp
 // bounds the difference). Activations stay F32 (llama.cpp instead quantises them to 8 bits).
 // Serial over a range of output columns [o0, o1); a caller's parallel region splits them.
+// Kernels: AVX-512F or AVX2+FMA+F16C when the build's -march has them (SDNC_NATIVE), else the
+// portable scalar loop; QuantPath picks one (the tests compare each with double precision). No
+// allocation for M·K/32 ≤ 1024 (a decoding step's rows).
 //
 // Letters: M rows (≤ kGemvMaxRows per call is the intended use), K inputs, N outputs.
 #pragma once
@@ -18,6 +21,9 @@
 namespace sdnc::cpu {
 
 enum class QuantType { Q4_0, Q4_1, Q8_0 };
+// Fastest: the widest SIMD kernel this build has. Avx512 / Avx2: that kernel (a build without
+// it runs the next narrower one). Portable: the scalar loop.
+enum class QuantPath { Fastest, Avx512, Avx2, Portable };
 
 // Bytes of one block of 32 elements.
 int64_t quant_block_bytes(QuantType t);
@@ -26,7 +32,10 @@ int64_t quant_block_bytes(QuantType t);
 // K must be a multiple of 32; x [M, K] with row stride ldx; y with row stride ldy.
 void quant_rows_times_weight_t(QuantType type, int64_t M, int64_t K, const float* x, int64_t ldx,
                                const uint8_t* W, float* y, int64_t ldy, int64_t o0, int64_t o1,
-                               bool accumulate);
+                               bool accumulate, QuantPath path = QuantPath::Fastest);
+
+// The kernel `path` runs in this build: "avx512", "avx2" or "portable".
+const char* quant_gemv_kernel(QuantPath path = QuantPath::Fastest);
 
 // IEEE half → float (exact; subnormals, infinities and NaN included).
 float half_to_float(uint16_t h);
