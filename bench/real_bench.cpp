@@ -2,7 +2,7 @@
 // loading; process start and model load are not timed). One measurement per run, one JSON
 // line on stdout; bench/run_real_bench.sh interleaves runs with the peers' (real_peers.py).
 //
-//   real_bench llama --model FILE.gguf --prompt TEXT [--tokens 128] [--threads N]
+//   real_bench llama --model FILE.gguf --prompt TEXT [--tokens 128] [--threads N] [--activations f32|int8]
 //       R1: prefill = the prompt's tokens fed one step each (the recurrent form; sdnc has no
 //       batched prefill) → prefill tokens/s; then `--tokens` greedy steps → decode tokens/s.
 //       Also the bytes of weights one step reads (every matrix once, the embedding row aside)
@@ -12,7 +12,8 @@
 //       of B sentences (sdnc embeds a group's sentences one after another) → sentences/s,
 //       best of reps passes over the file.
 //   real_bench kernel [--rows 1536] [--cols 576] [--mb 96]
-//       The Q4_1 GEMV alone (M = 1, one thread) on each kernel this build has: a [rows, cols]
+//       The Q4_1 GEMV alone (M = 1, one thread) on each kernel this build has, with F32 and with
+//       8-bit activations: a [rows, cols]
 //       matrix read repeatedly (in cache) and a working set of `--mb` MB of such matrices
 //       (from memory) → ns per 32-weight block and GB/s of thread CPU time (not wall time: on
 //       the shared machine it counts only the time the thread ran), best of 20.
@@ -70,6 +71,8 @@ int llama(int argc, char** argv) {
   const std::vector<int64_t> ids = m.tokenizer().encode(prompt);
   std::vector<float> logits(static_cast<size_t>(c.vocab));
   auto st = m.initial_state();
+  const std::string activations = arg(argc, argv, "--activations", "f32");
+  if (activations == "int8") st.activations = sdnc::models::LlamaModel::State::Activations::Int8;
   auto t0 = Clock::now();
   for (int64_t id : ids) m.step(id, st, logits.data());
   const double prefill_s = seconds_since(t0);
@@ -83,9 +86,9 @@ int llama(int argc, char** argv) {
   const double decode_s = seconds_since(t0);
   fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"R1\", \"threads\": {}, \"prompt_tokens\": {}, \"tokens\": {}, "
              "\"prefill_tok_s\": {:.2f}, \"decode_tok_s\": {:.2f}, \"step_weight_bytes\": {}, \"kernel\": \"{}\", "
-             "\"first_tokens\": [{}]}}\n",
+             "\"activations\": \"{}\", \"first_tokens\": [{}]}}\n",
              sdnc::num_threads(), ids.size(), tokens, ids.size() / prefill_s, tokens / decode_s, step_bytes,
-             sdnc::cpu::quant_gemv_kernel(), fmt::join(out.begin(), out.begin() + std::min<size_t>(16, out.size()), ", "));
+             sdnc::cpu::quant_gemv_kernel(), activations, fmt::join(out.begin(), out.begin() + std::min<size_t>(16, out.size()), ", "));
   return 0;
 }
 
@@ -123,19 +126,29 @@ int kernel(int argc, char** argv) {
     w[blk * bb + 1] = 0x20, w[blk * bb + 3] = 0x21;
   }
   std::vector<float> x(static_cast<size_t>(K), 0.5f), y(static_cast<size_t>(N));
+  std::vector<int8_t> codes(static_cast<size_t>(K));
+  std::vector<float> scale(static_cast<size_t>(K / 32)), sum(static_cast<size_t>(K / 32));
+  sdnc::cpu::quantize_rows_q8(1, K, x.data(), K, codes.data(), scale.data(), sum.data());
   for (QuantPath path : {QuantPath::Avx512, QuantPath::Avx2, QuantPath::Portable}) {
+    for (bool int8 : {false, true})
     for (int64_t set : {int64_t{1}, copies}) {
       double best = 1e30;
       for (int rep = 0; rep < 20; ++rep) {
         const double t0 = thread_cpu_s();
-        for (int64_t c = 0; c < copies; ++c)
-          sdnc::cpu::quant_rows_times_weight_t(sdnc::cpu::QuantType::Q4_1, 1, K, x.data(), K,
-                                               w.data() + (c % set) * matrix_bytes, y.data(), N, 0, N, false, path);
+        for (int64_t c = 0; c < copies; ++c) {
+          const uint8_t* m = w.data() + (c % set) * matrix_bytes;
+          if (int8)
+            sdnc::cpu::quant_rows_times_weight_t_q8(sdnc::cpu::QuantType::Q4_1, 1, K, codes.data(), scale.data(),
+                                                    sum.data(), m, y.data(), N, 0, N, false, path);
+          else
+            sdnc::cpu::quant_rows_times_weight_t(sdnc::cpu::QuantType::Q4_1, 1, K, x.data(), K, m, y.data(), N, 0, N,
+                                                 false, path);
+        }
         best = std::min(best, thread_cpu_s() - t0);
       }
-      fmt::print("{{\"workload\": \"kernel\", \"kernel\": \"{}\", \"type\": \"Q4_1\", \"working_set_mb\": {:.1f}, "
-                 "\"ns_per_block\": {:.3f}, \"gb_s\": {:.2f}}}\n",
-                 sdnc::cpu::quant_gemv_kernel(path), set * matrix_bytes / 1048576.0,
+      fmt::print("{{\"workload\": \"kernel\", \"kernel\": \"{}\", \"activations\": \"{}\", \"type\": \"Q4_1\", "
+                 "\"working_set_mb\": {:.1f}, \"ns_per_block\": {:.3f}, \"gb_s\": {:.2f}}}\n",
+                 sdnc::cpu::quant_gemv_kernel(path), int8 ? "int8" : "f32", set * matrix_bytes / 1048576.0,
                  best * 1e9 / (copies * N * K / 32), copies * matrix_bytes / best * 1e-9);
     }
   }

@@ -64,6 +64,10 @@ class LlamaModel {
   struct State {
     int64_t position = 0;      // tokens written so far
     int64_t slots = 0;         // N: 0 = unbounded (append), > 0 = bounded (evicts the oldest)
+    // The step's products: F32 activations (default), or activations rounded to 8 bits per
+    // block of 32 and integer dot products (llama.cpp's way; faster, the logits move by the
+    // rounding: docs/real_models.md gives the error measured against transformers).
+    enum class Activations { F32, Int8 } activations = Activations::F32;
     std::vector<std::vector<std::vector<float>>> keys, values;  // [L][S] → [n, W]
     int64_t written() const;   // slots in use (≤ N when bounded)
     int64_t bytes() const;     // bytes held by the memories

@@ -40,6 +40,10 @@ struct LlamaModel::State::Scratch {
   std::vector<int64_t> normed_for;  // [workers] the phase whose norm `normed` holds
   std::vector<float> up;          // [workers, F] the up product of a block's columns
   std::vector<int64_t> blocks;    // blocks per phase (the same every step)
+  // Int8 activations: each thread's 8-bit image of the product input of the phase `coded_for`.
+  std::vector<int8_t> codes;      // [workers, max(D, R·W, F)]
+  std::vector<float> code_scale, code_sum;  // [workers, max(...) / 32]
+  std::vector<int64_t> coded_for;  // [workers]
   std::vector<float> scores;      // [workers, n] attention scratch
   std::vector<float> cos_a, sin_a;  // [W/2] RoPE angles of this step's position
 };
@@ -90,6 +94,13 @@ void LlamaModel::step(int64_t token, State& st, float* logits) const {
   at_least(ws.normed, workers * D), at_least(ws.up, workers * F), at_least(ws.scores, workers * n);
   at_least(ws.cos_a, W / 2), at_least(ws.sin_a, W / 2);
   ws.normed_for.assign(workers, -1);
+  const bool int8 = st.activations == State::Activations::Int8;
+  const int64_t widest = std::max({D, QW, F});
+  if (int8) {
+    at_least(ws.codes, workers * widest), at_least(ws.code_scale, workers * widest / 32);
+    at_least(ws.code_sum, workers * widest / 32);
+    ws.coded_for.assign(workers, -1);
+  }
   cpu::rope_angles(st.position, inv_freq_.data(), W / 2, ws.cos_a.data(), ws.sin_a.data());
   float *x = ws.x.data(), *qkv = ws.qkv.data(), *reads = ws.reads.data(), *hidden = ws.hidden.data();
   embedding_.row(token, x);
@@ -110,10 +121,20 @@ void LlamaModel::step(int64_t token, State& st, float* logits) const {
       cpu::rms_norm_row(x, g.data(), D, c.rms_eps, a);
       ws.normed_for[worker] = phase;
     };
-    // Columns [b·cols, ...) of y (+)= w a.
+    // Columns [o0, o1) of y (+)= w in; with Int8 activations `in` is rounded once per thread and phase.
+    auto columns = [&](const WeightMatrix& w, const float* in, float* y, int64_t o0, int64_t o1, bool acc) {
+      if (!int8 || !w.quantized()) return w.times(1, in, w.cols(), y, w.rows(), o0, o1, acc);
+      int8_t* codes = ws.codes.data() + worker * widest;
+      float *scale = ws.code_scale.data() + worker * widest / 32, *sum = ws.code_sum.data() + worker * widest / 32;
+      if (ws.coded_for[worker] != phase) {
+        cpu::quantize_rows_q8(1, w.cols(), in, w.cols(), codes, scale, sum);
+        ws.coded_for[worker] = phase;
+      }
+      w.times_int8(in, {codes, scale, sum}, y, o0, o1, acc);
+    };
     auto product = [&](const WeightMatrix& w, const float* in, float* y, int64_t b_in, int64_t cols, bool acc) {
-      const int64_t o0 = b_in * cols, o1 = std::min(w.rows(), o0 + cols);
-      w.times(1, in, w.cols(), y, w.rows(), o0, o1, acc);
+      const int64_t o0 = b_in * cols;
+      columns(w, in, y, o0, std::min(w.rows(), o0 + cols), acc);
     };
     const int64_t l = phase / kPhasesPerLayer;
     if (l == L) {  // logits = head · RMSNorm(x)·gf
@@ -151,8 +172,8 @@ void LlamaModel::step(int64_t token, State& st, float* logits) const {
         normalise(w.ffn_norm);
         const int64_t o0 = b * kColumns, o1 = std::min(F, o0 + kColumns);
         float* u = ws.up.data() + worker * F;  // indexed by column
-        w.gate.times(1, a, D, hidden, F, o0, o1, false);
-        w.up.times(1, a, D, u, F, o0, o1, false);
+        columns(w.gate, a, hidden, o0, o1, false);
+        columns(w.up, a, u, o0, o1, false);
         for (int64_t i = o0; i < o1; ++i) hidden[i] = hidden[i] / (1.f + std::exp(-hidden[i])) * u[i];
         break;
       }

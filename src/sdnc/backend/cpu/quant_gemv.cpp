@@ -12,6 +12,7 @@
 #include "sdnc/backend/cpu/quant_gemv.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -256,6 +257,145 @@ void quant_rows_times_weight_t(QuantType type, int64_t M, int64_t K, const float
     const uint8_t* row = W + o * row_bytes;
     for (int64_t m = 0; m < M; ++m) {
       const float v = row_dot(type, blocks, x + m * ldx, xsum + m * blocks, row);
+      float& out = y[m * ldy + o];
+      out = accumulate ? out + v : v;
+    }
+  }
+}
+
+// ---- 8-bit activations (llama.cpp's way): integer dot products per block -------------------
+
+void quantize_rows_q8(int64_t M, int64_t K, const float* x, int64_t ldx, int8_t* codes, float* scale, float* sum) {
+  SDNC_CHECK(K % 32 == 0, "quant_gemv", "K = {} is not a multiple of the 32-element block", K);
+  const int64_t blocks = K / 32;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float* xb = x + m * ldx + b * 32;
+      int8_t* q = codes + m * K + b * 32;
+      float amax = 0.f, s = 0.f;
+      for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(xb[j])), s += xb[j];
+      const float d = amax / 127.f, inv = d > 0.f ? 1.f / d : 0.f;
+      for (int j = 0; j < 32; ++j) q[j] = static_cast<int8_t>(std::nearbyint(xb[j] * inv));
+      scale[m * blocks + b] = d;
+      sum[m * blocks + b] = s;
+    }
+}
+
+namespace {
+
+// Σ_j code_j · xq_j of one block (integer; codes 0..15 for Q4, signed for Q8_0).
+inline int32_t idot_portable(QuantType type, const uint8_t* blk, const int8_t* xq) {
+  int32_t acc = 0;
+  if (type == QuantType::Q8_0) {
+    const int8_t* w = reinterpret_cast<const int8_t*>(blk + 2);
+    for (int j = 0; j < 32; ++j) acc += w[j] * xq[j];
+  } else {
+    const uint8_t* qs = blk + (type == QuantType::Q4_1 ? 4 : 2);
+    for (int j = 0; j < 16; ++j) acc += (qs[j] & 15) * xq[j] + (qs[j] >> 4) * xq[j + 16];
+  }
+  return acc;
+}
+
+// The F32 terms of a block beside d_w·d_x·Σ code·xq: Q4_1's m·Σx, Q4_0's −8·d_w·Σx (the
+// exact F32 Σx of the block, not its 8-bit image).
+inline float block_offset(QuantType type, const uint8_t* blk, float xsum) {
+  if (type == QuantType::Q4_1) return half_to_float(load_u16(blk + 2)) * xsum;
+  if (type == QuantType::Q4_0) return -8.f * half_to_float(load_u16(blk)) * xsum;
+  return 0.f;
+}
+
+float row_idot_portable(QuantType type, int64_t blocks, const int8_t* xq, const float* xd, const float* xs,
+                        const uint8_t* row) {
+  const int64_t bb = quant_block_bytes(type);
+  float acc = 0.f;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* blk = row + b * bb;
+    acc += half_to_float(load_u16(blk)) * xd[b] * static_cast<float>(idot_portable(type, blk, xq + b * 32)) +
+           block_offset(type, blk, xs[b]);
+  }
+  return acc;
+}
+
+#if defined(SDNC_QUANT_AVX2)
+// The block's 32 weight codes as bytes in x's order; Q8_0's signs moved onto x (the u8 × s8
+// products of maddubs/dpbusd take the first operand unsigned).
+template <QuantType T>
+inline void codes_u8(const uint8_t* blk, __m256i& w, __m256i& x) {
+  if constexpr (T == QuantType::Q8_0) {
+    const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    x = _mm256_sign_epi8(x, s);
+    w = _mm256_sign_epi8(s, s);
+  } else {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + (T == QuantType::Q4_1 ? 4 : 2)));
+    const __m128i mask = _mm_set1_epi8(15);
+    w = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
+  }
+}
+
+// 8 lanes of the block's Σ code·xq (each lane a sum of 4 products).
+template <QuantType T, bool kVnni>
+inline __m256i idot_lanes(const uint8_t* blk, const int8_t* xq) {
+  __m256i w, x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
+  codes_u8<T>(blk, w, x);
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  if constexpr (kVnni) return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, x);
+#endif
+  // |products| ≤ 255·127 for Q8_0's pairs: maddubs' i16 sums (≤ 2·127·127) do not saturate.
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1));
+}
+
+// Four blocks per iteration, each into its own vector and scalar accumulator (the FMA
+// chains, 4 cycles each, overlap instead of serialising).
+template <QuantType T, bool kVnni>
+float row_idot_simd(int64_t blocks, const int8_t* xq, const float* xd, const float* xs, const uint8_t* row) {
+  constexpr int64_t bb = T == QuantType::Q4_0 ? 18 : T == QuantType::Q4_1 ? 20 : 34;
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  float off[4] = {0.f, 0.f, 0.f, 0.f};
+  auto one = [&](int64_t b, int u) {
+    const uint8_t* blk = row + b * bb;
+    const __m256 p = _mm256_cvtepi32_ps(idot_lanes<T, kVnni>(blk, xq + b * 32));
+    const float dw = half_to_float_f16c(blk);
+    if constexpr (T == QuantType::Q4_1) off[u] += half_to_float_f16c(blk + 2) * xs[b];
+    if constexpr (T == QuantType::Q4_0) off[u] -= 8.f * dw * xs[b];
+    acc[u] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * xd[b]), acc[u]);
+  };
+  int64_t b = 0;
+  for (; b + 3 < blocks; b += 4) one(b, 0), one(b + 1, 1), one(b + 2, 2), one(b + 3, 3);
+  for (; b < blocks; ++b) one(b, 0);
+  return hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) +
+         ((off[0] + off[1]) + (off[2] + off[3]));
+}
+
+template <bool kVnni>
+float row_idot_simd(QuantType type, int64_t blocks, const int8_t* xq, const float* xd, const float* xs,
+                    const uint8_t* row) {
+  switch (type) {
+    case QuantType::Q4_0: return row_idot_simd<QuantType::Q4_0, kVnni>(blocks, xq, xd, xs, row);
+    case QuantType::Q4_1: return row_idot_simd<QuantType::Q4_1, kVnni>(blocks, xq, xd, xs, row);
+    case QuantType::Q8_0: return row_idot_simd<QuantType::Q8_0, kVnni>(blocks, xq, xd, xs, row);
+  }
+  return 0.f;
+}
+#endif  // SDNC_QUANT_AVX2
+
+}  // namespace
+
+void quant_rows_times_weight_t_q8(QuantType type, int64_t M, int64_t K, const int8_t* codes, const float* scale,
+                                  const float* sum, const uint8_t* W, float* y, int64_t ldy, int64_t o0, int64_t o1,
+                                  bool accumulate, QuantPath path) {
+  SDNC_CHECK(K % 32 == 0, "quant_gemv", "K = {} is not a multiple of the 32-element block", K);
+  const int64_t blocks = K / 32, row_bytes = blocks * quant_block_bytes(type);
+  auto row_dot = row_idot_portable;
+#if defined(SDNC_QUANT_AVX2)
+  if (resolve(path) == QuantPath::Avx2) row_dot = row_idot_simd<false>;
+#endif
+#if defined(SDNC_QUANT_AVX512)
+  if (resolve(path) == QuantPath::Avx512) row_dot = row_idot_simd<true>;
+#endif
+  for (int64_t o = o0; o < o1; ++o) {
+    const uint8_t* row = W + o * row_bytes;
+    for (int64_t m = 0; m < M; ++m) {
+      const float v = row_dot(type, blocks, codes + m * K, scale + m * blocks, sum + m * blocks, row);
       float& out = y[m * ldy + o];
       out = accumulate ? out + v : v;
     }
