@@ -5,9 +5,10 @@ format bench/run_real_bench.sh reads (the sdnc side is build/release/bench/real_
       llama-cpp-python on the same GGUF (Q4_1, its own kernels), greedy: prefill = the prompt
       evaluated as one batch, decode = `tokens` greedy tokens, each timed without sampling
       overhead beyond argmax.
-  real_peers.py transformers --model FILE.gguf --prompt TEXT --tokens 128 --threads N
+  real_peers.py transformers --model FILE.gguf --prompt TEXT --tokens 128 --threads "1 2"
       transformers loading the GGUF dequantised to fp32 (its GGUF loader; gguf's dequantiser
-      where the installed transformers lacks Q4_1), greedy with its KV cache.
+      where the installed transformers lacks Q4_1), greedy with its KV cache; one load, then
+      a measurement at each thread count.
   real_peers.py st --model DIR --sentences FILE --batch B --threads N
       sentence-transformers' encode over the file's lines in batches of B → sentences/s
       (best of 3 passes after one warm-up pass).
@@ -49,7 +50,6 @@ def llama_cpp(a):
 def transformers_peer(a):
     import torch
     import transformers
-    torch.set_num_threads(a.threads)
     path = pathlib.Path(a.model)
     try:
         m = transformers.AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
@@ -60,6 +60,14 @@ def transformers_peer(a):
     m.eval()
     tok = transformers.AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
     ids = tok(a.prompt, add_special_tokens=False, return_tensors="pt").input_ids
+    for threads in a.thread_list:  # one load (minutes on the shared machine) for every count
+        torch.set_num_threads(threads)
+        transformers_run(a, m, ids, threads)
+
+
+def transformers_run(a, m, ids, threads):
+    import torch
+    import transformers
     with torch.inference_mode():
         t0 = time.perf_counter()
         o = m(ids, use_cache=True)
@@ -73,7 +81,7 @@ def transformers_peer(a):
             past, nxt = o.past_key_values, o.logits[0, -1].argmax()
         decode = time.perf_counter() - t0
     emit({"impl": "transformers", "version": transformers.__version__, "torch": torch.__version__, "workload": "R1",
-          "threads": a.threads, "prompt_tokens": int(ids.shape[1]), "tokens": a.tokens,
+          "threads": threads, "prompt_tokens": int(ids.shape[1]), "tokens": a.tokens,
           "prefill_tok_s": ids.shape[1] / prefill, "decode_tok_s": a.tokens / decode, "first_tokens": out[:16]})
 
 
@@ -100,10 +108,12 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--prompt", default="The capital of France is")
     ap.add_argument("--tokens", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", default="1", help="a count, or for transformers a list ('1 2': one load)")
     ap.add_argument("--sentences", default="bench/real_sentences.txt")
     ap.add_argument("--batch", type=int, default=1)
     a = ap.parse_args()
+    a.thread_list = [int(t) for t in a.threads.split()]
+    a.threads = a.thread_list[0]
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     {"llama-cpp": llama_cpp, "transformers": transformers_peer, "st": sentence_transformers_peer}[a.peer](a)
 

@@ -9,7 +9,7 @@
 #   R2 all-MiniLM-L6-v2: sentences/s of sdnc's SentenceEmbedder (real_bench embed, in
 #      process) vs sentence-transformers, 64 sentences (bench/real_sentences.txt), batch 1 / 32.
 # Each round runs every measurement once, at each thread count, sdnc first in odd rounds and
-# last in even ones; the table gives medians over rounds and the median of the per-round
+# last in even ones (transformers, whose load takes minutes here, once per round first); the table gives medians over rounds and the median of the per-round
 # ratios. On a shared machine trust the ratios, not the absolute numbers; `uptime` is printed.
 #
 #   bench/run_real_bench.sh [--threads "1 2"] [--rounds 3] [--tokens 128] [--out results.jsonl]
@@ -46,6 +46,9 @@ tag() { sed -u "s/^{/{\"round\": $1, /" | tee -a "$out"; }
 
 for ((r = 1; r <= rounds; r++)); do
   echo "# round $r: $(uptime)" >&2
+  # transformers loads the GGUF once per round (minutes under load) and runs every thread count.
+  "$python" bench/real_peers.py transformers --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads_list" 2>/dev/null | tag "$r" ||
+    echo "sdnc: [run_real_bench] the transformers peer failed (round $r)" >&2
   for threads in $threads_list; do
     sdnc_side() {
       "$bench" bandwidth --threads "$threads" | tag "$r"
@@ -57,8 +60,8 @@ for ((r = 1; r <= rounds; r++)); do
       done
     }
     peer_side() {
-      "$python" bench/real_peers.py llama-cpp --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads" | tag "$r"
-      "$python" bench/real_peers.py transformers --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads" | tag "$r" || true
+      "$python" bench/real_peers.py llama-cpp --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads" | tag "$r" ||
+        echo "sdnc: [run_real_bench] the llama-cpp-python peer failed (round $r, $threads threads)" >&2
       for batch in 1 32; do
         "$python" bench/real_peers.py st --model "$minilm" --sentences bench/real_sentences.txt --batch "$batch" --threads "$threads" | tag "$r"
       done
