@@ -13,12 +13,14 @@
 # ratios. On a shared machine trust the ratios, not the absolute numbers; `uptime` is printed.
 #
 #   bench/run_real_bench.sh [--threads "1 2"] [--rounds 3] [--tokens 128] [--out results.jsonl]
+#                           [--peers "llama-cpp transformers st"]
+# --peers: the peers to run (all three by default); sdnc's side always runs.
 # Environment: BUILD_DIR (default build/release), PYTHON (default .venv/peers/bin/python from
 # scripts/setup_peers.sh: llama-cpp-python, transformers, sentence-transformers), SDNC_MODEL_PATH
 # or the oracle venv (scripts/setup_oracle.sh) for the two model packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads_list="1 2" rounds=3 tokens=128 out=""
+threads_list="1 2" rounds=3 tokens=128 out="" peers="llama-cpp transformers st"
 prompt="The history of the printing press begins in"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -26,6 +28,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds="$2"; shift 2 ;;
     --tokens) tokens="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --peers) peers="$2"; shift 2 ;;
     *) echo "sdnc: [run_real_bench] unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,13 +45,16 @@ cmake --build "$build" -j2 --target real_bench >/dev/null
 bench="$build/bench/real_bench"
 [[ -n "$out" ]] || out=$(mktemp --suffix=.jsonl)
 : >"$out"
+has() { [[ " $peers " == *" $1 "* ]]; }
 tag() { sed -u "s/^{/{\"round\": $1, /" | tee -a "$out"; }
 
 for ((r = 1; r <= rounds; r++)); do
   echo "# round $r: $(uptime)" >&2
   # transformers loads the GGUF once per round (minutes under load) and runs every thread count.
-  "$python" bench/real_peers.py transformers --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads_list" 2>/dev/null | tag "$r" ||
-    echo "sdnc: [run_real_bench] the transformers peer failed (round $r)" >&2
+  if has transformers; then
+    "$python" bench/real_peers.py transformers --model "$gguf" --prompt "$prompt" --tokens "$tokens" \
+      --threads "$threads_list" 2>/dev/null | tag "$r" || echo "sdnc: [run_real_bench] the transformers peer failed (round $r)" >&2
+  fi
   for threads in $threads_list; do
     sdnc_side() {
       "$bench" bandwidth --threads "$threads" | tag "$r"
@@ -60,11 +66,16 @@ for ((r = 1; r <= rounds; r++)); do
       done
     }
     peer_side() {
-      "$python" bench/real_peers.py llama-cpp --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads" | tag "$r" ||
-        echo "sdnc: [run_real_bench] the llama-cpp-python peer failed (round $r, $threads threads)" >&2
-      for batch in 1 32; do
-        "$python" bench/real_peers.py st --model "$minilm" --sentences bench/real_sentences.txt --batch "$batch" --threads "$threads" | tag "$r"
-      done
+      if has llama-cpp; then
+        "$python" bench/real_peers.py llama-cpp --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads" |
+          tag "$r" || echo "sdnc: [run_real_bench] the llama-cpp-python peer failed (round $r, $threads threads)" >&2
+      fi
+      if has st; then
+        for batch in 1 32; do
+          "$python" bench/real_peers.py st --model "$minilm" --sentences bench/real_sentences.txt --batch "$batch" \
+            --threads "$threads" | tag "$r"
+        done
+      fi
     }
     if ((r % 2)); then sdnc_side; peer_side; else peer_side; sdnc_side; fi
   done
