@@ -4,8 +4,8 @@
 # the community DNC package PyPI `dnc` (ixaxaar/pytorch-dnc), and the real-model peers of
 # bench/run_real_bench.sh (issue 16): `transformers` (+ `gguf`, `accelerate`: it loads the
 # SmolLM2 GGUF dequantised to fp32), `sentence-transformers` (MiniLM), and `llama-cpp-python`,
-# which pip builds from source (llama.cpp, CPU only, -march=native: ~10-20 minutes on two
-# shared cores; CMAKE_ARGS below). Every bench/run_*_bench.sh
+# which pip builds from source (llama.cpp, CPU only, -march=native: measured 65 minutes on two
+# cores at load average 20-28; pip caches the wheel; CMAKE_ARGS below). Every bench/run_*_bench.sh
 # defaults its PYTHON to this venv's python when it exists. Idempotent: a second run only
 # checks that the packages import. Debian's torch 1.13 (/usr/bin/python3) stays the oracle of
 # the test suite (tests/golden); nothing in the test suite uses this venv.
@@ -41,7 +41,7 @@ if [[ ${#upgrade[@]} -gt 0 ]] || ! "$venv/bin/python" -c 'import llama_cpp' 2>/d
   # The wheel is built here: CPU only, tuned for this machine as the peer's users build it.
   CMAKE_ARGS="${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=ON -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF}" \
     CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
-    "$venv/bin/python" -m pip install --quiet "${upgrade[@]}" --no-cache-dir llama-cpp-python
+    "$venv/bin/python" -m pip install --quiet "${upgrade[@]}" llama-cpp-python
 fi
 "$venv/bin/python" - <<'PY'
 import sys, torch
