@@ -28,6 +28,7 @@ def emit(d):
 
 def llama_cpp(a):
     import llama_cpp
+    import numpy as np
     llm = llama_cpp.Llama(model_path=a.model, n_ctx=512, n_threads=a.threads, n_threads_batch=a.threads,
                           n_batch=512, verbose=False, logits_all=False)
     ids = llm.tokenize(a.prompt.encode(), add_bos=False, special=False)
@@ -35,10 +36,12 @@ def llama_cpp(a):
     t0 = time.perf_counter()
     llm.eval(ids)
     prefill = time.perf_counter() - t0
-    out = []
+    out, vocab = [], llm.n_vocab()
+    # The last position's logits from the context (0.3.36's `scores` stays zero without logits_all).
+    last = lambda: np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(vocab,))  # noqa: E731
     t0 = time.perf_counter()
     for _ in range(a.tokens):
-        nxt = int(llm.scores[llm.n_tokens - 1].argmax())
+        nxt = int(last().argmax())
         out.append(nxt)
         llm.eval([nxt])
     decode = time.perf_counter() - t0
