@@ -21,7 +21,9 @@
 //       Read bandwidth: N threads each sum their share of a buffer far larger than the
 //       caches (best of 5 passes) → GB/s; with R1's bytes per step it gives the floor.
 #include <fmt/format.h>
+#if defined(__AVX__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -167,6 +169,7 @@ int bandwidth(int argc, char** argv) {
     for (int p = 0; p < threads; ++p)
       team.emplace_back([&, p] {
         const size_t b = n * p / threads, e = n * (p + 1) / threads;
+#if defined(__AVX__)
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (size_t i = b; i + 32 <= e; i += 32) {
           a0 = _mm256_add_ps(a0, _mm256_loadu_ps(&buf[i]));
@@ -177,6 +180,12 @@ int bandwidth(int argc, char** argv) {
         float t[8];
         _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
         sums[p] = t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+#else  // a build without -march=native: four scalar sums
+        float t[4] = {0.f, 0.f, 0.f, 0.f};
+        for (size_t i = b; i + 4 <= e; i += 4)
+          t[0] += buf[i], t[1] += buf[i + 1], t[2] += buf[i + 2], t[3] += buf[i + 3];
+        sums[p] = t[0] + t[1] + t[2] + t[3];
+#endif
       });
     for (auto& t : team) t.join();
     best = std::min(best, seconds_since(t0));
