@@ -32,7 +32,7 @@ namespace sdnc::cli {
 namespace {
 
 struct GenerateOptions {
-  std::string dir, model, prompt;
+  std::string dir, model, prompt, activations = "f32";
   bool prompt_given = false, chat = false, temperature_given = false;
   int64_t tokens = 200, top_k = 0, memory_slots = 0;
   double temperature = 1.0, top_p = 1.0;
@@ -121,6 +121,7 @@ int generate_with_gguf(const GenerateOptions& opt) {
   if (ids.empty()) fail("generate", "the prompt has no tokens");
   const double temperature = opt.temperature_given ? opt.temperature : 0.0;
   models::LlamaModel::State state = m.initial_state(opt.memory_slots);
+  if (opt.activations == "int8") state.activations = models::LlamaModel::State::Activations::Int8;
   std::vector<float> logits(static_cast<size_t>(m.config().vocab));
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t id : ids) m.step(id, state, logits.data());
@@ -158,9 +159,9 @@ int run_generate(const GenerateOptions& opt) {
     throw CLI::ValidationError("generate", "give exactly one of --checkpoint DIR (a trained char_lm run) and --model "
                                "FILE.gguf|PACKAGE");
   if (!opt.model.empty()) return generate_with_gguf(opt);
-  if (opt.chat || opt.memory_slots != 0 || opt.top_p != 1.0)
-    throw CLI::ValidationError("generate", "--chat, --memory-slots and --top-p apply to --model (a GGUF decoder), "
-                               "not to --checkpoint");
+  if (opt.chat || opt.memory_slots != 0 || opt.top_p != 1.0 || opt.activations != "f32")
+    throw CLI::ValidationError("generate", "--chat, --memory-slots, --top-p and --activations apply to --model (a GGUF "
+                               "decoder), not to --checkpoint");
   train::TrainedRun run = loading(opt.dir, [&] { return train::load_trained_run(opt.dir); });
   auto* lm = dynamic_cast<models::Gpt2Model*>(&run.model->module());
   auto* mm = dynamic_cast<machine::MemoryMachine*>(&run.model->module());
@@ -221,6 +222,11 @@ void add_generate_command(CLI::App& app, int& exit_code) {
                   "slots per layer memory; 0 = unbounded, N = append until full, then evict the oldest "
                   "(--model)  [default 0]")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  cmd->add_option("--activations", opt->activations,
+                  "the step's product inputs: f32, or int8 (rounded to 8 bits per block of 32 and multiplied "
+                  "with integer dot products, as llama.cpp: faster, logits move by the rounding; "
+                  "docs/real_models.md) (--model)  [default f32; one of f32, int8]")
+      ->check(CLI::IsMember({"f32", "int8"}));
   cmd->add_option("--top-p,--top_p", opt->top_p,
                   "sample among the most likely tokens whose probabilities sum to p (--model)  [default 1; 0..1]")
       ->check(CLI::Range(0.0, 1.0));

@@ -251,6 +251,8 @@ def _():
         (("verify", "--seed", -1), "--seed"),
         (("demo", "--steps", 0), "--steps"),
         (("generate", "--checkpoint", ck, "--top-k", -1), "--top-k"),
+        (("generate", "--model", "m.gguf", "--activations", "int4"), "--activations"),
+        (("generate", "--checkpoint", ck, "--activations", "int8"), "--activations"),
         (("compare", "--seconds", 0), "--seconds"),
         (("compare", "--task", "sort"), "--task"),
         (("run", "--model", "m", "--input", "i", "--output", "o", "--form", "sideways"), "--form"),

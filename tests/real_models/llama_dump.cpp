@@ -1,12 +1,13 @@
 // llama_dump — the C++ side of tests/golden/check_smollm.py: runs a GGUF Llama decoder
 // (models/llama.h) on token ids and writes what it computed.
 //   llama_dump FILE.gguf --tokens 1,2,3[;4,5,...] --out OUT.safetensors [--greedy N]
-//              [--memory-slots N] [--form both|recurrent|all]
+//              [--memory-slots N] [--form both|recurrent|all] [--activations f32|int8]
 // OUT, per sequence i (';' separates them; the model is loaded once): logits [T, V] of every
 // position: "recurrent.i" (the fast quantised step), "parallel.i" (the stack's parallel form;
 // both, all) and "stack_steps.i" (the stack's recurrent steps; all); "memory_slots_used.i"
 // I64 [1]; "greedy" I64 [N]: N tokens chosen by argmax through the fast step after the first
-// sequence (with --memory-slots, a bounded memory).
+// sequence (with --memory-slots, a bounded memory; with --activations int8, the fast step's
+// 8-bit activations).
 // On bad input it prints one line "sdnc: [...] ..." and exits 1.
 #include <cstdio>
 #include <map>
@@ -21,7 +22,7 @@ using namespace sdnc;
 
 int main(int argc, char** argv) {
   if (argc < 2) { std::fprintf(stderr, "usage: llama_dump FILE.gguf --tokens IDS --out OUT [--greedy N]\n"); return 2; }
-  std::string path = argv[1], out, tokens_arg, form = "both";
+  std::string path = argv[1], out, tokens_arg, form = "both", activations = "f32";
   int64_t greedy = 0, slots = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     else if (a == "--greedy") greedy = std::stoll(argv[i + 1]);
     else if (a == "--memory-slots") slots = std::stoll(argv[i + 1]);
     else if (a == "--form") form = argv[i + 1];
+    else if (a == "--activations") activations = argv[i + 1];
     else { std::fprintf(stderr, "sdnc: [llama_dump] unknown flag '%s'\n", a.c_str()); return 2; }
   }
   if (form != "both" && form != "recurrent" && form != "all") {
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
       if (form == "both" || form == "all") result["parallel" + tag] = Tensor::from_vector(m.forward(tokens), {T, V});
       if (form == "all") result["stack_steps" + tag] = Tensor::from_vector(m.forward_steps(tokens), {T, V});
       models::LlamaModel::State st = m.initial_state(slots);
+      if (activations == "int8") st.activations = models::LlamaModel::State::Activations::Int8;
       std::vector<float> rec(static_cast<size_t>(T * V));
       for (int64_t t = 0; t < T; ++t) m.step(tokens[t], st, rec.data() + t * V);
       result["recurrent" + tag] = Tensor::from_vector(rec, {T, V});

@@ -8,11 +8,12 @@
 namespace sdnc {
 
 int64_t sample_token(const float* logits, int64_t V, double temperature, int64_t top_k, Generator& g, double top_p) {
+  // Greedy: the first maximum (the lowest id among ties), without sorting V logits per token.
+  if (temperature == 0.0) return std::max_element(logits, logits + V) - logits;
   std::vector<int64_t> order(V);
   for (int64_t v = 0; v < V; ++v) order[v] = v;
   // Highest first; ties → lower id, so greedy decoding is deterministic.
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
-  if (temperature == 0.0) return order[0];
   int64_t k = top_k > 0 ? std::min(top_k, V) : V;
   std::vector<double> p(k);
   double sum = 0.0;

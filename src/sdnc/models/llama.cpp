@@ -1,5 +1,5 @@
 // llama.cpp — the Llama decoder as a causal sDNC: loading (metadata → config, tensors checked
-// against it, Q/K rows un-permuted), the fast quantised step, and the stack forms (the F32
+// against it, Q/K rows un-permuted), the fast quantised step (llama_step.cpp), and the stack forms (the F32
 // weights mapped onto machine::MachineStack's parameters on first use).
 #include "sdnc/models/llama.h"
 
@@ -8,9 +8,7 @@
 #include <cstring>
 
 #include "sdnc/autograd/grad_mode.h"
-#include "sdnc/backend/cpu/attention.h"
 #include "sdnc/core/error.h"
-#include "sdnc/core/parallel.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::models {
@@ -18,37 +16,6 @@ namespace sdnc::models {
 namespace {
 
 constexpr const char* kOp = "llama";
-
-void rms_norm(const float* x, const float* g, int64_t D, double eps, float* y) {
-  double ss = 0;
-  for (int64_t i = 0; i < D; ++i) ss += static_cast<double>(x[i]) * x[i];
-  const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(D) + eps));
-  for (int64_t i = 0; i < D; ++i) y[i] = g[i] * (x[i] * inv);
-}
-
-// rotate_half RoPE of `heads` heads of width W at `position`, in place.
-void rope(float* x, int64_t heads, int64_t W, int64_t position, const std::vector<float>& inv_freq) {
-  const int64_t half = W / 2;
-  for (int64_t i = 0; i < half; ++i) {
-    const float angle = static_cast<float>(position) * inv_freq[i];
-    const float c = std::cos(angle), s = std::sin(angle);
-    for (int64_t h = 0; h < heads; ++h) {
-      float* p = x + h * W;
-      const float a = p[i], b = p[i + half];
-      p[i] = a * c - b * s;
-      p[i + half] = b * c + a * s;
-    }
-  }
-}
-
-inline float silu(float v) { return v / (1.f + std::exp(-v)); }
-
-// y[m, o] = Σ_i x[m, i] W[o, i] for all o, the output columns split between threads.
-void times_all(const WeightMatrix& w, int64_t M, const float* x, float* y, bool accumulate) {
-  parallel_for(w.rows(), 64, [&](int64_t o0, int64_t o1) {
-    w.times(M, x, w.cols(), y, w.rows(), o0, o1, accumulate);
-  });
-}
 
 // llama.cpp's Q/K row order → Hugging Face's: HF row h·W + s·W/2 + j is GGUF row h·W + 2j + s.
 std::vector<int64_t> unpermute_rows(int64_t heads, int64_t W) {
@@ -182,50 +149,6 @@ LlamaModel::State LlamaModel::initial_state(int64_t memory_slots) const {
         st.values[l][s].reserve(static_cast<size_t>(memory_slots * config_.head_dim));
       }
   return st;
-}
-
-void LlamaModel::step(int64_t token, State& st, float* logits) const {
-  const LlamaConfig& c = config_;
-  if (token < 0 || token >= c.vocab) fail(kOp, "token id {} is outside the vocabulary [0, {})", token, c.vocab);
-  const int64_t D = c.d_model, W = c.head_dim, R = c.heads, S = c.kv_heads, group = R / S;
-  std::vector<float> x(D), a(D), q(R * W), k(S * W), v(S * W), r(R * W), g(c.d_ffn), u(c.d_ffn);
-  embedding_.row(token, x.data());
-  // The slot this step writes: the next one, or (bounded and full) the oldest one's.
-  const bool evict = st.slots > 0 && st.position >= st.slots;
-  const int64_t slot = st.slots > 0 ? st.position % st.slots : st.position;
-  const int64_t n = evict ? st.slots : st.written() + 1;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(W));
-  for (int64_t l = 0; l < c.layers; ++l) {
-    const Layer& L = layers_[l];
-    rms_norm(x.data(), L.attn_norm.data(), D, c.rms_eps, a.data());
-    times_all(L.q, 1, a.data(), q.data(), false);
-    times_all(L.k, 1, a.data(), k.data(), false);
-    times_all(L.v, 1, a.data(), v.data(), false);
-    rope(q.data(), R, W, st.position, inv_freq_);
-    rope(k.data(), S, W, st.position, inv_freq_);
-    for (int64_t s = 0; s < S; ++s) {  // the write: one slot per memory slice
-      std::vector<float>& K = st.keys[l][s];
-      std::vector<float>& V = st.values[l][s];
-      if (!evict) { K.resize(static_cast<size_t>(n * W)); V.resize(static_cast<size_t>(n * W)); }
-      std::copy_n(k.data() + s * W, W, K.data() + slot * W);
-      std::copy_n(v.data() + s * W, W, V.data() + slot * W);
-    }
-    parallel_for(R, 1, [&](int64_t h0, int64_t h1) {  // the reads: R heads over S slices
-      std::vector<float> scores(static_cast<size_t>(n));
-      for (int64_t h = h0; h < h1; ++h)
-        cpu::attention_one_query(q.data() + h * W, st.keys[l][h / group].data(), st.values[l][h / group].data(),
-                                 n, W, W, scale, scores.data(), r.data() + h * W);
-    });
-    times_all(L.o, 1, r.data(), x.data(), true);
-    rms_norm(x.data(), L.ffn_norm.data(), D, c.rms_eps, a.data());
-    times_all(L.gate, 1, a.data(), g.data(), false);
-    times_all(L.up, 1, a.data(), u.data(), false);
-    for (int64_t i = 0; i < c.d_ffn; ++i) g[i] = silu(g[i]) * u[i];
-    times_all(L.down, 1, g.data(), x.data(), true);
-  }
-  rms_norm(x.data(), final_norm_.data(), D, c.rms_eps, a.data());
-  times_all(head_, 1, a.data(), logits, false);
-  ++st.position;
 }
 
 const LlamaModel::StackForm& LlamaModel::stack_form() const {

@@ -30,8 +30,8 @@
 //   forward        parallel: all tokens at once on the stack (GEMM);
 //   forward_steps  recurrent: the stack's steps, one token per step into each layer's memory;
 //   step           the fast decode `sdnc generate` runs: one token, quantised weights read in
-//                  place (backend/cpu/quant_gemv.h, no F32 copy), its own lean loop over the
-//                  same arithmetic; it is tested against forward_steps (tests/golden/check_smollm.py).
+//                  place (backend/cpu/quant_gemv.h, no F32 copy), one chain of phases on a
+//                  WorkerTeam (llama_step.cpp); tested against forward_steps (tests/golden/check_smollm.py).
 // The F32 weights (~4 bytes a parameter: ~540 MB for SmolLM2-135M) are made on the first call
 // of forward, forward_steps or stack(), not at load: `step` alone (sdnc generate) never holds them.
 // Errors: "[llama] <path>: ..." naming the key or tensor.
@@ -80,13 +80,21 @@ class LlamaModel {
   struct State {
     int64_t position = 0;      // tokens written so far
     int64_t slots = 0;         // N: 0 = unbounded (append), > 0 = bounded (evicts the oldest)
+    // The step's products: F32 activations (default), or activations rounded to 8 bits per
+    // block of 32 and integer dot products (llama.cpp's way; faster, the logits move by the
+    // rounding: docs/real_models.md gives the error measured against transformers).
+    enum class Activations { F32, Int8 } activations = Activations::F32;
     std::vector<std::vector<std::vector<float>>> keys, values;  // [L][S] → [n, W]
     int64_t written() const;   // slots in use (≤ N when bounded)
     int64_t bytes() const;     // bytes held by the memories
+    struct Scratch;            // the step's buffers, made by the first step (llama_step.cpp)
+    std::shared_ptr<Scratch> scratch;
   };
   State initial_state(int64_t memory_slots = 0) const;
-  // The fast decode (recurrent form, quantised weights read in place): writes `token` at
-  // state.position, reads, returns logits [V].
+  // The fast decode (recurrent form): writes `token` at state.position, reads, returns logits
+  // [V]. The products read the quantised weights in place (backend/cpu/quant_gemv.h) and are
+  // shared over num_threads() threads by a WorkerTeam; after the first step nothing is
+  // allocated except when a memory's vector grows (amortised doubling). llama_step.cpp.
   void step(int64_t token, State& state, float* logits) const;
   // Parallel form on the stack: logits [T, V] of all positions of `tokens` (causal, positions 0..T-1).
   std::vector<float> forward(const std::vector<int64_t>& tokens) const;

