@@ -8,7 +8,9 @@
 //    "trace" (its trace page), "metric" (the accuracy's name), "lengths": [L, 2L, 4L],
 //    "accuracy": {"L": a, ...} (held-out, the final evaluation), "seconds_to_99" (the elapsed
 //    training seconds at the first evaluation during training with accuracy >= 0.99 at L, or
-//    null), "config" (the run's training config)}
+//    null), "config" (the run's training config), "cpu_seconds" (the run process's user +
+//    system CPU time: on a shared machine the wall seconds depend on the other jobs, this
+//    much less)}
 // The accuracy is the metric that says "solved" per task kind: seq_accuracy (every masked bit
 // of the sequence right; every answer token right for seq2seq) where the task reports it,
 // else accuracy (next-token argmax).
