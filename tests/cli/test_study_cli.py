@@ -55,7 +55,10 @@ def read_lines(path):
 def micro():
     d = suite.fresh_dir("micro")
     out = os.path.join(d, "study")
-    rc, so, se = suite.sdnc("study", "--grid", write_grid(d, tiny_grid()), "--out", out)
+    grid = tiny_grid()
+    grid["budget"] = {"steps": 1000}  # the task's own budget (30 steps) wins
+    grid["tasks"][0]["budget"] = {"steps": 30}
+    rc, so, se = suite.sdnc("study", "--grid", write_grid(d, grid), "--out", out)
     check(rc == 0, f"exit {rc}: {se}")
     check("2/2 done" in so and "ETA" in so, f"progress lines missing: {so}")
     lines = read_lines(os.path.join(out, "results.jsonl"))
@@ -131,6 +134,8 @@ BAD = [
     ("no seeds", lambda g: g.update(seeds=[]), "key 'seeds' is empty"),
     ("zero steps", lambda g: g.update(budget={"steps": 0}), "budget 'steps' must be a positive integer"),
     ("negative seconds", lambda g: g.update(budget={"seconds": -5}), "budget 'seconds' must be a number > 0"),
+    ("a task's zero steps", lambda g: g["tasks"][0].update(budget={"steps": 0}),
+     "tasks[0]: budget 'steps' must be a positive integer"),
     ("dials the machine refuses", lambda g: g["machines"][0].update(write="allocate"), "memory_slots"),
 ]
 
