@@ -20,7 +20,8 @@ Checks
   * `mpirun -np 2 sdnc study`: a 2-run micro-study spread over the ranks (one run each) holds
     each run once, with the steps, parameters, held-out accuracies and final loss of the same
     study in one process; rank 0 alone writes the table and pages; a study folder with one
-    run missing resumes under 2 ranks, the kept run untouched;
+    run missing resumes under 2 ranks, the kept run untouched; `--distributed nccl` is a usage
+    error and `--distributed none` under mpirun is refused before any folder is written;
   * bad input, each one 'sdnc: [' line (the MPI launcher may add its own lines after it) and a
     non-zero exit: --distributed with an unknown value (usage error, exit 2), batch_size < ranks
     (no output folder written), --distributed none under a 2-process launcher, ranks that would
@@ -210,7 +211,16 @@ def study_over_ranks():
     redone = again[1]
     check(run_summary(one, redone) == run_summary(two, next(r for r in spread if r["id"] == redone["id"])),
           f"{redone['id']} redone on 2 ranks differs")
-    return "2 runs, one per rank, equal to one process; resumed 1 of 2"
+    # bad input: an unknown --distributed (usage error), none under a 2-process launcher (no folder)
+    rc, _, se = run(["study", "--distributed", "nccl"])
+    check(rc == 2 and first_sdnc_line(se).startswith("sdnc: [cli]") and "--distributed" in se,
+          f"study --distributed nccl: exit {rc}: {se[:400]}")
+    never = os.path.join(d, "never")
+    rc, _, se = run([*study, "--out", never, "--distributed", "none"], ranks=2)
+    line = first_sdnc_line(se)
+    check(rc != 0 and "--distributed none" in line, f"study: none under mpirun: exit {rc}: {line}")
+    check(not os.path.exists(never), "a study folder was written for a refused start")
+    return "2 runs, one per rank, equal to one process; resumed 1 of 2; 2 refusals"
 
 
 @S.case("bad input: unknown --distributed, batch_size < ranks, none under mpirun, ranks on other checkpoints")
