@@ -80,6 +80,7 @@ json result_line(const RunSpec& spec, const RunLog& log, int64_t params, double 
           {"metric", metric},
           {"lengths", spec.lengths},
           {"accuracy", accuracy},
+          {"evals", evals},
           {"seconds_to_99", t99 ? json(*t99) : json(nullptr)},
           {"config", spec.config}};
 }
