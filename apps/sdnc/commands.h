@@ -3,10 +3,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "sdnc/core/error.h"
 #include "sdnc/core/parallel.h"
+#include "sdnc/dist/communicator.h"
 
 namespace sdnc::cli {
 
@@ -41,6 +43,20 @@ inline void add_threads_option(CLI::App* cmd) {
          "--threads", [](const int& n) { if (n > 0) set_num_threads(n); },
          "worker threads (default 0: SDNC_NUM_THREADS or all cores)")
       ->check(CLI::Range(0, 1024));
+}
+
+// The ranks of --distributed MODE (apps/sdnc/distributed.cpp): null for one process ("none",
+// or "auto" when no launcher started several), the MPI job's for "mpi" (or "auto" under
+// mpirun / srun). Fails "[distributed] ..." for "none" under a multi-process launcher and for
+// a build without MPI.
+std::unique_ptr<dist::Communicator> communicator_for(const std::string& mode);
+// --distributed CHOICE (auto | none | mpi), with `what` saying what the ranks share.
+inline void add_distributed_option(CLI::App* cmd, std::string& mode, const std::string& what) {
+  cmd->add_option("--distributed", mode,
+                  what + " over the processes of an MPI job (mpirun -np P / srun): mpi; none: one process; "
+                         "auto: mpi when a launcher started several  [default auto; one of auto, none, mpi]")
+      ->type_name("CHOICE")
+      ->check(CLI::IsMember({"auto", "none", "mpi"}));
 }
 
 // Each registers its subcommand on app; the callback runs it and returns the exit code.

@@ -57,22 +57,6 @@ std::string key_help(const train::ConfigKey& k) {
   return text + "]";
 }
 
-// The ranks to train over: none (one process), mpi (the job mpirun / srun started), or auto
-// (mpi when a launcher started more than one process).
-std::unique_ptr<dist::Communicator> communicator_for(const std::string& mode) {
-  const int launched = dist::launcher_world_size();
-  if (mode == "none" && launched > 1)
-    fail("distributed", "--distributed none, but a launcher started {} processes: they would all write the same "
-         "output folder; pass --distributed mpi (or start one process)", launched);
-  if (mode == "mpi" || (mode == "auto" && launched > 1)) {
-    if (!dist::mpi_available() && mode == "auto")
-      fail("distributed", "a launcher started {} processes, but this sdnc was built without MPI: install Open MPI "
-           "(libopenmpi-dev openmpi-bin, scripts/setup.sh) and rebuild with -DSDNC_MPI=ON", launched);
-    return dist::make_mpi_communicator();
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 void add_train_command(CLI::App& app, int& exit_code) {
@@ -83,11 +67,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--resume", opt->resume, "continue the checkpoint in out_dir");
   cmd->add_flag("--overwrite", opt->overwrite, "start afresh even if out_dir holds a checkpoint");
   cmd->add_flag("--quiet", opt->quiet, "no progress or log lines (metrics still go to out_dir/metrics.jsonl)");
-  cmd->add_option("--distributed", opt->distributed,
-                  "data-parallel over the processes of an MPI job (mpirun -np P / srun): mpi; none: one process; "
-                  "auto: mpi when a launcher started several  [default auto; one of auto, none, mpi]")
-      ->type_name("CHOICE")
-      ->check(CLI::IsMember({"auto", "none", "mpi"}));
+  add_distributed_option(cmd, opt->distributed, "data-parallel training");
   for (const auto& key : train::train_config_keys()) {
     std::string name = key.name;
     // The same flag for the same thing in every subcommand (docs/cli.md).

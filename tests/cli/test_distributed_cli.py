@@ -17,6 +17,11 @@ Checks
     end; a 2-rank checkpoint resumed by one process ends within F32_TOLERANCE of it;
   * a rank killed (SIGKILL) mid-run: the job exits non-zero, stderr says what happened, and the
     last checkpoint is intact (CRC) and resumes to the end;
+  * `mpirun -np 2 sdnc study`: a 2-run micro-study spread over the ranks (one run each) holds
+    each run once, with the steps, parameters, held-out accuracies and final loss of the same
+    study in one process; rank 0 alone writes the table and pages; a study folder with one
+    run missing resumes under 2 ranks, the kept run untouched; `--distributed nccl` is a usage
+    error and `--distributed none` under mpirun is refused before any folder is written;
   * bad input, each one 'sdnc: [' line (the MPI launcher may add its own lines after it) and a
     non-zero exit: --distributed with an unknown value (usage error, exit 2), batch_size < ranks
     (no output folder written), --distributed none under a 2-process launcher, ranks that would
@@ -38,6 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "golden"))
 import safetensors_np  # noqa: E402
 from harness import Suite, check  # noqa: E402
 from test_crash_safety import verify_checkpoint  # noqa: E402
+from test_study_cli import read_lines, tiny_grid, write_grid  # noqa: E402
 
 S = Suite("cli_distributed")
 MPIRUN = ["mpirun"]
@@ -161,6 +167,60 @@ def killed_rank():
     ok(run(train_cmd(out, *flags, "--resume"), ranks=2), "resumed after the kill")
     check(verify_checkpoint(os.path.join(out, "checkpoint.safetensors")) == STEPS, "the resumed run did not finish")
     return f"exit {rc}; checkpoint at step 4, resumed to {STEPS}"
+
+
+def run_summary(study, line):
+    """What must not depend on the rank that ran it: steps, parameters, accuracies, final loss."""
+    final_loss = [m["loss"] for m in read_lines(os.path.join(study, line["loss_curve"])) if "loss" in m][-1]
+    return line["steps"], line["params"], line["accuracy"], final_loss
+
+
+@S.case("mpirun -np 2 sdnc study: one run per rank, each once, equal to one process; resume under 2 ranks")
+def study_over_ranks():
+    d = S.fresh_dir("study")
+    grid = write_grid(d, tiny_grid(steps=20))
+    one, two = os.path.join(d, "one"), os.path.join(d, "two")
+    study = ["study", "--grid", grid, "--jobs", 1, "--threads", 1]
+    ok(run([*study, "--out", one, "--distributed", "none"]), "one process")
+    so = ok(run([*study, "--out", two], ranks=2), "2 ranks")
+    for rank in (0, 1):
+        check(f"[study rank {rank}/2] {two}: 2 runs" in so and "(this rank: 1)" in so,
+              f"rank {rank} did not take one run: {so}")
+    check(so.count("table ") == 1, f"the closing line (rank 0's pages) printed {so.count('table ')} times: {so}")
+    single = {r["id"]: r for r in read_lines(os.path.join(one, "results.jsonl"))}
+    spread = read_lines(os.path.join(two, "results.jsonl"))
+    ids = sorted(r["id"] for r in spread)
+    check(ids == sorted(single) == ["dnc-copy-s0", "transformer-copy-s0"], f"ids {ids}, one process {sorted(single)}")
+    for r in spread:
+        a, b = run_summary(two, r), run_summary(one, single[r["id"]])
+        check(a == b, f"{r['id']}: 2 ranks {a}, one process {b}")
+    table = open(os.path.join(two, "table.md")).read()
+    check("| transformer |" in table and "| dnc |" in table, f"table.md lacks a run: {table}")
+    check(os.path.exists(os.path.join(two, "index.html")), "no index.html")
+    # Resume: the one-process folder loses its second line (a run killed mid-way), 2 ranks finish it.
+    lines = open(os.path.join(one, "results.jsonl")).read().splitlines(keepends=True)
+    with open(os.path.join(one, "results.jsonl"), "w") as f:
+        f.write(lines[0])
+    kept = json.loads(lines[0])
+    stamp = os.stat(os.path.join(one, kept["loss_curve"])).st_mtime_ns
+    so = ok(run([*study, "--out", one], ranks=2), "resume on 2 ranks")
+    check("1 finished earlier, kept; 1 to run" in so, f"resume did not keep the finished run: {so}")
+    again = read_lines(os.path.join(one, "results.jsonl"))
+    check(len(again) == 2 and again[0] == kept, "the kept line changed, or a line is missing")
+    check(os.stat(os.path.join(one, kept["loss_curve"])).st_mtime_ns == stamp, f"{kept['id']} was retrained")
+    redone = again[1]
+    check(run_summary(one, redone) == run_summary(two, next(r for r in spread if r["id"] == redone["id"])),
+          f"{redone['id']} redone on 2 ranks differs")
+    # bad input: an unknown --distributed (usage error), none under a 2-process launcher (no folder)
+    rc, _, se = run(["study", "--distributed", "nccl"])
+    check(rc == 2 and first_sdnc_line(se).startswith("sdnc: [cli]") and "--distributed" in se,
+          f"study --distributed nccl: exit {rc}: {se[:400]}")
+    never = os.path.join(d, "never")
+    rc, _, se = run([*study, "--out", never, "--distributed", "none"], ranks=2)
+    line = first_sdnc_line(se)
+    check(rc != 0 and "--distributed none" in line, f"study: none under mpirun: exit {rc}: {line}")
+    check(not os.path.exists(never), "a study folder was written for a refused start")
+    return "2 runs, one per rank, equal to one process; resumed 1 of 2; 2 refusals"
 
 
 @S.case("bad input: unknown --distributed, batch_size < ranks, none under mpirun, ranks on other checkpoints")

@@ -3,7 +3,8 @@
 - micro: a 2-run study (a tiny Transformer and a tiny DNC on copy) writes results.jsonl whose
   accuracies are the final held-out evaluation of each run and equal what `sdnc eval`
   computes again from the checkpoint; table.md shows each run's numbers; the plots are PNGs;
-  index.html links every run's trace page, which exists.
+  index.html links every run's trace page, which exists; scripts/study_metric.py prints the
+  same accuracies from the runs' final evaluations.
 - resume: the study is killed (SIGKILL, whole process group) after its first run finished;
   the same command again keeps that run (its files untouched, its line unchanged) and
   redoes only the other.
@@ -55,7 +56,10 @@ def read_lines(path):
 def micro():
     d = suite.fresh_dir("micro")
     out = os.path.join(d, "study")
-    rc, so, se = suite.sdnc("study", "--grid", write_grid(d, tiny_grid()), "--out", out)
+    grid = tiny_grid()
+    grid["budget"] = {"steps": 1000}  # the task's own budget (30 steps) wins
+    grid["tasks"][0]["budget"] = {"steps": 30}
+    rc, so, se = suite.sdnc("study", "--grid", write_grid(d, grid), "--out", out)
     check(rc == 0, f"exit {rc}: {se}")
     check("2/2 done" in so and "ETA" in so, f"progress lines missing: {so}")
     lines = read_lines(os.path.join(out, "results.jsonl"))
@@ -89,6 +93,15 @@ def micro():
             check(f.read(8) == b"\x89PNG\r\n\x1a\n", f"{png} is not a PNG")
     html = open(os.path.join(out, "index.html")).read()
     check("runs/dnc-copy-s0/trace/index.html" in html and "accuracy_copy.png" in html, "index.html lacks links")
+    # scripts/study_metric.py: any final metric per machine and length, here the table's own
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts",
+                          "study_metric.py")
+    p = subprocess.run([sys.executable, script, out, "seq_accuracy"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    check(p.returncode == 0, f"study_metric.py: {p.stderr}")
+    for r in lines:
+        row = f"| {r['machine']} | 1 | " + " | ".join(f"{r['accuracy'][str(L)]:.3f}" for L in (3, 6, 12)) + " |"
+        check(row in p.stdout, f"study_metric.py lacks {row!r}: {p.stdout}")
 
 
 @suite.case("resume: killed after one run, the finished run is kept and not retrained")
@@ -131,6 +144,8 @@ BAD = [
     ("no seeds", lambda g: g.update(seeds=[]), "key 'seeds' is empty"),
     ("zero steps", lambda g: g.update(budget={"steps": 0}), "budget 'steps' must be a positive integer"),
     ("negative seconds", lambda g: g.update(budget={"seconds": -5}), "budget 'seconds' must be a number > 0"),
+    ("a task's zero steps", lambda g: g["tasks"][0].update(budget={"steps": 0}),
+     "tasks[0]: budget 'steps' must be a positive integer"),
     ("dials the machine refuses", lambda g: g["machines"][0].update(write="allocate"), "memory_slots"),
 ]
 

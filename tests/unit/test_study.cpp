@@ -9,6 +9,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "common/expect_error.h"
 #include "sdnc/study/grid.h"
@@ -37,6 +39,9 @@ TEST(Study, AccuracyIsTheTaskMetricOnHandMadeLogits) {
   ASSERT_EQ(study::accuracy_metric(m), "seq_accuracy");
   EXPECT_DOUBLE_EQ(m.at("seq_accuracy"), 2.0 / 4.0);  // sequences 0 and 2, counted by hand above
   EXPECT_EQ(study::accuracy_metric({{"accuracy", 0.5}, {"loss", 1.0}}), "accuracy");
+  // token tasks (mqar, the formal languages): the fraction of answer tokens right, as Zoology and
+  // Delétang et al. report, before the all-answers-right sequence accuracy
+  EXPECT_EQ(study::accuracy_metric({{"token_accuracy", 0.5}, {"seq_accuracy", 0.0}}), "token_accuracy");
   EXPECT_OP_ERROR(study::accuracy_metric({{"loss", 1.0}}), "[study]", "neither");
 }
 
@@ -91,11 +96,14 @@ TEST(Study, TableIsTheMeanAndSampleStdOverSeeds) {
   const double acc[2][3] = {{1.0, 0.5, 0.0}, {0.5, 0.25, 0.0}};
   for (int s = 0; s < 2; ++s)
     results.push_back({{"id", grid.runs[s].id}, {"machine", "t"}, {"task", "copy"}, {"params", 123},
-                       {"steps", 5}, {"train_seconds", 2.0 + s}, {"seconds_to_99", s == 0 ? json(1.5) : json()},
+                       {"steps", 5}, {"train_seconds", 2.0 + s}, {"cpu_seconds", 3.0 + 2 * s},
+                       {"metric", "seq_accuracy"}, {"seconds_to_99", s == 0 ? json(1.5) : json()},
                        {"accuracy", {{"3", acc[s][0]}, {"6", acc[s][1]}, {"12", acc[s][2]}}}});
   const std::string md = study::results_table(grid, results);
   // mean and sample std by hand: (100, 50) → 75 ± 35.36; (50, 25) → 37.5 ± 17.68; (0, 0) → 0 ± 0
-  EXPECT_NE(md.find("| t | 123 | 5 | 2 | 75.0 ± 35.4 | 37.5 ± 17.7 | 0.0 ± 0.0 | 1/2 | 2 |"), std::string::npos) << md;
+  // CPU seconds: (3, 5) → 4
+  EXPECT_NE(md.find("| t | 123 | 5 | 2 | 4 | 75.0 ± 35.4 | 37.5 ± 17.7 | 0.0 ± 0.0 | 1/2 | 2 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("### copy (seq_accuracy)"), std::string::npos) << md;
   study::MeanStd m = study::mean_std({1, 2, 3, 4});
   EXPECT_DOUBLE_EQ(m.mean, 2.5);
   EXPECT_NEAR(m.std, std::sqrt(5.0 / 3.0), 1e-12);
@@ -141,10 +149,25 @@ TEST(Study, DefaultGridIsTheCornersAndTheFiveHybrids) {
   study::Grid grid = study::parse_grid(study::default_grid(), "default grid");
   EXPECT_EQ(grid.machines, (std::vector<std::string>{"transformer", "dnc", "lstm_append", "stateless_links",
                                                      "bounded_transformer", "cosine_transformer", "dnc_separate_kv"}));
-  EXPECT_EQ(grid.tasks, (std::vector<std::string>{"copy", "repeat_copy", "associative_recall"}));
-  EXPECT_EQ(grid.runs.size(), 7u * 3u * 2u);
+  EXPECT_EQ(grid.tasks, (std::vector<std::string>{"copy", "repeat_copy", "associative_recall", "mqar", "parity",
+                                                  "reverse_string"}));
+  EXPECT_EQ(grid.runs.size(), 7u * 6u * 2u);
+  // the token tasks' own budgets and evaluation spacing; the bit tasks keep the grid's
+  const std::set<std::string> token_tasks = {"mqar", "parity", "reverse_string"};
+  for (const study::RunSpec& r : grid.runs) {
+    const bool token = token_tasks.contains(r.task);
+    EXPECT_EQ(r.config.at("steps").get<int64_t>(), token ? 1000 : 1500) << r.id;
+    EXPECT_EQ(r.config.at("eval_every").get<int64_t>(), token ? 250 : 100) << r.id;
+  }
+  // N = ⌈T/2⌉ with T the steps at the training length, counted from docs/tasks.md's layouts:
+  // mqar L = 64 steps; parity 40 bits + 1 answer cue; reverse_string 40 bits + 40 cues
+  const std::map<std::string, int64_t> token_slots = {{"mqar", 32}, {"parity", 21}, {"reverse_string", 40}};
   for (const study::RunSpec& r : grid.runs) {
     if (r.machine != "bounded_transformer") continue;
+    if (token_tasks.contains(r.task)) {
+      EXPECT_EQ(r.config.at("memory_slots").get<int64_t>(), token_slots.at(r.task)) << r.id;
+      continue;
+    }
     tasks::TaskConfig tc;
     tc.name = r.task;
     tc.num_bits = r.config.at("num_bits").get<int64_t>();

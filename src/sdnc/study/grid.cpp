@@ -45,6 +45,8 @@ void put_keys(train::TrainConfig& config, const json& keys, const std::string& w
 struct TaskEntry {
   std::string name;
   json keys = json::object();
+  json budget;      // the task's own budget (null: the grid's)
+  json eval_every;  // the task's own eval_every (null: the grid's)
 };
 
 TaskEntry parse_task(const json& t, const std::string& where) {
@@ -55,6 +57,11 @@ TaskEntry parse_task(const json& t, const std::string& where) {
     e.name = t.at("task").get<std::string>();
     e.keys = t;
     e.keys.erase("task");
+    for (auto [key, own] : {std::pair{"budget", &e.budget}, std::pair{"eval_every", &e.eval_every}})
+      if (e.keys.contains(key)) {
+        *own = e.keys.at(key);
+        e.keys.erase(key);
+      }
   } else {
     fail("study", "{}: a task is a name or an object with a \"task\" name, got {}", where, t.dump());
   }
@@ -103,6 +110,12 @@ json parse_budget(const json& b, const std::string& where) {
   return {{"steps", 2147483647}, {"max_seconds", s}};
 }
 
+json parse_eval_every(const json& e, const std::string& where) {
+  if (!e.is_number_integer() || e.get<int64_t>() < 0 || e.get<double>() > 2147483647.0)
+    fail("study", "{}: key 'eval_every' must be an integer >= 0 (0: evaluate only at the end), got {}", where, e.dump());
+  return e;
+}
+
 // An error from the trainer's or the machine's checks, naming the grid entry once.
 [[noreturn]] void rethrow_naming(const Error& e, const std::string& where) {
   if (std::string(e.what()).find(where) != std::string::npos) throw e;
@@ -122,16 +135,17 @@ Grid parse_grid(const json& g, const std::string& where) {
   if (!tasks_json.is_array() || tasks_json.empty()) fail("study", "{}: key 'tasks' must be a non-empty list", where);
   const std::vector<int64_t> seeds = parse_seeds(g.value("seeds", json(1)), where);
   const json budget = parse_budget(g.value("budget", json{{"steps", 1000}}), where);
-  const json eval_every = g.value("eval_every", json(100));
-  if (!eval_every.is_number_integer() || eval_every.get<int64_t>() < 0 || eval_every.get<double>() > 2147483647.0)
-    fail("study", "{}: key 'eval_every' must be an integer >= 0 (0: evaluate only at the end), got {}", where,
-         eval_every.dump());
+  const json eval_every = parse_eval_every(g.value("eval_every", json(100)), where);
   const json settings = g.value("settings", json::object());
   if (!settings.is_object()) fail("study", "{}: key 'settings' must be an object of training-config keys", where);
 
   std::vector<TaskEntry> task_entries;
   for (size_t t = 0; t < tasks_json.size(); ++t) {
-    task_entries.push_back(parse_task(tasks_json[t], fmt::format("{}: tasks[{}]", where, t)));
+    const std::string at = fmt::format("{}: tasks[{}]", where, t);
+    task_entries.push_back(parse_task(tasks_json[t], at));
+    TaskEntry& e = task_entries[t];
+    if (!e.budget.is_null()) e.budget = parse_budget(e.budget, at);
+    if (!e.eval_every.is_null()) e.eval_every = parse_eval_every(e.eval_every, at);
     for (size_t u = 0; u < t; ++u)
       if (task_entries[u].name == task_entries[t].name)
         fail("study", "{}: tasks[{}]: task '{}' is listed twice", where, t, task_entries[t].name);
@@ -170,8 +184,8 @@ Grid parse_grid(const json& g, const std::string& where) {
       put_keys(c, keys, at);
       put_keys(c, task.keys, where + ": task '" + task.name + "'");
       c.set_value("task", task.name, where_run);
-      for (const auto& [k, v] : budget.items()) c.set_value(k, v, where_run);
-      c.set_value("eval_every", eval_every, where_run);
+      for (const auto& [k, v] : (task.budget.is_null() ? budget : task.budget).items()) c.set_value(k, v, where_run);
+      c.set_value("eval_every", task.eval_every.is_null() ? eval_every : task.eval_every, where_run);
       train::TrainConfig probe = c;  // the training length, after the task's defaults
       probe.set_value("seed", 0, where_run);
       try {
@@ -246,7 +260,15 @@ json default_grid() {
   return {{"machines", machines},
           {"tasks", json::array({json{{"task", "copy"}, {"max_length", 5}},
                                  json{{"task", "repeat_copy"}, {"max_length", 3}},
-                                 json{{"task", "associative_recall"}, {"max_length", 4}}})},
+                                 json{{"task", "associative_recall"}, {"max_length", 4}},
+                                 // the token tasks: their own budget, sized by measured CPU
+                                 // seconds per step (docs/results.md, "Sizing")
+                                 json{{"task", "mqar"}, {"max_length", 64}, {"num_pairs", 4}, {"vocab_size", 256},
+                                      {"budget", {{"steps", 1000}}}, {"eval_every", 250}},
+                                 json{{"task", "parity"}, {"max_length", 40}, {"budget", {{"steps", 1000}}},
+                                      {"eval_every", 250}},
+                                 json{{"task", "reverse_string"}, {"max_length", 40}, {"budget", {{"steps", 1000}}},
+                                      {"eval_every", 250}}})},
           {"seeds", 2},
           {"budget", {{"steps", 1500}}},
           {"eval_every", 100},

@@ -14,7 +14,8 @@
 // ...), its sizes and its optimizer settings. "memory_slots_per_step": f sets memory_slots to
 // N = ⌈f·T⌉, T the task's most steps at its training length (f = 0.5: the bounded Transformer
 // at N = T/2). A task is a name from tasks::task_names() or an object with "task" and the
-// task's keys (max_length, num_bits, ...). Each run is evaluated on held-out data at the
+// task's keys (max_length, num_bits, ...) and optionally its own "budget" and "eval_every"
+// (as the grid's, which they replace for that task's runs). Each run is evaluated on held-out data at the
 // training length L, 2L and 4L.
 //
 // Every mistake (an unknown dial, task or key, a wrong value, zero seeds, a budget <= 0, two
@@ -51,7 +52,9 @@ Grid parse_grid(const nlohmann::json& grid, const std::string& where);
 
 // The default study (docs/results.md): the two corners and five hybrids (LSTM + append;
 // stateless + links over append; Transformer bounded at N = T/2 with learned eviction; cosine
-// Transformer; DNC with separate key/value) on copy, repeat_copy and associative_recall.
+// Transformer; DNC with separate key/value) on copy, repeat_copy and associative_recall (1500
+// steps each), MQAR at (64, 4) with V = 256, parity and reverse_string (trained on lengths
+// <= 40; 1000 steps each).
 nlohmann::json default_grid();
 
 }  // namespace sdnc::study

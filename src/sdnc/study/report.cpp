@@ -82,8 +82,10 @@ viz::Image loss_plot(const std::string& dir, const Grid& grid, const std::string
 void write_report(const std::string& dir, const Grid& grid, const std::vector<json>& results) {
   const std::string table = results_table(grid, results);
   write_text(dir + "/table.md", "# Study results\n\nMean ± sample standard deviation over seeds; accuracy = the task's "
-                                "held-out accuracy (results.jsonl \"metric\": seq_accuracy, every output of a "
-                                "sequence right, where the task has it; else next-token accuracy).\n\n" + table);
+                                "held-out accuracy, named after each task (results.jsonl \"metric\": token_accuracy, "
+                                "the answer tokens right, for token tasks; seq_accuracy, every output of a sequence "
+                                "right, for the others; else next-token accuracy). CPU s: the run process's CPU "
+                                "seconds.\n\n" + table);
   std::ostringstream html;
   html << "<!doctype html><html><head><meta charset=\"utf-8\"><title>sdnc study</title>"
           "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px}</style></head><body>\n"

@@ -13,6 +13,7 @@ namespace sdnc::study {
 using nlohmann::json;
 
 std::string accuracy_metric(const tasks::Metrics& m) {
+  if (m.contains("token_accuracy")) return "token_accuracy";
   if (m.contains("seq_accuracy")) return "seq_accuracy";
   if (m.contains("accuracy")) return "accuracy";
   fail("study", "the task's metrics hold neither seq_accuracy nor accuracy");
@@ -55,13 +56,14 @@ json result_line(const RunSpec& spec, const RunLog& log, int64_t params, double 
   for (const char* k : {"model", "controller", "write", "similarity", "read_modes", "key_value", "memory_slots",
                         "positions"})
     if (spec.config.contains(k)) dials[k] = spec.config.at(k);
-  json accuracy = json::object();
+  json accuracy = json::object(), evals = json::object();
   std::string metric;
   for (int64_t L : spec.lengths) {
     auto it = log.final_evals.find(L);
     if (it == log.final_evals.end()) fail("study", "run {}: no evaluation at length {} in its metrics", spec.id, L);
     metric = accuracy_metric(it->second);
     accuracy[std::to_string(L)] = it->second.at(metric);
+    evals[std::to_string(L)] = it->second;
   }
   std::optional<double> t99 = log.seconds_to(0.99, spec.lengths.at(0));
   return {{"id", spec.id},
@@ -78,6 +80,7 @@ json result_line(const RunSpec& spec, const RunLog& log, int64_t params, double 
           {"metric", metric},
           {"lengths", spec.lengths},
           {"accuracy", accuracy},
+          {"evals", evals},
           {"seconds_to_99", t99 ? json(*t99) : json(nullptr)},
           {"config", spec.config}};
 }
@@ -143,11 +146,14 @@ std::string results_table(const Grid& grid, const std::vector<json>& results) {
     std::vector<int64_t> lengths;
     for (const RunSpec& r : grid.runs)
       if (r.task == task) lengths = r.lengths;
-    md += fmt::format("### {}\n\n| machine | parameters | steps | train s | acc. % @{} | acc. % @{} | acc. % @{} | "
-                      "reached 99% @{} | s to 99% |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-                      task, lengths[0], lengths[1], lengths[2], lengths[0]);
+    std::string metric = "accuracy";
+    for (const json& j : results)
+      if (j.at("task") == task) metric = j.value("metric", metric);
+    md += fmt::format("### {} ({})\n\n| machine | parameters | steps | train s | CPU s | acc. % @{} | acc. % @{} | "
+                      "acc. % @{} | reached 99% @{} | s to 99% |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+                      task, metric, lengths[0], lengths[1], lengths[2], lengths[0]);
     for (const std::string& machine : grid.machines) {
-      std::vector<double> steps, seconds, t99;
+      std::vector<double> steps, seconds, cpu, t99;
       std::vector<std::vector<double>> acc(lengths.size());
       int64_t params = 0, runs = 0;
       for (const json& j : results) {
@@ -156,16 +162,18 @@ std::string results_table(const Grid& grid, const std::vector<json>& results) {
         params = j.at("params").get<int64_t>();
         steps.push_back(j.at("steps").get<double>());
         seconds.push_back(j.at("train_seconds").get<double>());
+        if (j.contains("cpu_seconds")) cpu.push_back(j.at("cpu_seconds").get<double>());
         for (size_t i = 0; i < lengths.size(); ++i)
           acc[i].push_back(j.at("accuracy").at(std::to_string(lengths[i])).get<double>());
         if (!j.at("seconds_to_99").is_null()) t99.push_back(j.at("seconds_to_99").get<double>());
       }
       if (runs == 0) {
-        md += fmt::format("| {} | — | — | — | — | — | — | — | — |\n", machine);
+        md += fmt::format("| {} | — | — | — | — | — | — | — | — | — |\n", machine);
         continue;
       }
-      md += fmt::format("| {} | {} | {:.0f} | {:.0f} | {} | {} | {} | {}/{} | {} |\n", machine, params,
-                        mean_std(steps).mean, mean_std(seconds).mean, percent(mean_std(acc[0])),
+      md += fmt::format("| {} | {} | {:.0f} | {:.0f} | {} | {} | {} | {} | {}/{} | {} |\n", machine, params,
+                        mean_std(steps).mean, mean_std(seconds).mean,
+                        cpu.empty() ? "—" : fmt::format("{:.0f}", mean_std(cpu).mean), percent(mean_std(acc[0])),
                         percent(mean_std(acc[1])), percent(mean_std(acc[2])), t99.size(), runs,
                         t99.empty() ? "—" : fmt::format("{:.0f}", mean_std(t99).mean));
     }

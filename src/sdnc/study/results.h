@@ -8,10 +8,14 @@
 //    "trace" (its trace page), "metric" (the accuracy's name), "lengths": [L, 2L, 4L],
 //    "accuracy": {"L": a, ...} (held-out, the final evaluation), "seconds_to_99" (the elapsed
 //    training seconds at the first evaluation during training with accuracy >= 0.99 at L, or
-//    null), "config" (the run's training config)}
-// The accuracy is the metric that says "solved" per task kind: seq_accuracy (every masked bit
-// of the sequence right; every answer token right for seq2seq) where the task reports it,
-// else accuracy (next-token argmax).
+//    null), "config" (the run's training config), "cpu_seconds" (the run process's user +
+//    system CPU time: on a shared machine the wall seconds depend on the other jobs, this
+//    much less)}
+// The accuracy is the metric that says "solved" per task kind: token_accuracy (the fraction of
+// scored answer tokens right: MQAR's and the formal languages' measure) where the task reports
+// it, else seq_accuracy (every masked bit of the sequence right; every answer token right for
+// seq2seq), else accuracy (next-token argmax). "evals" holds every final metric per length
+// (e.g. seq_accuracy beside token_accuracy, bits_per_char for char_lm).
 #pragma once
 #include <map>
 #include <nlohmann/json.hpp>
@@ -24,7 +28,7 @@
 
 namespace sdnc::study {
 
-// The accuracy in a task's metrics: "seq_accuracy", else "accuracy". Throws "[study] ..."
+// The accuracy in a task's metrics: "token_accuracy", else "seq_accuracy", else "accuracy". Throws "[study] ..."
 // when neither is there.
 std::string accuracy_metric(const tasks::Metrics& metrics);
 
@@ -67,8 +71,8 @@ struct MeanStd {
 };
 MeanStd mean_std(const std::vector<double>& values);
 
-// table.md: per task, one row per machine in grid order: parameters, steps, training
-// seconds, accuracy at L, 2L, 4L (mean ± std over seeds, %), seeds that reached 99% at L and
+// table.md: per task (headed with its accuracy's name), one row per machine in grid order:
+// parameters, steps, training seconds, CPU seconds (— for lines without them), accuracy at L, 2L, 4L (mean ± std over seeds, %), seeds that reached 99% at L and
 // their mean time. Runs missing from `results` show as "—".
 std::string results_table(const Grid& grid, const std::vector<nlohmann::json>& results);
 

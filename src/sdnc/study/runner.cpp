@@ -1,8 +1,10 @@
 #include "sdnc/study/runner.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "sdnc/core/error.h"
+#include "sdnc/dist/communicator.h"
 #include "sdnc/io/atomic_file.h"
 #include "sdnc/io/config.h"
 #include "sdnc/study/report.h"
@@ -47,7 +50,25 @@ std::string duration_text(double s) {
   return fmt::format("{}s", t);
 }
 
+// This process's environment without an MPI launcher's variables: a run is one process, and
+// `sdnc train` under a launcher's variables would join (or refuse) a job.
+std::vector<std::string> run_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view v(*e);
+    bool launcher = false;
+    for (std::string_view prefix : {"OMPI_", "PMIX_", "PMI_", "SLURM_NTASKS=", "SLURM_PROCID="})
+      launcher = launcher || v.starts_with(prefix);
+    if (!launcher) env.emplace_back(v);
+  }
+  return env;
+}
+
 pid_t spawn_run(const std::string& binary, const std::string& config, const std::string& log, int64_t threads) {
+  static std::vector<std::string> env = run_environment();
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   std::vector<std::string> args = {binary, "train", "--config", config, "--overwrite", "--quiet",
                                    "--threads", std::to_string(threads)};
   std::vector<char*> argv;
@@ -58,7 +79,7 @@ pid_t spawn_run(const std::string& binary, const std::string& config, const std:
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) fail("study", "cannot start {}: {}", binary, std::strerror(rc));
   return pid;
@@ -101,44 +122,75 @@ std::map<std::string, json> finished_runs(const std::string& dir, const Grid& gr
   return done;
 }
 
+// The cores this process may run on (its affinity mask: a launcher may bind a rank to a core).
+int64_t usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max<int64_t>(1, std::thread::hardware_concurrency());
+}
+
+// The ranks of this job on this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE), at most `ranks`.
+int64_t ranks_on_this_machine(int64_t ranks) {
+  if (ranks <= 1) return 1;
+  const char* v = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const long n = v ? std::strtol(v, nullptr, 10) : 0;
+  return n > 0 ? std::min<int64_t>(n, ranks) : 1;
+}
+
 }  // namespace
 
 int run_study(const Grid& grid, const StudyOptions& o) {
+  const int64_t rank = o.comm ? o.comm->rank() : 0, ranks = o.comm ? o.comm->size() : 1;
+  // Every rank waits here for every other (a one-number allreduce); returns the sums.
+  auto meet = [&](std::vector<double> counts) {
+    if (ranks > 1) o.comm->allreduce_sum(counts.data(), static_cast<int64_t>(counts.size()));
+    return counts;
+  };
   const std::string dir = o.dir;
   const std::string grid_path = dir + "/grid.json";
   if (fs::exists(grid_path) && io::read_json_file(grid_path) != grid.source)
     fail("study", "{} holds another grid ({}); use another --name (or delete the folder)", dir, grid_path);
   std::map<std::string, json> done = finished_runs(dir, grid);
-  for (const char* sub : {"runs", "configs", "logs"}) fs::create_directories(dir + "/" + sub);
-  write_file_atomically(grid_path, [&](std::ostream& out) { out << grid.source.dump(2) << "\n"; });
+  meet({0});  // every rank has read the finished runs before rank 0 changes the folder
+  if (rank == 0) {
+    for (const char* sub : {"runs", "configs", "logs"}) fs::create_directories(dir + "/" + sub);
+    write_file_atomically(grid_path, [&](std::ostream& out) { out << grid.source.dump(2) << "\n"; });
+  }
 
-  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t cores = std::max<int64_t>(1, usable_cores() / ranks_on_this_machine(ranks));
   const int64_t jobs = o.jobs > 0 ? o.jobs : cores;
   const int64_t threads = o.threads_per_run > 0 ? o.threads_per_run : std::max<int64_t>(1, cores / jobs);
   const std::string binary = o.sdnc_binary.empty() ? fs::read_symlink("/proc/self/exe").string() : o.sdnc_binary;
 
-  std::vector<const RunSpec*> pending;
+  std::vector<const RunSpec*> pending;  // this rank's: every ranks-th run not finished earlier
   std::vector<json> results;
+  size_t unfinished = 0;
   for (const RunSpec& r : grid.runs) {
     if (done.contains(r.id)) {
       results.push_back(done.at(r.id));
       continue;
     }
-    fs::remove_all(dir + "/runs/" + r.id);  // half-finished by an earlier start: redone from step 0
-    write_file_atomically(dir + "/configs/" + r.id + ".json", [&](std::ostream& out) {
-      json c = r.config;
-      c["out_dir"] = dir + "/runs/" + r.id;
-      out << c.dump(2) << "\n";
-    });
-    pending.push_back(&r);
+    if (rank == 0) {
+      fs::remove_all(dir + "/runs/" + r.id);  // half-finished by an earlier start: redone from step 0
+      write_file_atomically(dir + "/configs/" + r.id + ".json", [&](std::ostream& out) {
+        json c = r.config;
+        c["out_dir"] = dir + "/runs/" + r.id;
+        out << c.dump(2) << "\n";
+      });
+    }
+    if (static_cast<int64_t>(unfinished++ % static_cast<size_t>(ranks)) == rank) pending.push_back(&r);
   }
+  meet({0});  // rank 0 has written every config and removed every half-finished run
   const size_t total = grid.runs.size(), kept = results.size();
-  fmt::print("[study] {}: {} runs ({} machines × {} tasks × {} seeds); {} finished earlier, kept; {} to run, {} at "
+  const std::string tag = ranks > 1 ? fmt::format("[study rank {}/{}]", rank, ranks) : "[study]";
+  const std::string mine = ranks > 1 ? fmt::format(" (this rank: {})", pending.size()) : "";
+  fmt::print("{} {}: {} runs ({} machines × {} tasks × {} seeds); {} finished earlier, kept; {} to run{}, {} at "
              "once, {} thread{} each\n",
-             dir, total, grid.machines.size(), grid.tasks.size(), grid.seeds, kept, pending.size(), jobs, threads,
-             threads == 1 ? "" : "s");
+             tag, dir, total, grid.machines.size(), grid.tasks.size(), grid.seeds, kept, unfinished, mine, jobs,
+             threads, threads == 1 ? "" : "s");
   std::fflush(stdout);
-  if (kept > 0) write_report(dir, grid, results);
+  if (kept > 0 && ranks == 1) write_report(dir, grid, results);
 
   g_stop = 0;
   struct sigaction sa {}, old_int {}, old_term {};
@@ -158,7 +210,8 @@ int run_study(const Grid& grid, const StudyOptions& o) {
       running[pid] = {r, Clock::now()};
     }
     int status = 0;
-    pid_t pid = ::waitpid(-1, &status, 0);
+    struct rusage usage {};
+    pid_t pid = ::wait4(-1, &status, 0, &usage);
     if (pid < 0) {
       if (errno == EINTR) {
         if (g_stop)
@@ -186,25 +239,37 @@ int run_study(const Grid& grid, const StudyOptions& o) {
     train::write_trace_report(*trained.model, *trained.task, trained.config, r.lengths.at(0), run_dir + "/trace",
                               r.id);
     json line = result_line(r, log, trained.model->module().num_parameters(), wall, "runs/" + r.id);
+    // the run process's CPU time (user + system): what sizes a study, whatever else shares the machine
+    line["cpu_seconds"] = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                          1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
     append_result(dir + "/results.jsonl", line);
     results.push_back(line);
-    write_report(dir, grid, results);
+    if (ranks == 1) write_report(dir, grid, results);
     ++finished_now;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     const size_t left = pending.size() - finished_now - static_cast<size_t>(failures);
     std::string acc;
     for (int64_t L : r.lengths) acc += fmt::format(" {:.0f}%@{}", 100 * line["accuracy"][std::to_string(L)].get<double>(), L);
-    fmt::print("[study] {}/{} done  {}:{}  ({:.0f} s)  elapsed {}  ETA {}\n", kept + finished_now, total, r.id, acc,
-               wall, duration_text(elapsed),
+    const std::string count = ranks > 1 ? fmt::format("{}/{}", finished_now, pending.size())
+                                        : fmt::format("{}/{}", kept + finished_now, total);
+    fmt::print("{} {} done  {}:{}  ({:.0f} s)  elapsed {}  ETA {}\n", tag, count, r.id, acc, wall, duration_text(elapsed),
                duration_text(elapsed / static_cast<double>(finished_now) * static_cast<double>(left)));
     std::fflush(stdout);
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   if (g_stop) {
-    fmt::print(stderr, "[study] interrupted: {} of {} runs finished (kept); run the same command to resume\n",
+    fmt::print(stderr, "{} interrupted: {} of {} runs finished (kept); run the same command to resume\n", tag,
                kept + finished_now, total);
     return 130;
+  }
+  if (ranks > 1) {  // every rank is done: rank 0 writes the pages of all of them
+    const std::vector<double> sums = meet({static_cast<double>(finished_now), static_cast<double>(failures)});
+    finished_now = static_cast<size_t>(sums[0]);
+    failures = static_cast<int>(sums[1]);
+    if (rank != 0) return failures > 0 ? 1 : 0;
+    results = read_results(dir + "/results.jsonl");
+    write_report(dir, grid, results);
   }
   fmt::print("[study] {} of {} runs finished; table {}/table.md, pages {}/index.html\n", kept + finished_now, total,
              dir, dir);
