@@ -54,7 +54,8 @@ class ScratchFile {
   std::string path_;
 };
 
-// A scratch folder of named files, for readers that take a model folder.
+// A scratch folder of named files, for readers that take a model folder. A name may hold one
+// subfolder ("1_Pooling/config.json").
 class ScratchDir {
  public:
   ScratchDir() : path_(std::string(scratch_dir()) + "/sdnc_fuzz_" + std::to_string(getpid()) + "_dir") {
@@ -62,9 +63,12 @@ class ScratchDir {
   }
   ~ScratchDir() {
     for (const std::string& name : names_) std::remove((path_ + "/" + name).c_str());
+    for (const std::string& name : names_)
+      if (name.find('/') != std::string::npos) rmdir((path_ + "/" + name.substr(0, name.find('/'))).c_str());
     rmdir(path_.c_str());
   }
   void add(const std::string& name, const uint8_t* data, size_t size) {
+    if (name.find('/') != std::string::npos) mkdir((path_ + "/" + name.substr(0, name.find('/'))).c_str(), 0700);
     write_file(path_ + "/" + name, data, size);
     names_.push_back(name);
   }

@@ -229,7 +229,8 @@ def babi_seeds():
 
 
 def bert_seeds(r):
-    """config.json \\0 model.safetensors of a one-layer BERT that models/bert.h loads."""
+    """A one-layer BERT folder that models/bert.h loads: config.json \\0 1_Pooling/config.json \\0 modules.json
+    \\0 sentence_bert_config.json \\0 model.safetensors (fuzz/targets/bert_config.cpp)."""
     c = {"model_type": "bert", "hidden_act": "gelu", "position_embedding_type": "absolute", "num_hidden_layers": 1,
          "hidden_size": 4, "num_attention_heads": 2, "intermediate_size": 8, "vocab_size": 6,
          "max_position_embeddings": 5, "type_vocab_size": 2, "layer_norm_eps": 1e-12}
@@ -245,9 +246,14 @@ def bert_seeds(r):
     shapes[p + "intermediate.dense.weight"], shapes[p + "intermediate.dense.bias"] = (F, D), (F,)
     shapes[p + "output.dense.weight"], shapes[p + "output.dense.bias"] = (D, F), (D,)
     tensors = {k: (0.5 * r.standard_normal(v)).astype(np.float32) for k, v in shapes.items()}
-    put("bert_config", "tiny", json.dumps(c).encode() + b"\0" + safetensors_bytes(tensors))
+    pooling = {"word_embedding_dimension": D, "pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}
+    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+               {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
+    parts = [json.dumps(c), json.dumps(pooling), json.dumps(modules), json.dumps({"max_seq_length": 4})]
+    put("bert_config", "tiny", "\0".join(parts).encode() + b"\0" + safetensors_bytes(tensors))
     prefixed = {"bert." + k: v for k, v in tensors.items()}
-    put("bert_config", "prefixed", json.dumps(dict(c, layer_norm_eps=1e-5)).encode() + b"\0" + safetensors_bytes(prefixed))
+    put("bert_config", "prefixed", json.dumps(dict(c, layer_norm_eps=1e-5)).encode() + b"\0\0\0\0" + safetensors_bytes(prefixed))
 
 
 def main():

@@ -10,6 +10,7 @@
 #include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/core/error.h"
 #include "sdnc/core/parallel.h"
+#include "sdnc/io/utf8.h"
 
 namespace sdnc::models {
 
@@ -72,7 +73,7 @@ std::vector<float> vector_tensor(const gguf::File& f, const std::string& name, i
 LlamaConfig LlamaConfig::from_gguf(const gguf::File& f) {
   const std::string& arch = f.get_string("general.architecture");
   if (arch != "llama")
-    fail(kOp, "{}: general.architecture is '{}'; only 'llama' decoders are supported", f.path(), arch);
+    fail(kOp, "{}: general.architecture is '{}'; only 'llama' decoders are supported", f.path(), printable(arch));
   LlamaConfig c;
   auto positive = [&](const std::string& key) {
     const int64_t v = f.get_int(key);
