@@ -1,8 +1,9 @@
 // What the fuzz targets found (fuzz/corpus/*/finding-*), as unit tests. Every refusal of a
-// model file is one "[where] ..." line, and no input hangs. Names and strings read from a file are quoted escaped
-// (io/utf8.h printable): a GGUF key or tensor name, a safetensors tensor name, a tokenizer.json
-// token or a config.json value holding a line break stays on one line. A BERT config.json of
-// the wrong JSON types is refused by the loader, naming the file, not by nlohmann::json.
+// model or config file is one "[where] ..." line, and no input hangs. Names and strings read
+// from a file are quoted escaped (io/utf8.h printable): a GGUF key or tensor name, a
+// safetensors tensor name, a tokenizer.json token, a config.json value or an unknown
+// train-config key holding a line break stays on one line. A BERT config.json of the wrong
+// JSON types is refused by the loader, naming the file, not by nlohmann::json.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "sdnc/io/gguf.h"
 #include "sdnc/io/safetensors.h"
 #include "sdnc/models/bert.h"
+#include "sdnc/train/train_config.h"
 #include "sdnc/tokenizers/wordpiece.h"
 
 namespace sdnc {
@@ -70,6 +72,11 @@ TEST(FuzzFindings, TokenizerJsonTokenWithALineBreak) {
 TEST(FuzzFindings, BertConfigValueWithALineBreak) {
   expect_one_line([&] { models::BertConfig::from_json(nlohmann::json{{"model_type", "bert\n"}}, "config.json"); },
                   "key 'model_type' is 'bert\\n'");
+}
+
+TEST(FuzzFindings, TrainConfigUnknownKeyWithALineBreak) {
+  expect_one_line([&] { train::TrainConfig::from_json(nlohmann::json{{"mmeel\n^]", 5}}, "t.json"); },
+                  "unknown key 'mmeel\\n^]'");
 }
 
 TEST(FuzzFindings, BertConfigOfTheWrongJsonTypes) {
