@@ -10,13 +10,13 @@
 # again alone, and when it then takes under 0.5 s of CPU (start-up included) it is set aside in
 # build/fuzz/findings/NAME/load/ and the target goes on from its corpus, for the executions and
 # seconds left. Any other finding stops the target.
-# Needs clang and libclang-rt-14-dev (Debian; installed here when missing, not by setup.sh, so
+# Needs clang, libclang-rt-14-dev and time (Debian; installed here when missing, not by setup.sh, so
 # that CI does not pay for them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 missing=()
-for p in clang libclang-rt-14-dev libomp-14-dev; do
+for p in clang libclang-rt-14-dev libomp-14-dev time; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
@@ -54,8 +54,8 @@ fuzz_one() {
     to=$(ls -t "$findings"/timeout-* 2>/dev/null | head -1 || true)
     tail -n 30 "$log" | grep -q "libFuzzer: timeout" || break
     [[ -n $to ]] || break
-    /usr/bin/time -f "%U %S" -o "$findings/load/cpu" build/fuzz/fuzz/fuzz_"$t" "$to" >/dev/null 2>&1 || true
-    cpu=$(awk '{print $1 + $2}' "$findings/load/cpu")
+    /usr/bin/time -f "%U %S" -o "build/fuzz/$t.cpu" build/fuzz/fuzz/fuzz_"$t" "$to" >/dev/null 2>&1 || true
+    cpu=$(awk '{print $1 + $2}' "build/fuzz/$t.cpu")
     awk "BEGIN { exit !($cpu < 0.5) }" || break
     echo "fuzz_$t: $to took ${cpu} s of CPU alone: the load; set aside, going on" >&2
     mv "$to" "$findings/load/"
