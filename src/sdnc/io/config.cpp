@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sdnc/core/error.h"
+#include "sdnc/io/utf8.h"
 
 namespace sdnc::io {
 
@@ -45,7 +46,7 @@ void ConfigReader::reject_unknown(const std::vector<std::string>& also_accepted)
   for (auto& [key, value] : j_.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string near = nearest_name(key, std::vector<std::string>(read_.begin(), read_.end()));
-    fail("config", "{}: unknown key '{}'{}", where_, key, near.empty() ? "" : " (did you mean '" + near + "'?)");
+    fail("config", "{}: unknown key '{}'{}", where_, printable(key), near.empty() ? "" : " (did you mean '" + near + "'?)");
   }
 }
 

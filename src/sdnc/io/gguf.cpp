@@ -11,6 +11,8 @@
 #include <cstring>
 #include <limits>
 
+#include "sdnc/io/utf8.h"
+
 namespace sdnc::gguf {
 
 namespace {
@@ -299,12 +301,13 @@ File File::open(const std::string& path) {
   for (uint64_t k = 0; k < n_kv; ++k) {
     uint64_t at = c.pos;
     std::string key = c.string("a metadata key");
+    const std::string shown = printable(key);  // as messages quote it (one line, utf8.h)
     uint64_t tat = c.pos;
     uint32_t type = c.read<uint32_t>("a metadata value type");
     if (!known_value_type(type))
-      fail(kOp, "{}: metadata '{}': unknown value type {} at offset {}", path, key, type, tat);
-    Value v = read_value(c, static_cast<ValueType>(type), key, 0);
-    if (f.metadata_.count(key)) fail(kOp, "{}: metadata key '{}' repeated at offset {}", path, key, at);
+      fail(kOp, "{}: metadata '{}': unknown value type {} at offset {}", path, shown, type, tat);
+    Value v = read_value(c, static_cast<ValueType>(type), shown, 0);
+    if (f.metadata_.count(key)) fail(kOp, "{}: metadata key '{}' repeated at offset {}", path, shown, at);
     f.metadata_.emplace(key, std::move(v));
     f.metadata_order_.push_back(key);
   }
@@ -322,16 +325,17 @@ File File::open(const std::string& path) {
     TensorInfo t;
     uint64_t at = c.pos;
     t.name = c.string("a tensor name");
-    if (f.tensor_index_.count(t.name)) fail(kOp, "{}: tensor '{}' repeated at offset {}", path, t.name, at);
+    const std::string name = printable(t.name);
+    if (f.tensor_index_.count(t.name)) fail(kOp, "{}: tensor '{}' repeated at offset {}", path, name, at);
     uint32_t n_dims = c.read<uint32_t>("a tensor's dimension count");
     if (n_dims == 0 || n_dims > kMaxDims)
-      fail(kOp, "{}: tensor '{}': {} dimensions (ggml allows 1 to {})", path, t.name, n_dims, kMaxDims);
+      fail(kOp, "{}: tensor '{}': {} dimensions (ggml allows 1 to {})", path, name, n_dims, kMaxDims);
     uint64_t numel = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       uint64_t ne = c.read<uint64_t>("a tensor dimension");
       if (ne == 0 || ne > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / numel)
         fail(kOp, "{}: tensor '{}': dimension {} = {} (zero, or the element count overflows)", path,
-             t.name, d, ne);
+             name, d, ne);
       numel *= ne;
       t.ne.push_back(ne);
     }
@@ -339,16 +343,16 @@ File File::open(const std::string& path) {
     uint32_t type = c.read<uint32_t>("a tensor type");
     if (!known_tensor_type(type))
       fail(kOp, "{}: tensor '{}': type {} ({}) at offset {} is not supported (F32, F16, BF16, Q4_0, "
-           "Q4_1, Q8_0)", path, t.name, type, ggml_type_name(type), tat);
+           "Q4_1, Q8_0)", path, name, type, ggml_type_name(type), tat);
     t.type = static_cast<TensorType>(type);
     t.offset = c.read<uint64_t>("a tensor offset");
     BlockSize bs = block_size(t.type);
     if (t.ne[0] % static_cast<uint64_t>(bs.elements) != 0)
-      fail(kOp, "{}: tensor '{}': row length {} is not a multiple of {}'s block of {}", path, t.name,
+      fail(kOp, "{}: tensor '{}': row length {} is not a multiple of {}'s block of {}", path, name,
            t.ne[0], tensor_type_name(t.type), bs.elements);
     uint64_t blocks = numel / static_cast<uint64_t>(bs.elements);
     if (blocks > size / static_cast<uint64_t>(bs.bytes))
-      fail(kOp, "{}: tensor '{}': {} elements of {} cannot fit in a {}-byte file", path, t.name,
+      fail(kOp, "{}: tensor '{}': {} elements of {} cannot fit in a {}-byte file", path, name,
            numel, tensor_type_name(t.type), size);
     t.nbytes = blocks * static_cast<uint64_t>(bs.bytes);
     t.numel = static_cast<int64_t>(numel);
@@ -365,11 +369,11 @@ File File::open(const std::string& path) {
   uint64_t avail = size >= f.data_offset_ ? size - f.data_offset_ : 0;
   for (const TensorInfo& t : f.tensors_) {
     if (t.offset % f.alignment_ != 0)
-      fail(kOp, "{}: tensor '{}': data offset {} is not a multiple of the alignment {}", path, t.name,
+      fail(kOp, "{}: tensor '{}': data offset {} is not a multiple of the alignment {}", path, printable(t.name),
            t.offset, f.alignment_);
     if (t.offset > avail || t.nbytes > avail - t.offset)
       fail(kOp, "{}: tensor '{}': data [{}, {}) runs past the end of the file (data section {} bytes "
-           "from offset {})", path, t.name, t.offset, t.offset + t.nbytes, avail, f.data_offset_);
+           "from offset {})", path, printable(t.name), t.offset, t.offset + t.nbytes, avail, f.data_offset_);
   }
   std::vector<const TensorInfo*> by_offset;
   for (const TensorInfo& t : f.tensors_) by_offset.push_back(&t);
@@ -379,8 +383,8 @@ File File::open(const std::string& path) {
     const TensorInfo& a = *by_offset[k - 1];
     const TensorInfo& b = *by_offset[k];
     if (b.offset < a.offset + a.nbytes)
-      fail(kOp, "{}: tensors '{}' [{}, {}) and '{}' [{}, {}) overlap", path, a.name, a.offset,
-           a.offset + a.nbytes, b.name, b.offset, b.offset + b.nbytes);
+      fail(kOp, "{}: tensors '{}' [{}, {}) and '{}' [{}, {}) overlap", path, printable(a.name), a.offset,
+           a.offset + a.nbytes, printable(b.name), b.offset, b.offset + b.nbytes);
   }
   return f;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sdnc/io/atomic_file.h"
+#include "sdnc/io/utf8.h"
 
 namespace sdnc {
 
@@ -123,7 +124,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
   } catch (const json::exception& e) {
     fail(op, "{}: header is not valid JSON ({})", path, e.what());
   }
-  if (!duplicate.empty()) fail(op, "{}: header has the key '{}' twice", path, duplicate);
+  if (!duplicate.empty()) fail(op, "{}: header has the key '{}' twice", path, printable(duplicate));
   if (!j.is_object()) fail(op, "{}: header is not a JSON object", path);
 
   const uint64_t data_size = file_size - 8 - header_len;
@@ -139,41 +140,42 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
     if (name == "__metadata__") {
       if (!entry.is_object()) fail(op, "{}: __metadata__ is not an object", path);
       for (auto& [k, v] : entry.items()) {
-        if (!v.is_string()) fail(op, "{}: __metadata__ value of '{}' is not a string", path, k);
+        if (!v.is_string()) fail(op, "{}: __metadata__ value of '{}' is not a string", path, printable(k));
         result.metadata[k] = v.get<std::string>();
       }
       continue;
     }
+    const std::string shown = printable(name);  // as messages quote it (one line, utf8.h)
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
         !entry.contains("data_offsets"))
-      fail(op, "{}: tensor '{}' lacks dtype, shape or data_offsets", path, name);
-    if (!entry["dtype"].is_string()) fail(op, "{}: tensor '{}' dtype is not a string", path, name);
+      fail(op, "{}: tensor '{}' lacks dtype, shape or data_offsets", path, shown);
+    if (!entry["dtype"].is_string()) fail(op, "{}: tensor '{}' dtype is not a string", path, shown);
     std::string dt = entry["dtype"].get<std::string>();
     StoredType st;
-    if (!stored_type(dt, st)) fail(op, "{}: tensor '{}' has unsupported dtype {}", path, name, dt);
+    if (!stored_type(dt, st)) fail(op, "{}: tensor '{}' has unsupported dtype {}", path, shown, printable(dt));
     Shape shape;
-    if (!entry["shape"].is_array()) fail(op, "{}: tensor '{}' shape is not a list", path, name);
-    if (entry["shape"].size() > static_cast<size_t>(kMaxDims)) fail(op, "{}: tensor '{}' has {} dims", path, name, entry["shape"].size());
+    if (!entry["shape"].is_array()) fail(op, "{}: tensor '{}' shape is not a list", path, shown);
+    if (entry["shape"].size() > static_cast<size_t>(kMaxDims)) fail(op, "{}: tensor '{}' has {} dims", path, shown, entry["shape"].size());
     for (auto& d : entry["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
-        fail(op, "{}: tensor '{}' has an invalid dimension {}", path, name, d.dump());
+        fail(op, "{}: tensor '{}' has an invalid dimension {}", path, shown, d.dump());
       shape.push_back(d.get<int64_t>());
     }
     auto& off = entry["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-      fail(op, "{}: tensor '{}' data_offsets must be two non-negative integers", path, name);
+      fail(op, "{}: tensor '{}' data_offsets must be two non-negative integers", path, shown);
     uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
     if (begin > end || end > data_size)
       fail(op, "{}: tensor '{}' data_offsets [{}, {}] outside the {} data bytes (truncated file?)", path,
-           name, begin, end, data_size);
+           shown, begin, end, data_size);
     uint64_t count = 1;
     for (int64_t d : shape) {
       if (d != 0 && count > (uint64_t{1} << 40) / static_cast<uint64_t>(d))
-        fail(op, "{}: tensor '{}' shape {} is implausibly large", path, name, shape_str(shape));
+        fail(op, "{}: tensor '{}' shape {} is implausibly large", path, shown, shape_str(shape));
       count *= static_cast<uint64_t>(d);
     }
     if (count * st.width != end - begin)
-      fail(op, "{}: tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets give {}", path, name,
+      fail(op, "{}: tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets give {}", path, shown,
            dt, shape_str(shape), count * st.width, end - begin);
     extents.push_back({begin, end, &name});
   }
@@ -185,11 +187,11 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
   for (size_t i = 0; i < extents.size(); ++i) {
     const Extent& x = extents[i];
     if (x.begin < covered)
-      fail(op, "{}: tensor '{}' data_offsets [{}, {}] overlap tensor '{}' (which ends at {})", path, *x.name,
-           x.begin, x.end, *extents[i - 1].name, covered);
+      fail(op, "{}: tensor '{}' data_offsets [{}, {}] overlap tensor '{}' (which ends at {})", path, printable(*x.name),
+           x.begin, x.end, printable(*extents[i - 1].name), covered);
     if (x.begin > covered)
       fail(op, "{}: tensor '{}' starts at data byte {}, leaving bytes [{}, {}) that no tensor covers", path,
-           *x.name, x.begin, covered, x.begin);
+           printable(*x.name), x.begin, covered, x.begin);
     covered = x.end;
   }
   if (covered != data_size)

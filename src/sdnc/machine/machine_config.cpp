@@ -5,6 +5,7 @@
 #include "sdnc/controllers/stateless_controller.h"
 #include "sdnc/core/error.h"
 #include "sdnc/io/config.h"
+#include "sdnc/io/utf8.h"
 #include "sdnc/models/dnc.h"
 #include "sdnc/models/sequence_sdnc.h"
 
@@ -177,7 +178,8 @@ MachineConfig MachineConfig::from_json(const json& j, const std::string& where) 
   for (const auto& [key, value] : j.items()) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
     const std::string best = io::nearest_name(key, keys);
-    fail("config", "{}: unknown key '{}'{}", where, key, best.empty() ? "" : " (did you mean '" + best + "'?)");
+    fail("config", "{}: unknown key '{}'{}", where, printable(key),
+         best.empty() ? "" : " (did you mean '" + best + "'?)");
   }
   MachineConfig c;
   c.controller = parse_controller(r.string("controller", name(c.controller)), where);

@@ -11,6 +11,7 @@
 #include "sdnc/autograd/grad_mode.h"
 #include "sdnc/core/error.h"
 #include "sdnc/io/safetensors.h"
+#include "sdnc/io/utf8.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::models {
@@ -32,35 +33,49 @@ nlohmann::json read_json(const std::string& path) {
   }
 }
 
+// Runs `f`, which reads a parsed JSON file: a value of the wrong type (nlohmann's type_error,
+// e.g. value() on an array, a string where a number belongs) becomes "[bert] <path>: ...".
+template <class F>
+auto json_read(const std::string& path, F&& f) {
+  try {
+    return f();
+  } catch (const nlohmann::json::exception& e) {
+    fail(kOp, "{}: {}", path, e.what());
+  }
+}
+
 }  // namespace
 
 BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& where) {
-  BertConfig c;
-  auto num = [&](const char* key) -> int64_t {
-    if (!j.contains(key) || !j.at(key).is_number_integer())
-      fail(kOp, "{}: key '{}' is missing or not an integer", where, key);
-    const int64_t v = j.at(key).get<int64_t>();
-    if (v <= 0 || v > (int64_t{1} << 24)) fail(kOp, "{}: key '{}' = {} is out of range", where, key, v);
-    return v;
-  };
-  auto str = [&](const char* key, const char* expected) {
-    const std::string v = j.value(key, std::string(expected));
-    if (v != expected) fail(kOp, "{}: key '{}' is '{}'; only '{}' is supported", where, key, v, expected);
-  };
-  str("model_type", "bert");
-  str("hidden_act", "gelu");
-  str("position_embedding_type", "absolute");
-  c.layers = num("num_hidden_layers");
-  c.d_model = num("hidden_size");
-  c.heads = num("num_attention_heads");
-  c.d_ffn = num("intermediate_size");
-  c.vocab = num("vocab_size");
-  c.max_positions = num("max_position_embeddings");
-  c.type_vocab = num("type_vocab_size");
-  c.layer_norm_eps = j.value("layer_norm_eps", 1e-12);
-  if (c.d_model % c.heads != 0)
-    fail(kOp, "{}: hidden_size {} is not a multiple of num_attention_heads {}", where, c.d_model, c.heads);
-  return c;
+  if (!j.is_object()) fail(kOp, "{}: not a JSON object", where);
+  return json_read(where, [&] {
+    BertConfig c;
+    auto num = [&](const char* key) -> int64_t {
+      if (!j.contains(key) || !j.at(key).is_number_integer())
+        fail(kOp, "{}: key '{}' is missing or not an integer", where, key);
+      const int64_t v = j.at(key).get<int64_t>();
+      if (v <= 0 || v > (int64_t{1} << 24)) fail(kOp, "{}: key '{}' = {} is out of range", where, key, v);
+      return v;
+    };
+    auto str = [&](const char* key, const char* expected) {
+      const std::string v = j.value(key, std::string(expected));
+      if (v != expected) fail(kOp, "{}: key '{}' is '{}'; only '{}' is supported", where, key, printable(v), expected);
+    };
+    str("model_type", "bert");
+    str("hidden_act", "gelu");
+    str("position_embedding_type", "absolute");
+    c.layers = num("num_hidden_layers");
+    c.d_model = num("hidden_size");
+    c.heads = num("num_attention_heads");
+    c.d_ffn = num("intermediate_size");
+    c.vocab = num("vocab_size");
+    c.max_positions = num("max_position_embeddings");
+    c.type_vocab = num("type_vocab_size");
+    c.layer_norm_eps = j.value("layer_norm_eps", 1e-12);
+    if (c.d_model % c.heads != 0)
+      fail(kOp, "{}: hidden_size {} is not a multiple of num_attention_heads {}", where, c.d_model, c.heads);
+    return c;
+  });
 }
 
 nlohmann::json BertConfig::machine_config() const {
@@ -194,23 +209,30 @@ SentenceEmbedder SentenceEmbedder::load(const std::string& dir) {
   if (fs::exists(d / "sentence_bert_config.json", ec)) {
     const auto path = (d / "sentence_bert_config.json").string();
     const nlohmann::json j = read_json(path);
-    if (j.contains("max_seq_length")) {
-      if (!j.at("max_seq_length").is_number_integer() || j.at("max_seq_length").get<int64_t>() < 2)
-        fail(kOp, "{}: max_seq_length must be an integer >= 2", path);
-      e.max_seq_length_ = std::min(e.max_seq_length_, j.at("max_seq_length").get<int64_t>());
-    }
+    json_read(path, [&] {
+      if (j.contains("max_seq_length")) {
+        if (!j.at("max_seq_length").is_number_integer() || j.at("max_seq_length").get<int64_t>() < 2)
+          fail(kOp, "{}: max_seq_length must be an integer >= 2", path);
+        e.max_seq_length_ = std::min(e.max_seq_length_, j.at("max_seq_length").get<int64_t>());
+      }
+    });
   }
   if (fs::exists(d / "1_Pooling" / "config.json", ec)) {
     const auto path = (d / "1_Pooling" / "config.json").string();
     const nlohmann::json j = read_json(path);
-    for (const char* mode : {"pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
-                             "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
-      if (j.value(mode, false)) fail(kOp, "{}: '{}' pooling is not supported (only mean pooling)", path, mode);
+    json_read(path, [&] {
+      for (const char* mode : {"pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                               "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
+        if (j.value(mode, false)) fail(kOp, "{}: '{}' pooling is not supported (only mean pooling)", path, mode);
+    });
   }
   if (fs::exists(d / "modules.json", ec)) {
-    const nlohmann::json j = read_json((d / "modules.json").string());
-    for (const auto& m : j)
-      if (m.value("type", "").find("Normalize") != std::string::npos) e.normalize_ = true;
+    const auto path = (d / "modules.json").string();
+    const nlohmann::json j = read_json(path);
+    json_read(path, [&] {
+      for (const auto& m : j)
+        if (m.value("type", "").find("Normalize") != std::string::npos) e.normalize_ = true;
+    });
   }
   return e;
 }

@@ -9,6 +9,7 @@
 
 #include "sdnc/autograd/grad_mode.h"
 #include "sdnc/core/error.h"
+#include "sdnc/io/utf8.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::models {
@@ -41,7 +42,7 @@ std::vector<float> vector_tensor(const gguf::File& f, const std::string& name, i
 LlamaConfig LlamaConfig::from_gguf(const gguf::File& f) {
   const std::string& arch = f.get_string("general.architecture");
   if (arch != "llama")
-    fail(kOp, "{}: general.architecture is '{}'; only 'llama' decoders are supported", f.path(), arch);
+    fail(kOp, "{}: general.architecture is '{}'; only 'llama' decoders are supported", f.path(), printable(arch));
   LlamaConfig c;
   auto positive = [&](const std::string& key) {
     const int64_t v = f.get_int(key);

@@ -6,6 +6,7 @@
 
 #include "sdnc/core/error.h"
 #include "sdnc/io/config.h"
+#include "sdnc/io/utf8.h"
 #include "sdnc/models/model.h"
 #include "sdnc/tasks/task.h"
 #include "sdnc/train/model_builder.h"
@@ -28,7 +29,8 @@ void refuse_unknown(const json& j, const std::vector<std::string>& known, const 
   for (const auto& [key, value] : j.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     const std::string best = io::nearest_name(key, known);
-    fail("study", "{}: unknown key '{}'{}", where, key, best.empty() ? "" : " (did you mean '" + best + "'?)");
+    fail("study", "{}: unknown key '{}'{}", where, printable(key),
+         best.empty() ? "" : " (did you mean '" + best + "'?)");
   }
 }
 
@@ -68,7 +70,7 @@ TaskEntry parse_task(const json& t, const std::string& where) {
   const auto& names = tasks::task_names();
   if (std::find(names.begin(), names.end(), e.name) == names.end()) {
     const std::string best = io::nearest_name(e.name, names);
-    fail("study", "{}: unknown task '{}'{}; tasks: {}", where, e.name,
+    fail("study", "{}: unknown task '{}'{}; tasks: {}", where, printable(e.name),
          best.empty() ? "" : " (did you mean '" + best + "'?)", fmt::join(names, ", "));
   }
   return e;

@@ -7,6 +7,7 @@
 
 #include "sdnc/core/error.h"
 #include "sdnc/io/gguf.h"
+#include "sdnc/io/utf8.h"
 #include "sdnc/tokenizers/special_tokens.h"
 #include "sdnc/tokenizers/unicode.h"
 
@@ -79,9 +80,9 @@ Bpe::Bpe(std::vector<std::string> tokens, const std::vector<std::string>& merges
     const std::string& m = merges[r];
     const size_t sp = m.find(' ');
     if (sp == std::string::npos || sp == 0 || sp + 1 == m.size())
-      fail(kOp, "{}: merge {} '{}' is not 'left right'", source_, r, m);
+      fail(kOp, "{}: merge {} '{}' is not 'left right'", source_, r, printable(m));
     if (id(m.substr(0, sp) + m.substr(sp + 1)) < 0)
-      fail(kOp, "{}: merge {} '{}' makes a token that is not in the vocabulary", source_, r, m);
+      fail(kOp, "{}: merge {} '{}' makes a token that is not in the vocabulary", source_, r, printable(m));
     merge_rank_.emplace(m, static_cast<int64_t>(r));
   }
   const auto& alphabet = byte_alphabet();
@@ -91,7 +92,7 @@ Bpe::Bpe(std::vector<std::string> tokens, const std::vector<std::string>& merges
       fail(kOp, "{}: byte 0x{:02x} ('{}') has no token in the vocabulary", source_, b, alphabet[b]);
   }
   for (const std::string& s : special_)
-    if (id(s) < 0) fail(kOp, "{}: special token '{}' is not in the vocabulary", source_, s);
+    if (id(s) < 0) fail(kOp, "{}: special token '{}' is not in the vocabulary", source_, printable(s));
   std::sort(special_.begin(), special_.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
@@ -100,12 +101,12 @@ Bpe Bpe::from_gguf(const gguf::File& file) {
   const std::string& src = file.path();
   const std::string& model = file.get_string("tokenizer.ggml.model");
   if (model != "gpt2")
-    fail(kOp, "{}: tokenizer.ggml.model is '{}'; only byte-level BPE ('gpt2') is supported", src, model);
+    fail(kOp, "{}: tokenizer.ggml.model is '{}'; only byte-level BPE ('gpt2') is supported", src, printable(model));
   PreTokenizer pre = PreTokenizer::gpt2;
   if (const gguf::Value* p = file.find("tokenizer.ggml.pre")) {
     if (p->s == "smollm") pre = PreTokenizer::smollm;
     else if (p->s != "gpt2" && p->s != "default")
-      fail(kOp, "{}: tokenizer.ggml.pre '{}' is not supported (supported: gpt2, smollm)", src, p->s);
+      fail(kOp, "{}: tokenizer.ggml.pre '{}' is not supported (supported: gpt2, smollm)", src, printable(p->s));
   }
   auto strings = [&](const char* key) {
     const gguf::Value& v = file.get(key);

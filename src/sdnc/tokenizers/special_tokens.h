@@ -1,6 +1,7 @@
 // special_tokens.h — cutting text at whole-matched special tokens ("[MASK]", "<|im_start|>"),
 // before the rest is normalised and tokenised, as Hugging Face `tokenizers` does with added
-// tokens. `specials` must be sorted longest first, so a token that prefixes another never hides it.
+// tokens. `specials` must be sorted longest first, so a token that prefixes another never hides it;
+// an empty token is never matched (it would match everywhere without moving on).
 #pragma once
 #include <string>
 #include <string_view>
@@ -17,7 +18,7 @@ void split_on_special_tokens(std::string_view text, const std::vector<std::strin
   while (i < text.size()) {
     const std::string* hit = nullptr;
     for (const std::string& s : specials)
-      if (text.compare(i, s.size(), s) == 0) { hit = &s; break; }
+      if (!s.empty() && text.compare(i, s.size(), s) == 0) { hit = &s; break; }  // "" matches nothing
     if (!hit) { ++i; continue; }
     plain(text.substr(start, i - start));
     special(*hit);

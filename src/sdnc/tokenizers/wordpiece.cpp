@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sdnc/core/error.h"
+#include "sdnc/io/utf8.h"
 #include "sdnc/tokenizers/special_tokens.h"
 #include "sdnc/tokenizers/unicode.h"
 
@@ -54,18 +55,18 @@ WordPiece::WordPiece(std::vector<std::string> tokens, WordPieceOptions options,
     : tokens_(std::move(tokens)), options_(std::move(options)), added_(std::move(added)) {
   for (size_t i = 0; i < tokens_.size(); ++i) {
     if (!ids_.emplace(tokens_[i], static_cast<int64_t>(i)).second)
-      fail(kOp, "{}: token '{}' appears twice (ids {} and {})", source, tokens_[i],
+      fail(kOp, "{}: token '{}' appears twice (ids {} and {})", source, printable(tokens_[i]),
            ids_[tokens_[i]], i);
   }
   unk_ = id(options_.unk_token);
   cls_ = id(options_.cls_token);
   sep_ = id(options_.sep_token);
-  if (unk_ < 0) fail(kOp, "{}: the unknown token '{}' is not in the vocabulary", source, options_.unk_token);
+  if (unk_ < 0) fail(kOp, "{}: the unknown token '{}' is not in the vocabulary", source, printable(options_.unk_token));
   if (cls_ < 0 || sep_ < 0)
     fail(kOp, "{}: the special tokens '{}' / '{}' are not in the vocabulary", source,
          options_.cls_token, options_.sep_token);
   for (const std::string& a : added_)
-    if (id(a) < 0) fail(kOp, "{}: added token '{}' is not in the vocabulary", source, a);
+    if (id(a) < 0) fail(kOp, "{}: added token '{}' is not in the vocabulary", source, printable(a));
   // Longest first, so that a token that prefixes another never hides it.
   std::sort(added_.begin(), added_.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
@@ -100,7 +101,7 @@ WordPiece WordPiece::from_tokenizer_json(const std::string& path) {
   try {
     const auto& model = j.at("model");
     if (model.value("type", "") != "WordPiece")
-      fail(kOp, "{}: model.type is '{}', expected 'WordPiece'", path, model.value("type", ""));
+      fail(kOp, "{}: model.type is '{}', expected 'WordPiece'", path, printable(model.value("type", "")));
     WordPieceOptions o;
     o.unk_token = model.value("unk_token", o.unk_token);
     o.prefix = model.value("continuing_subword_prefix", o.prefix);
@@ -109,7 +110,7 @@ WordPiece WordPiece::from_tokenizer_json(const std::string& path) {
     if (!norm.is_null()) {
       if (norm.value("type", "") != "BertNormalizer")
         fail(kOp, "{}: normalizer.type is '{}', expected 'BertNormalizer'", path,
-             norm.value("type", ""));
+             printable(norm.value("type", "")));
       o.clean_text = norm.value("clean_text", true);
       o.chinese_chars = norm.value("handle_chinese_chars", true);
       o.lowercase = norm.value("lowercase", true);
@@ -124,7 +125,7 @@ WordPiece WordPiece::from_tokenizer_json(const std::string& path) {
     for (const auto& [token, id_json] : vocab.items()) {
       const int64_t i = id_json.get<int64_t>();
       if (i < 0 || i >= static_cast<int64_t>(tokens.size()) || seen[i])
-        fail(kOp, "{}: model.vocab['{}'] = {} is out of range or repeated", path, token, i);
+        fail(kOp, "{}: model.vocab['{}'] = {} is out of range or repeated", path, printable(token), i);
       tokens[i] = token;
       seen[i] = true;
     }

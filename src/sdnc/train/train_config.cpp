@@ -129,7 +129,7 @@ const ConfigKey& find_key(const std::string& name, const std::string& where) {
   std::vector<std::string> names;
   for (const auto& k : train_config_keys()) names.push_back(k.name);
   const std::string best = io::nearest_name(name, names);
-  fail("config", "{}: unknown key '{}'{}", where, name, best.empty() ? "" : " (did you mean '" + best + "'?)");
+  fail("config", "{}: unknown key '{}'{}", where, printable(name), best.empty() ? "" : " (did you mean '" + best + "'?)");
 }
 
 const char* type_words(const ConfigKey& k) {
