@@ -107,14 +107,29 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
           std::copy(qkv + RW, qkv + RW + SW, w.keys + n * SW);
           std::copy(qkv + RW + SW, qkv + RW + 2 * SW, w.values + n * SW);
         }
-        for (int64_t j = j0; j < j1; ++j) {
-          const float* key = w.keys + j * SW;
-          for (int64_t h = 0; h < R; ++h) {
-            const float *q = qkv + h * W, *k = key + (h * S / R) * W;
-            float dot = 0;
-#pragma omp simd reduction(+ : dot)
-            for (int64_t c = 0; c < W; ++c) dot += q[c] * k[c];
-            weights[h * slots + j] = dot * scale;
+        for (int64_t h = 0; h < R; ++h) {  // four slots at a time: four independent sums
+          const float* q = qkv + h * W;
+          const float* K = w.keys + (h * S / R) * W;
+          float* out = weights + h * slots;
+          int64_t j = j0;
+          for (; j + 4 <= j1; j += 4) {
+            const float *k0 = K + j * SW, *k1 = k0 + SW, *k2 = k1 + SW, *k3 = k2 + SW;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+            for (int64_t c = 0; c < W; ++c) {
+              s0 += q[c] * k0[c];
+              s1 += q[c] * k1[c];
+              s2 += q[c] * k2[c];
+              s3 += q[c] * k3[c];
+            }
+            out[j] = s0 * scale, out[j + 1] = s1 * scale, out[j + 2] = s2 * scale, out[j + 3] = s3 * scale;
+          }
+          for (; j < j1; ++j) {
+            const float* k0 = K + j * SW;
+            float s0 = 0;
+#pragma omp simd reduction(+ : s0)
+            for (int64_t c = 0; c < W; ++c) s0 += q[c] * k0[c];
+            out[j] = s0 * scale;
           }
         }
         break;
@@ -132,14 +147,22 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
       case 3: {  // chunk b's share of every head's read: Σ_j w_hj · V_j (slice h·S/R)
         float* out = partial + b * RW;
         std::fill(out, out + RW, 0.0f);
-        for (int64_t j = j0; j < j1; ++j) {
-          const float* value = w.values + j * SW;
-          for (int64_t h = 0; h < R; ++h) {
-            const float wt = weights[h * slots + j];
-            const float* v = value + (h * S / R) * W;
-            float* o = out + h * W;
+        for (int64_t h = 0; h < R; ++h) {  // four slots per pass over the head's output
+          const float* V = w.values + (h * S / R) * W;
+          const float* wt = weights + h * slots;
+          float* o = out + h * W;
+          int64_t j = j0;
+          for (; j + 4 <= j1; j += 4) {
+            const float w0 = wt[j], w1 = wt[j + 1], w2 = wt[j + 2], w3 = wt[j + 3];
+            const float *v0 = V + j * SW, *v1 = v0 + SW, *v2 = v1 + SW, *v3 = v2 + SW;
 #pragma omp simd
-            for (int64_t c = 0; c < W; ++c) o[c] += wt * v[c];
+            for (int64_t c = 0; c < W; ++c) o[c] += w0 * v0[c] + w1 * v1[c] + w2 * v2[c] + w3 * v3[c];
+          }
+          for (; j < j1; ++j) {
+            const float w0 = wt[j];
+            const float* v0 = V + j * SW;
+#pragma omp simd
+            for (int64_t c = 0; c < W; ++c) o[c] += w0 * v0[c];
           }
         }
         break;
