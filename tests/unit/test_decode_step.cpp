@@ -26,13 +26,7 @@ double max_diff(const Tensor& a, const Tensor& b) {
 }
 
 machine::MachineConfig transformer_corner(int64_t R, int64_t S, const std::string& activation) {
-  machine::MachineConfig c;
-  c.controller = machine::Controller::Stateless;
-  c.write = machine::Write::Append;
-  c.similarity = machine::Similarity::Dot;
-  c.read_modes = machine::ReadModes::Content;
-  c.key_value = machine::KeyValue::Separate;
-  c.positions = machine::Positions::None;
+  machine::MachineConfig c = machine::MachineConfig::transformer_corner();
   c.input_size = c.output_size = 24;
   c.d_model = 24, c.read_heads = R, c.memory_slices = S, c.word_size = 6, c.layers = 2, c.d_ffn = 40;
   c.activation = activation;

@@ -24,13 +24,7 @@ using machine::MemoryState;
 // stateless, append, dot, content, separate; R = 2 read heads of W = 1 over S = 2 slices: a
 // slot row holds S·W = 2 numbers; bounded at N slots.
 MachineConfig bounded(Eviction e, int64_t N, int64_t sinks = 0) {
-  MachineConfig c;
-  c.controller = machine::Controller::Stateless;
-  c.write = machine::Write::Append;
-  c.similarity = machine::Similarity::Dot;
-  c.read_modes = machine::ReadModes::Content;
-  c.key_value = machine::KeyValue::Separate;
-  c.positions = machine::Positions::None;
+  MachineConfig c = MachineConfig::transformer_corner();
   c.input_size = 3, c.output_size = 2, c.read_heads = 2, c.word_size = 1, c.d_model = 4, c.d_ffn = 4;
   c.memory_slots = N, c.eviction = e, c.sink_slots = sinks;
   c.validate("test");

@@ -173,10 +173,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
 
     for (size_t i = 0; i < node->next.size(); ++i) {
       const Edge& e = node->next[i];
-      const Tensor g = i < grads_in.size() ? grads_in[i] : Tensor();
-      if (g.defined() && e.fn) deliver(e.fn, e.output_nr, g);
+      const bool has_grad = i < grads_in.size() && grads_in[i].defined();
+      if (has_grad && e.fn) deliver(e.fn, e.output_nr, grads_in[i]);
       if (e.leaf) {
-        if (g.defined()) deliver_to_leaf(node->name(), *e.leaf, g);
+        if (has_grad) deliver_to_leaf(node->name(), *e.leaf, grads_in[i]);
         edge_fired(*e.leaf);
       }
     }

@@ -31,6 +31,17 @@ Norm parse_norm(const std::string& s, const std::string& where) {
 
 const char* name(Norm v) { return v == Norm::Rms ? "rms" : "layer"; }
 
+MachineConfig MachineConfig::transformer_corner() {
+  MachineConfig c;
+  c.controller = Controller::Stateless;
+  c.write = Write::Append;
+  c.similarity = Similarity::Dot;
+  c.read_modes = ReadModes::Content;
+  c.key_value = KeyValue::Separate;
+  c.positions = Positions::None;
+  return c;
+}
+
 int64_t MachineConfig::slices() const {
   if (memory_slices > 0) return memory_slices;
   return write == Write::Append ? read_heads : 1;
@@ -147,13 +158,8 @@ MachineConfig from_dnc(const json& j, const std::string& where) {
 
 MachineConfig from_sdnc(const json& j, const std::string& where) {
   models::SequenceSdncConfig s = models::SequenceSdncConfig::from_json(j, where);
-  MachineConfig c;
+  MachineConfig c = MachineConfig::transformer_corner();
   c.preset = Preset::Sdnc;
-  c.controller = Controller::Stateless;
-  c.write = Write::Append;
-  c.similarity = Similarity::Dot;
-  c.read_modes = ReadModes::Content;
-  c.key_value = KeyValue::Separate;
   c.positions = s.positions == models::Positions::Learned  ? Positions::Learned
                 : s.positions == models::Positions::None ? Positions::None
                                                          : Positions::Sinusoidal;

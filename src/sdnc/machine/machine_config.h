@@ -82,6 +82,10 @@ struct MachineConfig {
   // tests; pytorch-dnc's choice) and runs the composed parts instead of the fused DNC access.
   bool stop_usage_gradient = true;
 
+  // The Transformer corner's dials (stateless, append, dot, content, separate, no positions
+  // inside the layer); sizes at their defaults.
+  static MachineConfig transformer_corner();
+
   int64_t slices() const;  // S after the default
   bool recurrent() const { return controller != Controller::Stateless; }
   bool token_input() const { return input_vocab > 0; }

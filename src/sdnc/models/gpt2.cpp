@@ -70,13 +70,7 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
 }
 
 machine::MachineConfig Gpt2Model::machine_config() const {
-  machine::MachineConfig c;
-  c.controller = machine::Controller::Stateless;
-  c.write = machine::Write::Append;
-  c.similarity = machine::Similarity::Dot;
-  c.read_modes = machine::ReadModes::Content;
-  c.key_value = machine::KeyValue::Separate;
-  c.positions = machine::Positions::None;  // wpe is added to the input, outside the stack
+  machine::MachineConfig c = machine::MachineConfig::transformer_corner();  // wpe: added outside the stack
   c.input_size = c.output_size = config_.n_embd;
   c.d_model = config_.n_embd, c.read_heads = config_.n_head, c.word_size = config_.n_embd / config_.n_head;
   c.write_heads = 1, c.layers = config_.n_layer;

@@ -48,13 +48,8 @@ json TransformerConfig::to_json() const {
 }
 
 machine::MachineConfig TransformerConfig::machine_config(bool decoder) const {
-  machine::MachineConfig c;
-  c.controller = machine::Controller::Stateless;
-  c.write = machine::Write::Append;
-  c.similarity = machine::Similarity::Dot;
-  c.read_modes = machine::ReadModes::Content;
-  c.key_value = machine::KeyValue::Separate;
-  c.positions = machine::Positions::None;  // the model adds its learned positions to the embeddings
+  // The model adds its learned positions to the embeddings: none inside the layers.
+  machine::MachineConfig c = machine::MachineConfig::transformer_corner();
   c.causal = decoder;
   c.cross_reads = decoder;
   c.input_size = c.output_size = d_model;  // a stack alone: no input map, no head
