@@ -5,7 +5,10 @@
 //          columns are cut in blocks of 256 (128 where N < 512) taken in turn, as the
 //          decode path cuts them;
 //   gemm   cpu::gemm (oneDNN sgemm) at M = 1;
-// and the attention reads of the write-once memory at the average T2 length (384 slots).
+// and the attention reads of the write-once memory at the average T2 length (384 slots), in
+// two layouts: head-major ([H, slots, Dh] per layer, cpu::attention_one_query per head: the
+// floor) and slot-major ([slots, H·Dh] per layer, cpu::slot_read: the memory the decode op
+// reads in place), timed in alternation so both see the same machine.
 // Prints µs per step (median and best run) and GB/s of the best run; floor_tokens_per_s =
 // 1 / (best gemv + best attention): no decoding step can beat reading its bytes once.
 //
@@ -22,6 +25,7 @@
 #include "sdnc/backend/cpu/attention.h"
 #include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/backend/cpu/gemv.h"
+#include "sdnc/backend/cpu/slot_read.h"
 #include "sdnc/core/parallel.h"
 
 namespace {
@@ -101,16 +105,41 @@ int main(int argc, char** argv) {
                                      Dh, Dh, 0.125f, scores.data() + omp_get_thread_num() * kSlots,
                                      reads.data() + lh * Dh);
   };
+  // The same memory slot-major, read by the decode op's kernel on this thread.
+  std::vector<float> slot_keys(L * kSlots * D, 0.1f), slot_values(L * kSlots * D, 0.2f), q_all(D, 0.3f);
+  std::vector<float> slot_scores(H * kSlots), partial(sdnc::cpu::slot_chunks(kSlots) * D);
+  const sdnc::cpu::SlotReadShape shape{H, H, Dh, 0.125f};
+  auto slot_major = [&] {
+    for (int64_t l = 0; l < L; ++l)
+      sdnc::cpu::slot_read(shape, q_all.data(), slot_keys.data() + l * kSlots * D, slot_values.data() + l * kSlots * D,
+                           kSlots, slot_scores.data(), partial.data(), reads.data());
+  };
   const double memory_mb = 2.0 * L * H * kSlots * Dh * 4e-6;
   auto [tg, tg_best] = time_us(reps, gemv);
   auto [tb, tb_best] = time_us(reps, gemm);
-  auto [ta, ta_best] = time_us(reps, attention);
+  // The two layouts in alternation (head-major, slot-major, ...), each after a sweep of the
+  // weights as in a decoding step, so neither finds the other's memory in cache.
+  std::vector<double> t_head, t_slot;
+  for (int i = 0; i < reps + 3; ++i)
+    for (int which = 0; which < 2; ++which) {
+      gemv();
+      auto t0 = Clock::now();
+      if (which == 0) attention();
+      else if (threads == 1) slot_major();
+      const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+      if (i >= 3) (which == 0 ? t_head : t_slot).push_back(us);
+    }
+  std::sort(t_head.begin(), t_head.end());
+  std::sort(t_slot.begin(), t_slot.end());
+  const double ta = t_head[t_head.size() / 2], ta_best = t_head[0];
+  const double ts = t_slot[t_slot.size() / 2], ts_best = t_slot[0];
   fmt::print("{{\"threads\": {}, \"weights_mb\": {:.2f}, \"memory_mb\": {:.2f}, "
              "\"gemv_us\": {:.0f}, \"gemv_best_us\": {:.0f}, \"gemv_best_gb_s\": {:.1f}, "
              "\"gemm_m1_us\": {:.0f}, \"gemm_m1_best_us\": {:.0f}, "
              "\"attention_us\": {:.0f}, \"attention_best_us\": {:.0f}, \"attention_best_gb_s\": {:.1f}, "
+             "\"slot_major_us\": {:.0f}, \"slot_major_best_us\": {:.0f}, \"slot_major_vs_head_major\": {:.3f}, "
              "\"floor_tokens_per_s\": {:.0f}}}\n",
              threads, weight_mb, memory_mb, tg, tg_best, weight_mb / tg_best * 1e3, tb, tb_best, ta, ta_best,
-             memory_mb / ta_best * 1e3, 1e6 / (tg_best + ta_best));
+             memory_mb / ta_best * 1e3, ts, ts_best, threads == 1 ? ts / ta : 0.0, 1e6 / (tg_best + ta_best));
   return 0;
 }

@@ -150,6 +150,10 @@ void run_t2(const Options& o) {
   model.init(g);
   Tensor prompt = random_tokens(g, 1, prefill, V);
   std::vector<double> pre, dec;
+  // Each generated position's fastest time over the measured repeats: a position's decode is
+  // ~1 ms, shorter than a scheduler slice, so on a shared machine most positions run
+  // undisturbed in some repeat and the sum of these minima tracks the code, not the load.
+  std::vector<double> best(static_cast<size_t>(new_tokens), 1e30);
   std::vector<int64_t> generated;
   for (int i = 0; i < o.warmup + o.steps; ++i) {
     models::Gpt2Model::DecodeState state;
@@ -161,14 +165,17 @@ void run_t2(const Options& o) {
     t0 = Clock::now();
     for (int64_t k = 0; k < new_tokens; ++k) {
       out.push_back(next);
+      auto tk = Clock::now();
       logits = model.decode(Tensor::from_indices({next}, {1, 1}), state);
       next = argmax_last(logits);
+      if (i >= o.warmup) best[static_cast<size_t>(k)] = std::min(best[static_cast<size_t>(k)], seconds_since(tk));
     }
     double td = seconds_since(t0);
     if (i >= o.warmup) pre.push_back(tp), dec.push_back(td);
     generated = out;
   }
-  double tp = median(pre), td = median(dec);
+  double tp = median(pre), td = median(dec), tbest = 0;
+  for (double b : best) tbest += b;
   // Untimed check: the one-call prefill must give the parallel (training) form's logits.
   double diff = 0;
   {
@@ -178,9 +185,9 @@ void run_t2(const Options& o) {
     for (size_t i = 0; i < a.size(); ++i) diff = std::max(diff, std::abs(a[i] - b[i]));
   }
   print_line(fmt::format("\"workload\": \"T2\", \"threads\": {}, \"prefill_tokens_per_s\": {:.1f}, "
-                         "\"decode_tokens_per_s\": {:.1f}, \"prefill_ms\": {:.2f}, \"decode_ms\": {:.2f}, "
+                         "\"decode_tokens_per_s\": {:.1f}, \"decode_tokens_per_s_best\": {:.1f}, \"prefill_ms\": {:.2f}, \"decode_ms\": {:.2f}, "
                          "\"repeats\": {}, \"first_tokens\": [{}], \"prefill_vs_parallel_max_abs_diff\": {:.3g}",
-                         o.threads, prefill / tp, new_tokens / td, tp * 1e3, td * 1e3, pre.size(),
+                         o.threads, prefill / tp, new_tokens / td, new_tokens / tbest, tp * 1e3, td * 1e3, pre.size(),
                          fmt::join(generated.begin(), generated.begin() + 8, ", "), diff));
 }
 

@@ -5,17 +5,13 @@
 #include <memory>
 
 #include "sdnc/backend/cpu/layer_norm.h"
-#include "sdnc/backend/cpu/simd_math.h"
+#include "sdnc/backend/cpu/slot_read.h"
 #include "sdnc/core/parallel.h"
 #include "sdnc/core/worker_team.h"
 
 namespace sdnc::cpu {
 
 namespace {
-
-// Slots per block of the read phases. Fixed (not chosen by the thread count), so that the
-// partial sums, and so the results, do not depend on the threads.
-constexpr int64_t kSlotChunk = 64;
 
 // Multiply-adds per layer from which a step shares its blocks with helpers.
 constexpr int64_t kMinParallelWeights = int64_t{1} << 16;
@@ -48,7 +44,8 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
   const int64_t D = s.D, R = s.R, S = s.S, W = s.W, F = s.F, L = static_cast<int64_t>(layers.size());
   const int64_t RW = R * W, SW = S * W, Q = RW + 2 * SW, slots = n + 1;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(W)));
-  const int64_t chunks = (slots + kSlotChunk - 1) / kSlotChunk;
+  const int64_t chunks = slot_chunks(slots);
+  const SlotReadShape read_shape{R, S, W, scale};
 
   // Helpers only where a layer's products are worth sharing.
   std::shared_ptr<WorkerTeam> team;
@@ -107,76 +104,11 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
           std::copy(qkv + RW, qkv + RW + SW, w.keys + n * SW);
           std::copy(qkv + RW + SW, qkv + RW + 2 * SW, w.values + n * SW);
         }
-        for (int64_t h = 0; h < R; ++h) {  // four slots at a time: four independent sums
-          const float* q = qkv + h * W;
-          const float* K = w.keys + (h * S / R) * W;
-          float* out = weights + h * slots;
-          int64_t j = j0;
-          for (; j + 4 <= j1; j += 4) {
-            const float *k0 = K + j * SW, *k1 = k0 + SW, *k2 = k1 + SW, *k3 = k2 + SW;
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-            for (int64_t c = 0; c < W; ++c) {
-              s0 += q[c] * k0[c];
-              s1 += q[c] * k1[c];
-              s2 += q[c] * k2[c];
-              s3 += q[c] * k3[c];
-            }
-            out[j] = s0 * scale, out[j + 1] = s1 * scale, out[j + 2] = s2 * scale, out[j + 3] = s3 * scale;
-          }
-          for (; j < j1; ++j) {
-            const float* k0 = K + j * SW;
-            float s0 = 0;
-#pragma omp simd reduction(+ : s0)
-            for (int64_t c = 0; c < W; ++c) s0 += q[c] * k0[c];
-            out[j] = s0 * scale;
-          }
-        }
+        slot_scores(read_shape, qkv, w.keys, slots, j0, j1, weights);
         break;
-      case 2: {  // head b's scores → read weights (max-shifted softmax)
-        float* row = weights + b * slots;
-        float mx = row[0];
-        for (int64_t j = 1; j < slots; ++j) mx = std::max(mx, row[j]);
-        float sum = 0;
-        for (int64_t j = 0; j < slots; ++j) sum += (row[j] = exp_f32(row[j] - mx));
-        const float inv = 1.0f / sum;
-#pragma omp simd
-        for (int64_t j = 0; j < slots; ++j) row[j] *= inv;
-        break;
-      }
-      case 3: {  // chunk b's share of every head's read: Σ_j w_hj · V_j (slice h·S/R)
-        float* out = partial + b * RW;
-        std::fill(out, out + RW, 0.0f);
-        for (int64_t h = 0; h < R; ++h) {  // four slots per pass over the head's output
-          const float* V = w.values + (h * S / R) * W;
-          const float* wt = weights + h * slots;
-          float* o = out + h * W;
-          int64_t j = j0;
-          for (; j + 4 <= j1; j += 4) {
-            const float w0 = wt[j], w1 = wt[j + 1], w2 = wt[j + 2], w3 = wt[j + 3];
-            const float *v0 = V + j * SW, *v1 = v0 + SW, *v2 = v1 + SW, *v3 = v2 + SW;
-#pragma omp simd
-            for (int64_t c = 0; c < W; ++c) o[c] += w0 * v0[c] + w1 * v1[c] + w2 * v2[c] + w3 * v3[c];
-          }
-          for (; j < j1; ++j) {
-            const float w0 = wt[j];
-            const float* v0 = V + j * SW;
-#pragma omp simd
-            for (int64_t c = 0; c < W; ++c) o[c] += w0 * v0[c];
-          }
-        }
-        break;
-      }
-      case 4: {  // head b's read: the chunks' shares summed in chunk order
-        float* r = reads + b * W;
-        std::copy(partial + b * W, partial + (b + 1) * W, r);
-        for (int64_t c = 1; c < chunks; ++c) {
-          const float* p = partial + c * RW + b * W;
-#pragma omp simd
-          for (int64_t k = 0; k < W; ++k) r[k] += p[k];
-        }
-        break;
-      }
+      case 2: softmax_in_place(weights + b * slots, slots); break;  // head b's read weights
+      case 3: slot_values(read_shape, weights, w.values, slots, j0, j1, partial + b * RW); break;  // chunk b's share
+      case 4: sum_chunks(read_shape, partial, chunks, b, reads + b * W); break;  // head b's read, chunks in order
       case 5: product(RW, D, reads, w.out_w, w.out_b, x, RowEpilogue::Accumulate); break;
       case 6:
         normalise(w.norm2_w, w.norm2_b);
