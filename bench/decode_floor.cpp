@@ -11,6 +11,9 @@
 // reads in place), timed in alternation so both see the same machine.
 // Prints µs per step (median and best run) and GB/s of the best run; floor_tokens_per_s =
 // 1 / (best gemv + best attention): no decoding step can beat reading its bytes once.
+// The same for the matrices packed to BF16 and int8 (cpu::row_times_packed, one thread):
+// <format>_best_us, and <format>_floor_tokens_per_s = 1 / (packed bytes at the F32 sweep's best
+// GB/s + best attention): the floor of each format's bytes at the rate F32 weights stream.
 //
 //   decode_floor [--threads N] [--reps N]
 #include <fmt/format.h>
@@ -25,6 +28,7 @@
 #include "sdnc/backend/cpu/attention.h"
 #include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/backend/cpu/gemv.h"
+#include "sdnc/backend/cpu/gemv_lowp.h"
 #include "sdnc/backend/cpu/slot_read.h"
 #include "sdnc/core/parallel.h"
 
@@ -115,6 +119,14 @@ int main(int argc, char** argv) {
                            kSlots, slot_scores.data(), partial.data(), reads.data());
   };
   const double memory_mb = 2.0 * L * H * kSlots * Dh * 4e-6;
+  // The matrices packed, swept by the packed kernel on this thread.
+  std::vector<std::pair<sdnc::cpu::WeightFormat, std::vector<sdnc::cpu::PackedMatrix>>> packed;
+  for (auto f : {sdnc::cpu::WeightFormat::BF16, sdnc::cpu::WeightFormat::Int8}) {
+    std::vector<sdnc::cpu::PackedMatrix> ms;
+    for (auto& m : mats) ms.push_back(sdnc::cpu::pack_matrix(m.w.data(), m.K, m.N, true, f));
+    ms.push_back(sdnc::cpu::pack_matrix(table.data(), D, V, false, f));
+    packed.emplace_back(f, std::move(ms));
+  }
   auto [tg, tg_best] = time_us(reps, gemv);
   auto [tb, tb_best] = time_us(reps, gemm);
   // The two layouts in alternation (head-major, slot-major, ...), each after a sweep of the
@@ -133,13 +145,30 @@ int main(int argc, char** argv) {
   std::sort(t_slot.begin(), t_slot.end());
   const double ta = t_head[t_head.size() / 2], ta_best = t_head[0];
   const double ts = t_slot[t_slot.size() / 2], ts_best = t_slot[0];
-  fmt::print("{{\"threads\": {}, \"weights_mb\": {:.2f}, \"memory_mb\": {:.2f}, "
+  std::string formats;
+  for (auto& [f, ms] : packed) {
+    double bytes = 0;
+    for (auto& m : ms) bytes += m.bytes();
+    auto sweep = [&] {
+      for (size_t i = 0; i + 1 < ms.size(); ++i)
+        sdnc::cpu::row_times_packed(x.data(), ms[i], mats[i].b.data(), y.data(), 0, ms[i].N,
+                                    sdnc::cpu::RowEpilogue::Store);
+      sdnc::cpu::row_times_packed(x.data(), ms.back(), nullptr, logits.data(), 0, V, sdnc::cpu::RowEpilogue::Store);
+    };
+    auto [tp, tp_best] = time_us(reps, sweep);
+    const char* name = sdnc::cpu::weight_format_name(f);
+    const double floor_us = bytes * 1e-6 / (weight_mb / tg_best * 1e3) * 1e3;  // bytes at the F32 sweep's GB/s
+    formats += fmt::format("\"{0}_mb\": {1:.2f}, \"{0}_us\": {2:.0f}, \"{0}_best_us\": {3:.0f}, "
+                           "\"{0}_floor_tokens_per_s\": {4:.0f}, ", name, bytes * 1e-6, tp, tp_best,
+                           1e6 / (floor_us + ta_best));
+  }
+  fmt::print("{{\"threads\": {}, {} \"weights_mb\": {:.2f}, \"memory_mb\": {:.2f}, "
              "\"gemv_us\": {:.0f}, \"gemv_best_us\": {:.0f}, \"gemv_best_gb_s\": {:.1f}, "
              "\"gemm_m1_us\": {:.0f}, \"gemm_m1_best_us\": {:.0f}, "
              "\"attention_us\": {:.0f}, \"attention_best_us\": {:.0f}, \"attention_best_gb_s\": {:.1f}, "
              "\"slot_major_us\": {:.0f}, \"slot_major_best_us\": {:.0f}, \"slot_major_vs_head_major\": {:.3f}, "
              "\"floor_tokens_per_s\": {:.0f}}}\n",
-             threads, weight_mb, memory_mb, tg, tg_best, weight_mb / tg_best * 1e3, tb, tb_best, ta, ta_best,
+             threads, formats, weight_mb, memory_mb, tg, tg_best, weight_mb / tg_best * 1e3, tb, tb_best, ta, ta_best,
              memory_mb / ta_best * 1e3, ts, ts_best, threads == 1 ? ts / ta : 0.0, 1e6 / (tg_best + ta_best));
   return 0;
 }

@@ -8,12 +8,14 @@
 //   T2  generation through the write-once memories (KV cache): the T1 model (positions
 //       extended to 512 to hold 256 + 256), B=1: prefill 256 tokens with one decode call,
 //       then 256 greedy tokens one decode call each. prefill and decode tokens/s.
+//   T2W T2's decode with the matrices held F32, BF16 and int8 (one line each): tokens/s, the
+//       bytes of weights per step, the error to the F32 logits along the F32 greedy path.
 //   T3  encoder-decoder training step: EncoderDecoderModel (post-LN, ReLU, D=256, H=4,
 //       3+3 layers, FFN 1024, V=256), B=16, src 128, tgt 128. target tokens/s.
 //   peak  sgemm 2048³ GFLOP/s at the same thread count, the better of OpenBLAS and the
 //         engine's GEMM library (the physical limit the T1 step is compared with).
 //
-//   transformer_bench [--threads N] [--workloads T1,T2,T3,peak] [--steps N] [--warmup N]
+//   transformer_bench [--threads N] [--workloads T1,T2,T2W,T3,peak] [--steps N] [--warmup N]
 // Times are medians over --steps measured repetitions after --warmup unmeasured ones.
 #include <cblas.h>
 #include <fmt/format.h>
@@ -28,6 +30,7 @@
 
 #include "sdnc/backend/cpu/gemm.h"
 #include "sdnc/models/gpt2.h"
+#include "sdnc/ops/decode_step.h"
 #include "sdnc/models/transformer.h"
 #include "sdnc/sdnc.h"
 #include "sdnc/train/adamw.h"
@@ -191,6 +194,77 @@ void run_t2(const Options& o) {
                          fmt::join(generated.begin(), generated.begin() + 8, ", "), diff));
 }
 
+// T2W: T2's decode with the step's matrices held as F32, BF16 and int8 (a scale per output;
+// ops/decode_step.h): decode tokens/s of each (median and the sum of each position's best,
+// copies packed before the timing), the bytes of weights one step reads, and the error to the
+// F32 step along the F32 greedy path (the same tokens fed to both): the largest |Δ logit|
+// over the 256 positions and the share of positions whose argmax agrees.
+void run_t2_weights(const Options& o) {
+  const int64_t prefill = 256, new_tokens = 256;
+  models::Gpt2Model model(gpt_config(prefill + new_tokens));
+  Generator g(2);
+  model.init(g);
+  Tensor prompt = random_tokens(g, 1, prefill, V);
+  NoGradGuard no_grad;
+  // The F32 path: greedy tokens and their logits.
+  std::vector<int64_t> path;
+  std::vector<std::vector<double>> reference;
+  {
+    models::Gpt2Model::DecodeState state;
+    int64_t next = argmax_last(model.decode(prompt, state));
+    for (int64_t k = 0; k < new_tokens; ++k) {
+      path.push_back(next);
+      Tensor logits = model.decode(Tensor::from_indices({next}, {1, 1}), state);
+      reference.push_back(logits.to_doubles());
+      next = argmax_last(logits);
+    }
+  }
+  for (const std::string format : {"f32", "bf16", "int8"}) {
+    std::shared_ptr<const DecodeWeightCopies> copies;
+    auto start = [&](models::Gpt2Model::DecodeState& state) {
+      state.decode_weights = format, state.decode_copies = copies;
+      model.decode(prompt, state);
+    };
+    // Error along the F32 path (this also packs the copies, untimed).
+    double err = 0;
+    int64_t agree = 0;
+    {
+      models::Gpt2Model::DecodeState state;
+      start(state);
+      for (int64_t k = 0; k < new_tokens; ++k) {
+        Tensor logits = model.decode(Tensor::from_indices({path[static_cast<size_t>(k)]}, {1, 1}), state);
+        auto got = logits.to_doubles();
+        const auto& want = reference[static_cast<size_t>(k)];
+        for (size_t i = 0; i < got.size(); ++i) err = std::max(err, std::abs(got[i] - want[i]));
+        agree += std::max_element(got.begin(), got.end()) - got.begin() ==
+                 std::max_element(want.begin(), want.end()) - want.begin();
+      }
+      copies = state.decode_copies;
+    }
+    std::vector<double> dec, best(static_cast<size_t>(new_tokens), 1e30);
+    for (int i = 0; i < o.warmup + o.steps; ++i) {
+      models::Gpt2Model::DecodeState state;
+      start(state);
+      int64_t next = path[0];
+      auto t0 = Clock::now();
+      for (int64_t k = 0; k < new_tokens; ++k) {
+        auto tk = Clock::now();
+        next = argmax_last(model.decode(Tensor::from_indices({next}, {1, 1}), state));
+        if (i >= o.warmup) best[static_cast<size_t>(k)] = std::min(best[static_cast<size_t>(k)], seconds_since(tk));
+      }
+      if (i >= o.warmup) dec.push_back(seconds_since(t0));
+    }
+    double tbest = 0;
+    for (double b : best) tbest += b;
+    const double mb = copies ? decode_weights_bytes(*copies) * 1e-6 : 0.0;
+    print_line(fmt::format("\"workload\": \"T2W\", \"threads\": {}, \"weights\": \"{}\", \"decode_tokens_per_s\": {:.1f}, "
+                           "\"decode_tokens_per_s_best\": {:.1f}, \"packed_weights_mb\": {:.2f}, "
+                           "\"max_abs_logit_error_vs_f32\": {:.3g}, \"argmax_agreement\": {:.4f}, \"repeats\": {}",
+                           o.threads, format, new_tokens / median(dec), new_tokens / tbest, mb, err,
+                           double(agree) / double(new_tokens), dec.size()));
+  }
+}
+
 void run_t3(const Options& o) {
   const int64_t S = 128, Tt = 128;
   models::TransformerConfig c;
@@ -257,7 +331,7 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") o.warmup = std::stoi(value());
     else if (a == "--workloads") o.workloads = value();
     else {
-      std::fprintf(stderr, "usage: transformer_bench [--threads N] [--workloads T1,T2,T3,peak] [--steps N] [--warmup N]\n");
+      std::fprintf(stderr, "usage: transformer_bench [--threads N] [--workloads T1,T2,T2W,T3,peak] [--steps N] [--warmup N]\n");
       return 2;
     }
   }
@@ -267,6 +341,7 @@ int main(int argc, char** argv) {
     if (want("peak")) run_peak(o);
     if (want("T1")) run_t1(o);
     if (want("T2")) run_t2(o);
+    if (want("T2W")) run_t2_weights(o);
     if (want("T3")) run_t3(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "transformer_bench: %s\n", e.what());

@@ -32,7 +32,7 @@ namespace sdnc::cli {
 namespace {
 
 struct GenerateOptions {
-  std::string dir, model, prompt, activations = "f32";
+  std::string dir, model, prompt, activations = "f32", weights = "f32";
   bool prompt_given = false, chat = false, temperature_given = false;
   int64_t tokens = 200, top_k = 0, memory_slots = 0;
   double temperature = 1.0, top_p = 1.0;
@@ -158,12 +158,23 @@ int run_generate(const GenerateOptions& opt) {
   if (opt.model.empty() == opt.dir.empty())
     throw CLI::ValidationError("generate", "give exactly one of --checkpoint DIR (a trained char_lm run) and --model "
                                "FILE.gguf|PACKAGE");
+  if (!opt.model.empty() && opt.weights != "f32")
+    throw CLI::ValidationError("generate", "--weights applies to --checkpoint (an sdnc char_lm run); a GGUF decoder "
+                               "reads its own quantised weights");
   if (!opt.model.empty()) return generate_with_gguf(opt);
   if (opt.chat || opt.memory_slots != 0 || opt.top_p != 1.0 || opt.activations != "f32")
     throw CLI::ValidationError("generate", "--chat, --memory-slots, --top-p and --activations apply to --model (a GGUF "
                                "decoder), not to --checkpoint");
   train::TrainedRun run = loading(opt.dir, [&] { return train::load_trained_run(opt.dir); });
   auto* lm = dynamic_cast<models::Gpt2Model*>(&run.model->module());
+  if (opt.weights != "f32") {  // only the decode op holds packed copies
+    NoGradGuard no_grad;
+    if (!lm || !lm->stack->has_decode_step(Tensor::zeros({1, lm->config().n_embd})))
+      throw CLI::ValidationError("generate", fmt::format("--weights {} applies to a --model sdnc checkpoint whose step "
+                                                         "is the decode op (pre-LN, relu/gelu, no rope); {} is a {} model "
+                                                         "that decodes in F32", opt.weights, opt.dir,
+                                                         run.config.s("model")));
+  }
   auto* mm = dynamic_cast<machine::MemoryMachine*>(&run.model->module());
   if (mm && run.config.s("task") == "char_lm" && mm->config().input_size == 256 && mm->config().output_size == 256) {
     std::string prompt = opt.prompt;
@@ -184,6 +195,7 @@ int run_generate(const GenerateOptions& opt) {
   if (!lm)
     fail("generate", "{}: a {} model trained on {} is not a language model; generate needs a model trained "
          "with --task char_lm (sdnc, dnc, lstm or machine)", opt.dir, run.config.s("model"), run.config.s("task"));
+
   std::string prompt = opt.prompt;
   if (!opt.prompt_given) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   if (prompt.empty()) fail("generate", "the prompt is empty (give --prompt TEXT or text on stdin)");
@@ -195,6 +207,7 @@ int run_generate(const GenerateOptions& opt) {
   for (auto& id : ids) id = static_cast<unsigned char>(id);
   Generator g(opt.seed);
   models::Gpt2Model::DecodeState state;
+  state.decode_weights = opt.weights;
   Tensor logits = lm->decode(Tensor::from_indices(ids, {1, static_cast<int64_t>(ids.size())}), state);
   int64_t V = lm->config().vocab_size;
   std::string out = prompt;
@@ -227,6 +240,11 @@ void add_generate_command(CLI::App& app, int& exit_code) {
                   "with integer dot products, as llama.cpp: faster, logits move by the rounding; "
                   "docs/real_models.md) (--model)  [default f32; one of f32, int8]")
       ->check(CLI::IsMember({"f32", "int8"}));
+  cmd->add_option("--weights", opt->weights,
+                  "the decode step's matrices (--checkpoint of --model sdnc): f32, or copies packed to bf16 or to "
+                  "int8 with a scale per output (fewer bytes per token: faster; logits move by the rounding, "
+                  "docs/performance.md)  [default f32; one of f32, bf16, int8]")
+      ->check(CLI::IsMember({"f32", "bf16", "int8"}));
   cmd->add_option("--top-p,--top_p", opt->top_p,
                   "sample among the most likely tokens whose probabilities sum to p (--model)  [default 1; 0..1]")
       ->check(CLI::Range(0.0, 1.0));

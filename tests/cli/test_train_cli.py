@@ -270,6 +270,12 @@ def generate():
     got = chr(subprocess.run([S.binary, *args[:-2], "--tokens", "1", "--temperature", "0"],
                              stdout=subprocess.PIPE).stdout[-2])
     check(got == want, f"greedy byte {got!r} != argmax of run's logits {want!r}")
+    # The decode step's matrices packed to bf16 / int8: the same kind of text, greedily.
+    for weights in ("bf16", "int8"):
+        rw = subprocess.run([S.binary, *args[:-2], "--tokens", "12", "--temperature", "0", "--weights", weights],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check(rw.returncode == 0 and rw.stdout.startswith(b"the quick ") and len(rw.stdout) == len("the quick ") + 13,
+              f"--weights {weights}: exit {rw.returncode}, {rw.stdout!r} {rw.stderr!r}")
     return f"sample: {r1[1].strip()[:50]!r}"
 
 

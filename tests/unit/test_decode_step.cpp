@@ -10,6 +10,7 @@
 
 #include "common/expect_error.h"
 #include "sdnc/autograd/grad_mode.h"
+#include "sdnc/backend/cpu/gemv_lowp.h"
 #include "sdnc/machine/machine_stack.h"
 #include "sdnc/ops/decode_step.h"
 #include "sdnc/sdnc.h"
@@ -102,6 +103,75 @@ TEST(DecodeStep, SaysWhereItDoesNotApply) {
   EXPECT_FALSE(machine::MachineStack(swiglu, 24).has_decode_step(row));
   machine::MachineStack::State state;
   expect_error([&] { stack.decode_step(Tensor::zeros({2, 24}), state); }, "machine", "decode_step");
+}
+
+// The matrices of stack (and head) replaced by the values their packed copies stand for.
+void round_to_format(machine::MachineStack& stack, Tensor& head, cpu::WeightFormat f) {
+  auto round = [&](Tensor w) {  // Linear layout [out, in]; w shares the parameter's storage
+    const int64_t N = w.size(0), K = w.size(1);
+    cpu::PackedMatrix p = cpu::pack_matrix(w.data<float>(), K, N, false, f);
+    for (int64_t o = 0; o < N; ++o)
+      for (int64_t i = 0; i < K; ++i) w.data<float>()[o * K + i] = cpu::unpacked(p, i, o);
+  };
+  for (auto& L : stack.layers)
+    for (const Tensor& w : {L->self_attn->in_proj->weight, L->self_attn->out_proj->weight, L->ffn->up().weight,
+                            L->ffn->down().weight})
+      round(w);
+  round(head);
+}
+
+TEST(DecodeStep, PackedWeightsEqualTheF32StepOnTheValuesTheyStandFor) {
+  for (auto format : {cpu::WeightFormat::BF16, cpu::WeightFormat::Int8}) {
+    SCOPED_TRACE(cpu::weight_format_name(format));
+    machine::MachineConfig c = transformer_corner(4, 2, "gelu_tanh");
+    machine::MachineStack stack(c, 24), rounded(c, 24);
+    randomise(stack, 5), randomise(rounded, 5);
+    Generator g(9);
+    Tensor head_w = Tensor::empty({30, 24}), head_norm = Tensor::ones({24});
+    g.fill_normal(head_w, 0, 0.3);
+    Tensor rounded_head = head_w.clone();
+    round_to_format(rounded, rounded_head, format);
+    Tensor x = Tensor::empty({1, 70, 24});
+    g.fill_normal(x, 0, 1);
+    NoGradGuard no_grad;
+    machine::MachineStack::State packed, reference, plain;
+    packed.decode_weights = cpu::weight_format_name(format);
+    double diff = 0, rounding = 0;
+    for (int64_t t = 0; t < 70; ++t) {  // past 64 slots
+      Tensor row = reshape(slice(x, 1, t, t + 1), {1, 24});
+      Tensor a = stack.decode_step(row, packed, {head_norm, Tensor(), head_w});
+      Tensor b = rounded.decode_step(row, reference, {head_norm, Tensor(), rounded_head});
+      Tensor f = stack.decode_step(row, plain, {head_norm, Tensor(), head_w});
+      diff = std::max(diff, max_diff(a, b)), rounding = std::max(rounding, max_diff(a, f));
+    }
+    ASSERT_TRUE(packed.decode_copies != nullptr);
+    EXPECT_EQ(decode_weights_format(*packed.decode_copies), cpu::weight_format_name(format));
+    EXPECT_LT(diff, 2e-5);      // the same products of the same values, in another order
+    EXPECT_GT(rounding, 1e-4);  // and the copies were used: the rounding shows against F32
+  }
+}
+
+TEST(DecodeStep, RefusesCopiesOfAnotherShapeAndUnknownFormats) {
+  const int64_t D = 8, F = 16;
+  DecodeLayerTensors t;
+  t.norm1_weight = t.norm2_weight = Tensor::ones({D});
+  t.qkv_weight = Tensor::zeros({3 * D, D}), t.out_weight = Tensor::zeros({D, D});
+  t.up_weight = Tensor::zeros({F, D}), t.down_weight = Tensor::zeros({D, F});
+  t.key_buffer = t.value_buffer = Tensor::zeros({1, 4, D});
+  DecodeStepOptions o;
+  o.read_heads = 2, o.slices = 2, o.word_size = 4;
+  NoGradGuard no_grad;
+  auto copies = pack_decode_weights({t}, o, Tensor(), "int8");
+  EXPECT_EQ(decode_weights_bytes(*copies), (3 * D * D + D * D + 2 * F * D) + 4 * (3 * D + D + F + D));
+  EXPECT_EQ(decode_step(Tensor::zeros({1, D}), 0, {t}, o, Tensor(), Tensor(), Tensor(), copies.get()).shape(),
+            (Shape{1, D}));
+  DecodeLayerTensors wider = t;
+  wider.up_weight = Tensor::zeros({F + 16, D}), wider.down_weight = Tensor::zeros({D, F + 16});
+  expect_error([&] { decode_step(Tensor::zeros({1, D}), 0, {wider}, o, Tensor(), Tensor(), Tensor(), copies.get()); },
+               "decode_step", "up weight: its int8 copy");
+  expect_error([&] { decode_step(Tensor::zeros({1, D}), 0, {t, t}, o, Tensor(), Tensor(), Tensor(), copies.get()); },
+               "decode_step", "copies hold 4 matrices");
+  expect_error([&] { pack_decode_weights({t}, o, Tensor(), "int4"); }, "decode_step", "f32, bf16, int8");
 }
 
 TEST(DecodeStep, RefusesAMemoryWithoutRoomForTheNewSlot) {

@@ -67,6 +67,11 @@ MachineStack::State MachineStack::initial_state(int64_t B, DType dtype) const {
   return s;
 }
 
+void MachineStack::start(State& state, int64_t B, DType dtype) const {
+  State fresh = initial_state(B, dtype);
+  state.layers = std::move(fresh.layers), state.position = 0;
+}
+
 std::vector<InterfaceProjection::Fused> MachineStack::fused_interfaces() const {
   std::vector<InterfaceProjection::Fused> f;
   if (c_.has_fused_access())
@@ -83,7 +88,7 @@ Tensor MachineStack::steps(const Tensor& x, State& state, const std::vector<Inte
   SDNC_CHECK(x.ndim() == 3 && x.size(2) == in_, "machine", "stack input {} must be [B, n, {}]", shape_str(x.shape()),
              in_);
   const int64_t B = x.size(0), n = x.size(1);
-  if (state.layers.size() != layers.size()) state = initial_state(B, x.dtype());
+  if (state.layers.size() != layers.size()) start(state, B, x.dtype());
   if (records) records->resize(layers.size());
   std::vector<Tensor> features;
   for (int64_t i = 0; i < n; ++i) {
@@ -105,7 +110,7 @@ Tensor MachineStack::extend(const Tensor& x, State& state) const {
   if (!c_.has_chunk_form()) return steps(x, state, fused_interfaces());
   SDNC_CHECK(x.ndim() == 3 && x.size(2) == in_, "machine", "stack input {} must be [B, n, {}]", shape_str(x.shape()),
              in_);
-  if (state.layers.size() != layers.size()) state = initial_state(x.size(0), x.dtype());
+  if (state.layers.size() != layers.size()) start(state, x.size(0), x.dtype());
   Tensor h = x;
   for (size_t l = 0; l < layers.size(); ++l) h = layers[l]->extend(h, state.position, state.layers[l]);
   state.position += x.size(1);
@@ -127,7 +132,7 @@ bool MachineStack::has_decode_step(const Tensor& x) const {
 Tensor MachineStack::decode_step(const Tensor& x, State& state, const Head& head) const {
   SDNC_CHECK(has_decode_step(x), "machine", "decode_step does not apply to {} with input {} (see has_decode_step)",
              c_.dials_string(), x.defined() ? shape_str(x.shape()) : "nothing");
-  if (state.layers.size() != layers.size()) state = initial_state(1, DType::F32);
+  if (state.layers.size() != layers.size()) start(state, 1, DType::F32);
   const int64_t n = state.position, SW = c_.slices() * c_.word_size;
   for (size_t l = 0; l < layers.size(); ++l)  // checks first: a failed call leaves the state as it was
     SDNC_CHECK(state.layers[l].memory.slots() == n && (n == 0 || state.layers[l].memory.keys.size(0) == 1), "machine",
@@ -150,7 +155,10 @@ Tensor MachineStack::decode_step(const Tensor& x, State& state, const Head& head
   DecodeStepOptions o;
   o.read_heads = c_.read_heads, o.slices = c_.slices(), o.word_size = c_.word_size, o.eps = c_.layer_norm_eps;
   o.conv1d = layers[0]->self_attn->in_proj->layout == nn::WeightLayout::Conv1D, o.activation = c_.activation;
-  Tensor y = sdnc::decode_step(x, n, parts, o, head.norm_weight, head.norm_bias, head.weight);
+  if (state.decode_weights != "f32" && !state.decode_copies)
+    state.decode_copies = pack_decode_weights(parts, o, head.weight, state.decode_weights);
+  Tensor y = sdnc::decode_step(x, n, parts, o, head.norm_weight, head.norm_bias, head.weight,
+                               state.decode_weights == "f32" ? nullptr : state.decode_copies.get());
   for (auto& layer : state.layers) {
     MemoryState& m = layer.memory;
     m.keys = m.key_buffer.view_prefix({1, n + 1, SW}), m.values = m.value_buffer.view_prefix({1, n + 1, SW});

@@ -24,6 +24,10 @@
 #include "sdnc/machine/machine_layer.h"
 #include "sdnc/models/trace.h"
 
+namespace sdnc {
+struct DecodeWeightCopies;  // ops/decode_step.h
+}
+
 namespace sdnc::machine {
 
 class MachineStack : public nn::Module {
@@ -41,6 +45,11 @@ class MachineStack : public nn::Module {
   struct State {
     std::vector<LayerState> layers;
     int64_t position = 0;
+    // decode_step's matrices: "f32" (the parameters), or "bf16" | "int8" copies packed at the
+    // state's first decode_step and kept for the rest of its generation (set before it; a new
+    // state may be handed the copies of an earlier one of the same, unchanged model).
+    std::string decode_weights = "f32";
+    std::shared_ptr<const DecodeWeightCopies> decode_copies;
   };
   State initial_state(int64_t batch, DType dtype) const;
 
@@ -89,6 +98,9 @@ class MachineStack : public nn::Module {
   std::vector<std::shared_ptr<MachineLayer>> layers;
 
  private:
+  // A state's layers from the start (its decode_weights and copies kept).
+  void start(State& state, int64_t B, DType dtype) const;
+
   MachineConfig c_;
   int64_t in_;
   std::string prefix_;

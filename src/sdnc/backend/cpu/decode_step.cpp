@@ -39,8 +39,8 @@ void at_least(std::vector<float>& v, size_t size) {
 
 }  // namespace
 
-void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& layers, int64_t n, float* x,
-                     const DecodeHeadF32& head, float* logits) {
+void decode_step(const DecodeShape& s, const std::vector<DecodeLayer>& layers, int64_t n, float* x,
+                 const DecodeHead& head, float* logits) {
   const int64_t D = s.D, R = s.R, S = s.S, W = s.W, F = s.F, L = static_cast<int64_t>(layers.size());
   const int64_t RW = R * W, SW = S * W, Q = RW + 2 * SW, slots = n + 1;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(W)));
@@ -69,7 +69,7 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
   for (int64_t l = 0; l < L; ++l)
     for (int64_t b : {column_blocks(Q), chunks, R, chunks, R, column_blocks(D), column_blocks(F), column_blocks(D)})
       blocks.push_back(b);
-  if (head.weight) blocks.push_back(column_blocks(head.V));
+  if (head.weight.f32 || head.weight.packed) blocks.push_back(column_blocks(head.V));
 
   auto block = [&](int64_t phase, int64_t b, int worker) {
     float* a = ws.normed.data() + worker * D;
@@ -79,25 +79,25 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
       layer_norm_row(x, w, bias, D, s.eps, a);
       ws.normed_for[worker] = phase;
     };
-    auto product = [&](int64_t K, int64_t N, const float* in, const float* Wt, const float* bias, float* y,
-                       RowEpilogue e) {
+    auto product = [&](int64_t K, int64_t N, bool conv1d, const float* in, const DecodeMatrix& Wt, const float* bias,
+                       float* y, RowEpilogue e) {
       const int64_t cols = block_columns(N, shared), o0 = b * cols, o1 = std::min(N, o0 + cols);
-      if (s.conv1d) rows_times_weight(1, K, N, in, K, Wt, bias, y, N, o0, o1, e);
-      else rows_times_weight_t(1, K, in, K, Wt, bias, y, N, o0, o1, e);
+      if (Wt.packed) row_times_packed(in, *Wt.packed, bias, y, o0, o1, e);
+      else if (conv1d) rows_times_weight(1, K, N, in, K, Wt.f32, bias, y, N, o0, o1, e);
+      else rows_times_weight_t(1, K, in, K, Wt.f32, bias, y, N, o0, o1, e);
     };
     const int64_t l = phase / per_layer;
     if (l == L) {  // logits = LN_f(x) · Eᵀ
       normalise(head.norm_w, head.norm_b);
-      const int64_t cols = block_columns(head.V, shared), o0 = b * cols, o1 = std::min(head.V, o0 + cols);
-      rows_times_weight_t(1, D, a, D, head.weight, nullptr, logits, head.V, o0, o1, RowEpilogue::Store);
+      product(D, head.V, false, a, head.weight, nullptr, logits, RowEpilogue::Store);
       return;
     }
-    const DecodeLayerF32& w = layers[static_cast<size_t>(l)];
+    const DecodeLayer& w = layers[static_cast<size_t>(l)];
     const int64_t j0 = b * kSlotChunk, j1 = std::min(slots, j0 + kSlotChunk);  // the read phases' slots
     switch (phase % per_layer) {
       case 0:
         normalise(w.norm1_w, w.norm1_b);
-        product(D, Q, a, w.qkv_w, w.qkv_b, qkv, RowEpilogue::Store);
+        product(D, Q, s.conv1d, a, w.qkv, w.qkv_b, qkv, RowEpilogue::Store);
         break;
       case 1:  // scores of slots [j0, j1) for every head; the last chunk first writes slot n
         if (j1 == slots) {
@@ -109,12 +109,12 @@ void decode_step_f32(const DecodeShape& s, const std::vector<DecodeLayerF32>& la
       case 2: softmax_in_place(weights + b * slots, slots); break;  // head b's read weights
       case 3: slot_values(read_shape, weights, w.values, slots, j0, j1, partial + b * RW); break;  // chunk b's share
       case 4: sum_chunks(read_shape, partial, chunks, b, reads + b * W); break;  // head b's read, chunks in order
-      case 5: product(RW, D, reads, w.out_w, w.out_b, x, RowEpilogue::Accumulate); break;
+      case 5: product(RW, D, s.conv1d, reads, w.out, w.out_b, x, RowEpilogue::Accumulate); break;
       case 6:
         normalise(w.norm2_w, w.norm2_b);
-        product(D, F, a, w.up_w, w.up_b, hidden, s.activation);
+        product(D, F, s.conv1d, a, w.up, w.up_b, hidden, s.activation);
         break;
-      case 7: product(F, D, hidden, w.down_w, w.down_b, x, RowEpilogue::Accumulate); break;
+      case 7: product(F, D, s.conv1d, hidden, w.down, w.down_b, x, RowEpilogue::Accumulate); break;
     }
   };
   if (team) {

@@ -1,5 +1,5 @@
-// decode_step.h — one new token through a stack of stateless pre-LN machine layers, F32, one
-// sequence: the single-token step of generation, on preallocated buffers.
+// decode_step.h — one new token through a stack of stateless pre-LN machine layers, F32 (the
+// weights F32, BF16 or int8), one sequence: the single-token step of generation, on preallocated buffers.
 //
 // A decoding step multiplies one row by every weight of the model once: it is bound by reading
 // the weights, and in the general layer code the time went to everything around the products
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "sdnc/backend/cpu/gemv.h"
+#include "sdnc/backend/cpu/gemv_lowp.h"
 
 namespace sdnc::cpu {
 
@@ -38,23 +39,40 @@ struct DecodeShape {
   RowEpilogue activation = RowEpilogue::Relu;  // the FFN's hidden activation
 };
 
+// A product's weights: F32 in the step's layout, or a copy packed to BF16 / int8
+// (backend/cpu/gemv_lowp.h) where that is given.
+struct DecodeMatrix {
+  const float* f32 = nullptr;
+  const PackedMatrix* packed = nullptr;
+};
+
 // One layer's weights (biases may be null) and its memory buffers (capacity > n slots).
-struct DecodeLayerF32 {
-  const float *norm1_w, *norm1_b, *qkv_w, *qkv_b, *out_w, *out_b;
-  const float *norm2_w, *norm2_b, *up_w, *up_b, *down_w, *down_b;
+struct DecodeLayer {
+  const float *norm1_w, *norm1_b;
+  DecodeMatrix qkv;
+  const float* qkv_b;
+  DecodeMatrix out;
+  const float *out_b, *norm2_w, *norm2_b;
+  DecodeMatrix up;
+  const float* up_b;
+  DecodeMatrix down;
+  const float* down_b;
   float *keys, *values;  // [capacity, S·W] each
 };
 
-// The head: logits = LN(x; norm_w, norm_b) · weightᵀ, weight [V, D] (a tied embedding).
-struct DecodeHeadF32 {
-  const float *norm_w = nullptr, *norm_b = nullptr, *weight = nullptr;
+// The head: logits = LN(x; norm_w, norm_b) · weightᵀ, weight [V, D] (Linear layout: a tied
+// embedding).
+struct DecodeHead {
+  const float *norm_w = nullptr, *norm_b = nullptr;
+  DecodeMatrix weight;
   int64_t V = 0;
 };
 
 // x [D]: the embedded token in, the last layer's output out. Writes slot n of every layer's
-// memory. logits [V] when head.weight is given. threads: shares the blocks with the process's
+// memory. logits [V] when head.weight is given. Activations, memory and sums are F32 whatever
+// the weights' format. threads: shares the blocks with the process's
 // WorkerTeam when > 1 and the layers are large enough to be worth it.
-void decode_step_f32(const DecodeShape& shape, const std::vector<DecodeLayerF32>& layers, int64_t n, float* x,
-                     const DecodeHeadF32& head, float* logits);
+void decode_step(const DecodeShape& shape, const std::vector<DecodeLayer>& layers, int64_t n, float* x,
+                 const DecodeHead& head, float* logits);
 
 }  // namespace sdnc::cpu

@@ -17,7 +17,8 @@ constexpr float kSqrt1_2 = 0.70710678118654752440f;
 constexpr float kSqrt2OverPi = 0.79788456080286535588f;
 constexpr float kGeluCubic = 0.044715f;
 
-// y[0, n) ← epilogue(s[0, n) + bias[0, n)).
+}  // namespace
+
 void finish_row(RowEpilogue e, const float* s, const float* bias, float* y, int64_t n) {
   switch (e) {
     case RowEpilogue::Store:
@@ -49,7 +50,6 @@ void finish_row(RowEpilogue e, const float* s, const float* bias, float* y, int6
   }
 }
 
-}  // namespace
 
 int64_t column_split(int64_t N, int64_t parts, int64_t p) {
   int64_t lines = (N + 15) / 16;

@@ -22,6 +22,9 @@ enum class RowEpilogue {
   GeluTanh,    // y = GELU(s) (tanh approximation, GPT-2's gelu_new)
 };
 
+// y[0, n) ← epilogue(s[0, n) + bias[0, n)) (bias may be null): the end of every row product.
+void finish_row(RowEpilogue epilogue, const float* s, const float* bias, float* y, int64_t n);
+
 // Rows these kernels are made for (more are done in groups of this many; use gemm() there).
 constexpr int64_t kGemvMaxRows = 8;
 
