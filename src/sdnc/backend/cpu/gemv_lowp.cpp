@@ -5,6 +5,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "sdnc/core/error.h"
 
 namespace sdnc::cpu {
@@ -25,6 +29,18 @@ uint16_t to_bf16(float f) {
   return static_cast<uint16_t>(u >> 16);
 }
 
+#if defined(__AVX512F__)
+// Sixteen weights from p widened to F32 (the compiler's own vectorisation of widen() takes a
+// two-step sign extension with lane extracts for int8: ~2× slower than this).
+inline __m512 widen16(const int8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+inline __m512 widen16(const uint16_t* p) {
+  const __m512i u = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(u, 16));
+}
+#endif
+
 // Conv1D, W [K, N] of T: s[c] = Σ_i x[i] · W[i, c0 + c], four weight rows per pass.
 template <class T>
 void conv1d_block(const float* x, const T* W, int64_t K, int64_t N, int64_t c0, int64_t w, float* s) {
@@ -34,8 +50,18 @@ void conv1d_block(const float* x, const T* W, int64_t K, int64_t N, int64_t c0, 
     const T* w0 = W + i * N + c0;
     const T *w1 = w0 + N, *w2 = w1 + N, *w3 = w2 + N;
     const float a0 = x[i], a1 = x[i + 1], a2 = x[i + 2], a3 = x[i + 3];
-#pragma omp simd
-    for (int64_t c = 0; c < w; ++c) s[c] += a0 * widen(w0[c]) + a1 * widen(w1[c]) + a2 * widen(w2[c]) + a3 * widen(w3[c]);
+    int64_t c = 0;
+#if defined(__AVX512F__)
+    const __m512 b0 = _mm512_set1_ps(a0), b1 = _mm512_set1_ps(a1), b2 = _mm512_set1_ps(a2), b3 = _mm512_set1_ps(a3);
+    for (; c + 16 <= w; c += 16) {  // the loop below's terms, in its order
+      __m512 t = _mm512_mul_ps(b0, widen16(w0 + c));
+      t = _mm512_fmadd_ps(b1, widen16(w1 + c), t);
+      t = _mm512_fmadd_ps(b2, widen16(w2 + c), t);
+      t = _mm512_fmadd_ps(b3, widen16(w3 + c), t);
+      _mm512_storeu_ps(s + c, _mm512_add_ps(_mm512_loadu_ps(s + c), t));
+    }
+#endif
+    for (; c < w; ++c) s[c] += a0 * widen(w0[c]) + a1 * widen(w1[c]) + a2 * widen(w2[c]) + a3 * widen(w3[c]);
   }
   for (; i < K; ++i) {
     const T* w0 = W + i * N + c0;
