@@ -2,7 +2,8 @@
 # Every table of docs/performance.md in one command: the peers' venv (scripts/setup_peers.sh,
 # idempotent), the release benchmarks, then D1–D3 (bench/run_dnc_bench.sh) and T1–T3
 # (bench/run_transformer_bench.sh) at 1 and 2 threads, sdnc against PyTorch eager and
-# torch.compile side by side, then R1/R2 (bench/run_real_bench.sh: SmolLM2 decode vs
+# torch.compile side by side, T2's decode with F32/BF16/int8 weights against each format's floor
+# (bench/run_decode_formats.sh), then R1/R2 (bench/run_real_bench.sh: SmolLM2 decode vs
 # llama-cpp-python and transformers, MiniLM embeddings vs sentence-transformers). The tables and the raw JSON lines go to OUT_DIR (default
 # out/bench-<UTC time>); each table is preceded by `uptime` (the load it was measured under).
 #
@@ -28,5 +29,7 @@ bench/run_dnc_bench.sh --threads "1 2" --rounds "$rounds" --steps "$dnc_steps" -
   --workloads D1,D2,D3 --pypi --out "$out/dnc.jsonl" 2>"$out/dnc.err" | grep -v '^{' | tee "$out/dnc.md"
 bench/run_transformer_bench.sh --threads "1 2" --rounds "$rounds" --steps "$tr_steps" --warmup "$warmup" \
   --workloads T1,T2,T3 --out "$out/transformer.jsonl" 2>"$out/transformer.err" | grep -v '^{' | tee "$out/transformer.md"
+bench/run_decode_formats.sh --threads "1 2" --rounds "$rounds" --steps "$tr_steps" --out "$out/decode_formats.jsonl" \
+  2>"$out/decode_formats.err" | tee "$out/decode_formats.md"
 bench/run_real_bench.sh --threads "1 2" --rounds "$rounds" --out "$out/real.jsonl" 2>"$out/real.err" | grep -v "^{" | tee "$out/real.md"
-echo "tables in $out/{dnc,transformer,real}.md"
+echo "tables in $out/{dnc,transformer,decode_formats,real}.md"
