@@ -13,8 +13,9 @@
 // Each phase sweeps its slots one row at a time, every head of a row before the next row: one
 // stream front to back through memory. (Four slots at a time, head by head — four streams
 // 1 KiB apart at T2's size — read the same bytes 1.5–1.8× slower than the head-major floor
-// in bench/decode_floor; one row at a time reads them 0.7–0.9× as long; software prefetch
-// made no difference to either.) Blocks are fixed ranges (a chunk, a head), so the result does
+// in bench/decode_floor; one row at a time reads them 0.7–0.9× as long; one head at a time
+// over its slice of every row — what a team split by heads would do — 1.6–1.8× as long;
+// software prefetch made no difference to any.) Blocks are fixed ranges (a chunk, a head), so the result does
 // not depend on which thread runs which block; slot_read runs them all on the caller, in the
 // same arithmetic.
 #pragma once
