@@ -111,12 +111,13 @@ int main(int argc, char** argv) {
   };
   // The same memory slot-major, read by the decode op's kernel on this thread.
   std::vector<float> slot_keys(L * kSlots * D, 0.1f), slot_values(L * kSlots * D, 0.2f), q_all(D, 0.3f);
-  std::vector<float> slot_scores(H * kSlots), partial(sdnc::cpu::slot_chunks(kSlots) * D);
+  std::vector<float> chunk_scores(H * sdnc::cpu::kSlotChunk), partial(sdnc::cpu::slot_chunks(kSlots) * D),
+      stats(sdnc::cpu::slot_chunks(kSlots) * 2 * H);
   const sdnc::cpu::SlotReadShape shape{H, H, Dh, 0.125f};
   auto slot_major = [&] {
     for (int64_t l = 0; l < L; ++l)
       sdnc::cpu::slot_read(shape, q_all.data(), slot_keys.data() + l * kSlots * D, slot_values.data() + l * kSlots * D,
-                           kSlots, slot_scores.data(), partial.data(), reads.data());
+                           kSlots, chunk_scores.data(), partial.data(), stats.data(), reads.data());
   };
   const double memory_mb = 2.0 * L * H * kSlots * Dh * 4e-6;
   // The matrices packed, swept by the packed kernel on this thread.

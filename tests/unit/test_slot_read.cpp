@@ -1,8 +1,9 @@
 // The read kernel of the decode op (backend/cpu/slot_read.h) against the read computed
 // directly in double precision from its definition (softmax of scaled dot products, the
 // weighted sum of values), for multi-head (S = R) and grouped-query (S < R) memories and slot
-// counts around the 64-slot chunk; and the phases run block by block in any order (as helper
-// threads take them) equal the one-thread slot_read bit for bit.
+// counts around the 64-slot chunk (the chunks' softmaxes combined); and the two phases run
+// block by block in any order (as helper threads take them) equal the one-thread slot_read
+// bit for bit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -53,9 +54,9 @@ std::vector<double> direct_read(const Memory& m) {
 }
 
 std::vector<float> slot_read(const Memory& m) {
-  const int64_t RW = m.shape.R * m.shape.W;
-  std::vector<float> scores(m.shape.R * m.slots), partial(cpu::slot_chunks(m.slots) * RW), reads(RW);
-  cpu::slot_read(m.shape, m.q.data(), m.keys.data(), m.values.data(), m.slots, scores.data(), partial.data(),
+  const int64_t R = m.shape.R, RW = R * m.shape.W, chunks = cpu::slot_chunks(m.slots);
+  std::vector<float> e(R * cpu::kSlotChunk), partial(chunks * RW), stats(chunks * 2 * R), reads(RW);
+  cpu::slot_read(m.shape, m.q.data(), m.keys.data(), m.values.data(), m.slots, e.data(), partial.data(), stats.data(),
                  reads.data());
   return reads;
 }
@@ -78,19 +79,18 @@ TEST(SlotRead, EqualsTheDirectReadInDouble) {
 
 TEST(SlotRead, PhasesInAnyBlockOrderEqualTheOneThreadRead) {
   Memory m = random_memory(4, 2, 16, 200, 11);
+  // Scores far apart between chunks, so that the chunks' maxima differ and the combine matters.
+  for (int64_t j = 64; j < 128; ++j)
+    for (int64_t c = 0; c < 2 * 16; ++c) m.keys[j * 32 + c] *= 4.0f;
   const int64_t R = m.shape.R, W = m.shape.W, RW = R * W, chunks = cpu::slot_chunks(m.slots);
-  std::vector<float> scores(R * m.slots), partial(chunks * RW), reads(RW);
-  std::vector<int64_t> order(chunks);
-  for (int64_t c = 0; c < chunks; ++c) order[c] = chunks - 1 - c;  // last chunk first
-  auto range = [&](int64_t c) { return std::pair{c * cpu::kSlotChunk, std::min(m.slots, (c + 1) * cpu::kSlotChunk)}; };
-  for (int64_t c : order)
-    cpu::slot_scores(m.shape, m.q.data(), m.keys.data(), m.slots, range(c).first, range(c).second, scores.data());
-  for (int64_t h = R - 1; h >= 0; --h) cpu::softmax_in_place(scores.data() + h * m.slots, m.slots);
-  for (int64_t c : order)
-    cpu::slot_values(m.shape, scores.data(), m.values.data(), m.slots, range(c).first, range(c).second,
-                     partial.data() + c * RW);
-  for (int64_t h = R - 1; h >= 0; --h) cpu::sum_chunks(m.shape, partial.data(), chunks, h, reads.data() + h * W);
+  std::vector<float> e(R * cpu::kSlotChunk), partial(chunks * RW), stats(chunks * 2 * R), reads(RW);
+  for (int64_t c = chunks - 1; c >= 0; --c)  // last chunk first, scratch reused as a worker would
+    cpu::slot_read_chunk(m.shape, m.q.data(), m.keys.data(), m.values.data(), m.slots, c, e.data(),
+                         partial.data() + c * RW, stats.data() + c * 2 * R);
+  for (int64_t h = R - 1; h >= 0; --h) cpu::combine_chunks(m.shape, partial.data(), stats.data(), chunks, h, reads.data() + h * W);
   EXPECT_EQ(reads, slot_read(m));
+  std::vector<double> want = direct_read(m);
+  for (int64_t i = 0; i < RW; ++i) EXPECT_NEAR(reads[i], want[i], 2e-6);
 }
 
 }  // namespace

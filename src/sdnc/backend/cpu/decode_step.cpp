@@ -28,8 +28,9 @@ int64_t block_columns(int64_t N, bool shared) {
 // Reused scratch of the calling thread (a step runs on one caller at a time per thread).
 struct Scratch {
   std::vector<float> qkv, reads, hidden, normed;
-  std::vector<float> weights;  // [R, slots] scores, then read weights
+  std::vector<float> scores;   // [workers, R, kSlotChunk] a chunk's scores, then numerators
   std::vector<float> partial;  // [chunks, R·W] each slot chunk's share of the reads
+  std::vector<float> stats;    // [chunks, 2R] each chunk's score maximum and numerator sum per head
   std::vector<int64_t> normed_for;  // [workers] the phase whose norm `normed` holds
 };
 
@@ -54,20 +55,19 @@ void decode_step(const DecodeShape& s, const std::vector<DecodeLayer>& layers, i
   thread_local Scratch scratch;
   Scratch& ws = scratch;  // the caller's: helpers running blocks must use it, not their own
   at_least(ws.qkv, Q), at_least(ws.reads, RW), at_least(ws.hidden, F), at_least(ws.normed, workers * D);
-  at_least(ws.weights, R * slots), at_least(ws.partial, chunks * RW);
+  at_least(ws.scores, workers * R * kSlotChunk), at_least(ws.partial, chunks * RW), at_least(ws.stats, chunks * 2 * R);
   ws.normed_for.assign(workers, -1);
   float *qkv = ws.qkv.data(), *reads = ws.reads.data(), *hidden = ws.hidden.data();
-  float *weights = ws.weights.data(), *partial = ws.partial.data();
+  float *partial = ws.partial.data(), *stats = ws.stats.data();
 
-  // Phases per layer: QKV; the read as scores, softmax, values, sum (the memory swept slot by
-  // slot, every head at once: a slot's S·W row is read whole, once per pass); read-out; up;
-  // down. Then the logits.
+  // Phases per layer: QKV; the read as chunks (scores, the chunk's softmax numerators, values:
+  // slot_read.h) and heads (the chunks combined); read-out; up; down. Then the logits.
   const bool shared = team != nullptr;
-  constexpr int64_t per_layer = 8;
+  constexpr int64_t per_layer = 6;
   auto column_blocks = [&](int64_t N) { return (N + block_columns(N, shared) - 1) / block_columns(N, shared); };
   std::vector<int64_t> blocks;
   for (int64_t l = 0; l < L; ++l)
-    for (int64_t b : {column_blocks(Q), chunks, R, chunks, R, column_blocks(D), column_blocks(F), column_blocks(D)})
+    for (int64_t b : {column_blocks(Q), chunks, R, column_blocks(D), column_blocks(F), column_blocks(D)})
       blocks.push_back(b);
   if (head.weight.f32 || head.weight.packed) blocks.push_back(column_blocks(head.V));
 
@@ -93,28 +93,26 @@ void decode_step(const DecodeShape& s, const std::vector<DecodeLayer>& layers, i
       return;
     }
     const DecodeLayer& w = layers[static_cast<size_t>(l)];
-    const int64_t j0 = b * kSlotChunk, j1 = std::min(slots, j0 + kSlotChunk);  // the read phases' slots
     switch (phase % per_layer) {
       case 0:
         normalise(w.norm1_w, w.norm1_b);
         product(D, Q, s.conv1d, a, w.qkv, w.qkv_b, qkv, RowEpilogue::Store);
         break;
-      case 1:  // scores of slots [j0, j1) for every head; the last chunk first writes slot n
-        if (j1 == slots) {
+      case 1:  // chunk b of the read, every head; the last chunk first writes slot n
+        if (b == chunks - 1) {
           std::copy(qkv + RW, qkv + RW + SW, w.keys + n * SW);
           std::copy(qkv + RW + SW, qkv + RW + 2 * SW, w.values + n * SW);
         }
-        slot_scores(read_shape, qkv, w.keys, slots, j0, j1, weights);
+        slot_read_chunk(read_shape, qkv, w.keys, w.values, slots, b, ws.scores.data() + worker * R * kSlotChunk,
+                        partial + b * RW, stats + b * 2 * R);
         break;
-      case 2: softmax_in_place(weights + b * slots, slots); break;  // head b's read weights
-      case 3: slot_values(read_shape, weights, w.values, slots, j0, j1, partial + b * RW); break;  // chunk b's share
-      case 4: sum_chunks(read_shape, partial, chunks, b, reads + b * W); break;  // head b's read, chunks in order
-      case 5: product(RW, D, s.conv1d, reads, w.out, w.out_b, x, RowEpilogue::Accumulate); break;
-      case 6:
+      case 2: combine_chunks(read_shape, partial, stats, chunks, b, reads + b * W); break;  // head b's read
+      case 3: product(RW, D, s.conv1d, reads, w.out, w.out_b, x, RowEpilogue::Accumulate); break;
+      case 4:
         normalise(w.norm2_w, w.norm2_b);
         product(D, F, s.conv1d, a, w.up, w.up_b, hidden, s.activation);
         break;
-      case 7: product(F, D, s.conv1d, hidden, w.down, w.down_b, x, RowEpilogue::Accumulate); break;
+      case 5: product(F, D, s.conv1d, hidden, w.down, w.down_b, x, RowEpilogue::Accumulate); break;
     }
   };
   if (team) {

@@ -10,9 +10,9 @@
 //
 //   per layer:  a = LN_1(x) (each thread, privately)  → qkv = a·W_qkv + b    [Q = R·W + 2·S·W]
 //               write k, v into slot n of the memory; r_h = read(q_h) over slots 0..n  [R·W]
-//                 in the four phases of backend/cpu/slot_read.h (scores per chunk of 64 slots,
-//                 softmax per head, each chunk's weighted sum of values, the chunks summed in
-//                 order per head), each sweeping the memory one S·W row at a time
+//                 in the two phases of backend/cpu/slot_read.h: per chunk of 64 slots its
+//                 scores, softmax numerators and weighted values (the rows swept one S·W row
+//                 at a time), then per head the chunks combined in order
 //               x += r·W_o + b
 //               a = LN_2(x)  → f = act(a·W_up + b)                            [F]
 //               x += f·W_down + b
