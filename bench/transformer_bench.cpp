@@ -146,12 +146,23 @@ int64_t argmax_last(const Tensor& logits) {  // [1, n, V] → argmax of the last
   return std::max_element(p, p + logits.size(-1)) - p;
 }
 
+// T2: the T1 model (positions for 256 + 256) and a random 256-token prompt.
+constexpr int64_t kPrefill = 256, kNewTokens = 256;
+struct T2Setup {
+  models::Gpt2Model model{gpt_config(kPrefill + kNewTokens)};
+  Tensor prompt;
+  T2Setup() {
+    Generator g(2);
+    model.init(g);
+    prompt = random_tokens(g, 1, kPrefill, V);
+  }
+};
+
 void run_t2(const Options& o) {
-  const int64_t prefill = 256, new_tokens = 256;
-  models::Gpt2Model model(gpt_config(prefill + new_tokens));
-  Generator g(2);
-  model.init(g);
-  Tensor prompt = random_tokens(g, 1, prefill, V);
+  const int64_t prefill = kPrefill, new_tokens = kNewTokens;
+  T2Setup setup;
+  models::Gpt2Model& model = setup.model;
+  const Tensor& prompt = setup.prompt;
   std::vector<double> pre, dec;
   // Each generated position's fastest time over the measured repeats: a position's decode is
   // ~1 ms, shorter than a scheduler slice, so on a shared machine most positions run
@@ -200,11 +211,10 @@ void run_t2(const Options& o) {
 // F32 step along the F32 greedy path (the same tokens fed to both): the largest |Δ logit|
 // over the 256 positions and the share of positions whose argmax agrees.
 void run_t2_weights(const Options& o) {
-  const int64_t prefill = 256, new_tokens = 256;
-  models::Gpt2Model model(gpt_config(prefill + new_tokens));
-  Generator g(2);
-  model.init(g);
-  Tensor prompt = random_tokens(g, 1, prefill, V);
+  const int64_t prefill = kPrefill, new_tokens = kNewTokens;
+  T2Setup setup;
+  models::Gpt2Model& model = setup.model;
+  const Tensor& prompt = setup.prompt;
   NoGradGuard no_grad;
   // The F32 path: greedy tokens and their logits.
   std::vector<int64_t> path;

@@ -151,15 +151,28 @@ TEST(DecodeStep, PackedWeightsEqualTheF32StepOnTheValuesTheyStandFor) {
   }
 }
 
-TEST(DecodeStep, RefusesCopiesOfAnotherShapeAndUnknownFormats) {
-  const int64_t D = 8, F = 16;
+// A layer of zeros, D = 8 (R = S = 2, W = 4), F = 16, room for 4 slots.
+constexpr int64_t kTinyD = 8, kTinyF = 16;
+DecodeLayerTensors tiny_layer() {
+  const int64_t D = kTinyD, F = kTinyF;
   DecodeLayerTensors t;
   t.norm1_weight = t.norm2_weight = Tensor::ones({D});
   t.qkv_weight = Tensor::zeros({3 * D, D}), t.out_weight = Tensor::zeros({D, D});
   t.up_weight = Tensor::zeros({F, D}), t.down_weight = Tensor::zeros({D, F});
   t.key_buffer = t.value_buffer = Tensor::zeros({1, 4, D});
+  return t;
+}
+
+DecodeStepOptions tiny_options() {
   DecodeStepOptions o;
   o.read_heads = 2, o.slices = 2, o.word_size = 4;
+  return o;
+}
+
+TEST(DecodeStep, RefusesCopiesOfAnotherShapeAndUnknownFormats) {
+  const int64_t D = kTinyD, F = kTinyF;
+  DecodeLayerTensors t = tiny_layer();
+  DecodeStepOptions o = tiny_options();
   NoGradGuard no_grad;
   auto copies = pack_decode_weights({t}, o, Tensor(), "int8");
   EXPECT_EQ(decode_weights_bytes(*copies), (3 * D * D + D * D + 2 * F * D) + 4 * (3 * D + D + F + D));
@@ -175,14 +188,9 @@ TEST(DecodeStep, RefusesCopiesOfAnotherShapeAndUnknownFormats) {
 }
 
 TEST(DecodeStep, RefusesAMemoryWithoutRoomForTheNewSlot) {
-  DecodeLayerTensors t;
-  const int64_t D = 8, F = 16;
-  t.norm1_weight = t.norm2_weight = Tensor::ones({D});
-  t.qkv_weight = Tensor::zeros({3 * D, D}), t.out_weight = Tensor::zeros({D, D});
-  t.up_weight = Tensor::zeros({F, D}), t.down_weight = Tensor::zeros({D, F});
-  t.key_buffer = t.value_buffer = Tensor::zeros({1, 4, D});
-  DecodeStepOptions o;
-  o.read_heads = 2, o.slices = 2, o.word_size = 4;
+  const int64_t D = kTinyD, F = kTinyF;
+  DecodeLayerTensors t = tiny_layer();
+  DecodeStepOptions o = tiny_options();
   NoGradGuard no_grad;
   EXPECT_EQ(decode_step(Tensor::zeros({1, D}), 3, {t}, o).shape(), (Shape{1, D}));
   expect_error([&] { decode_step(Tensor::zeros({1, D}), 4, {t}, o); }, "decode_step", "capacity > 4");
