@@ -8,12 +8,15 @@
 //       Also the bytes of weights one step reads (every matrix once, the embedding row aside)
 //       and the quantised GEMV kernel this build runs.
 //   real_bench embed --model DIR --sentences FILE [--batch B] [--threads N] [--reps 3]
-//       R2: `sdnc embed`'s SentenceEmbedder over the file's lines (parallel form), in groups
-//       of B sentences (sdnc embeds a group's sentences one after another) → sentences/s,
-//       best of reps passes over the file.
+//       R2: `sdnc embed`'s SentenceEmbedder over the file's lines (parallel form, tokenising
+//       included) → sentences/s, best of reps passes over the file. B = 1: one sentence at a
+//       time (embed); B > 1: the whole file to embed_tokens, which sorts by length and runs
+//       padded batches of up to 32 similar lengths, as `sdnc embed` does with many texts (as
+//       sentence-transformers' encode(batch_size=B) sorts the whole list by length).
 //   real_bench kernel [--rows 1536] [--cols 576] [--mb 96]
-//       The Q4_1 GEMV alone (M = 1, one thread) on each kernel this build has, with F32 and with
-//       8-bit activations: a [rows, cols]
+//       The Q4_1 GEMV alone (M = 1, one thread) on each kernel this build has, row by row
+//       (quant_gemv.h, the file's blocks) and on the 16-row tiles repacked at load
+//       (quant_gemv_packed.h), with F32 and with 8-bit activations: a [rows, cols]
 //       matrix read repeatedly (in cache) and a working set of `--mb` MB of such matrices
 //       (from memory) → ns per 32-weight block and GB/s of thread CPU time (not wall time: on
 //       the shared machine it counts only the time the thread ran), best of 20.
@@ -36,6 +39,7 @@
 
 #include "sdnc/core/parallel.h"
 #include "sdnc/backend/cpu/quant_gemv.h"
+#include "sdnc/backend/cpu/quant_gemv_packed.h"
 #include "sdnc/io/model_package.h"
 #include "sdnc/models/bert.h"
 #include "sdnc/models/llama.h"
@@ -90,7 +94,7 @@ int llama(int argc, char** argv) {
              "\"prefill_tok_s\": {:.2f}, \"decode_tok_s\": {:.2f}, \"step_weight_bytes\": {}, \"kernel\": \"{}\", "
              "\"activations\": \"{}\", \"first_tokens\": [{}]}}\n",
              sdnc::num_threads(), ids.size(), tokens, ids.size() / prefill_s, tokens / decode_s, step_bytes,
-             sdnc::cpu::quant_gemv_kernel(), activations, fmt::join(out.begin(), out.begin() + std::min<size_t>(16, out.size()), ", "));
+             sdnc::cpu::packed_gemv_kernel(), activations, fmt::join(out.begin(), out.begin() + std::min<size_t>(16, out.size()), ", "));
   return 0;
 }
 
@@ -107,8 +111,13 @@ int embed(int argc, char** argv) {
   float checksum = 0;
   for (int64_t r = 0; r < reps; ++r) {
     auto t0 = Clock::now();
-    for (size_t g = 0; g < lines.size(); g += static_cast<size_t>(batch))  // a group: its sentences in turn
-      for (size_t i = g; i < std::min(lines.size(), g + static_cast<size_t>(batch)); ++i) checksum += e.embed(lines[i])[0];
+    if (batch == 1) {
+      for (const std::string& line : lines) checksum += e.embed(line)[0];
+    } else {
+      std::vector<std::vector<int64_t>> ids;
+      for (const std::string& line : lines) ids.push_back(e.tokens(line));
+      for (const auto& v : e.embed_tokens(ids)) checksum += v[0];
+    }
     best = std::min(best, seconds_since(t0));
   }
   fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"R2\", \"threads\": {}, \"batch\": {}, \"sentences\": {}, "
@@ -131,6 +140,10 @@ int kernel(int argc, char** argv) {
   std::vector<int8_t> codes(static_cast<size_t>(K));
   std::vector<float> scale(static_cast<size_t>(K / 32)), sum(static_cast<size_t>(K / 32));
   sdnc::cpu::quantize_rows_q8(1, K, x.data(), K, codes.data(), scale.data(), sum.data());
+  std::vector<sdnc::cpu::PackedQuantWeight> packed;
+  for (int64_t c = 0; c < copies; ++c)
+    packed.push_back(sdnc::cpu::pack_quant_weight(sdnc::cpu::QuantType::Q4_1, N, K, w.data() + c * matrix_bytes));
+  for (bool tiles : {false, true})
   for (QuantPath path : {QuantPath::Avx512, QuantPath::Avx2, QuantPath::Portable}) {
     for (bool int8 : {false, true})
     for (int64_t set : {int64_t{1}, copies}) {
@@ -139,7 +152,13 @@ int kernel(int argc, char** argv) {
         const double t0 = thread_cpu_s();
         for (int64_t c = 0; c < copies; ++c) {
           const uint8_t* m = w.data() + (c % set) * matrix_bytes;
-          if (int8)
+          const sdnc::cpu::PackedQuantWeight& p = packed[static_cast<size_t>(c % set)];
+          if (tiles && int8)
+            sdnc::cpu::packed_rows_times_weight_t_q8(p, 1, codes.data(), scale.data(), sum.data(), y.data(), N, 0, N,
+                                                     false, path);
+          else if (tiles)
+            sdnc::cpu::packed_rows_times_weight_t(p, 1, x.data(), K, y.data(), N, 0, N, false, path);
+          else if (int8)
             sdnc::cpu::quant_rows_times_weight_t_q8(sdnc::cpu::QuantType::Q4_1, 1, K, codes.data(), scale.data(),
                                                     sum.data(), m, y.data(), N, 0, N, false, path);
           else
@@ -148,9 +167,9 @@ int kernel(int argc, char** argv) {
         }
         best = std::min(best, thread_cpu_s() - t0);
       }
-      fmt::print("{{\"workload\": \"kernel\", \"kernel\": \"{}\", \"activations\": \"{}\", \"type\": \"Q4_1\", "
-                 "\"working_set_mb\": {:.1f}, \"ns_per_block\": {:.3f}, \"gb_s\": {:.2f}}}\n",
-                 sdnc::cpu::quant_gemv_kernel(path), int8 ? "int8" : "f32", set * matrix_bytes / 1048576.0,
+      fmt::print("{{\"workload\": \"kernel\", \"layout\": \"{}\", \"kernel\": \"{}\", \"activations\": \"{}\", "
+                 "\"type\": \"Q4_1\", \"working_set_mb\": {:.1f}, \"ns_per_block\": {:.3f}, \"gb_s\": {:.2f}}}\n",
+                 tiles ? "tiles16" : "rows", tiles ? sdnc::cpu::packed_gemv_kernel(path) : sdnc::cpu::quant_gemv_kernel(path), int8 ? "int8" : "f32", set * matrix_bytes / 1048576.0,
                  best * 1e9 / (copies * N * K / 32), copies * matrix_bytes / best * 1e-9);
     }
   }
