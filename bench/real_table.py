@@ -12,10 +12,12 @@ def main(path):
     by = defaultdict(dict)  # (round, key) → value
     for r in rows:
         w, t, rd = r["workload"], r["threads"], r["round"]
+        if r.get("build") == "before":  # run_real_bench.sh --before: the old binary's lines
+            r["impl"] = "sdnc-before"
         if w == "bandwidth":
             by[("bw", t)][rd] = r["read_gb_s"]
         elif w == "R1":
-            name = r["impl"] + (f" {r['activations']}" if r["impl"] == "sdnc" else "")
+            name = r["impl"] + (f" {r['activations']}" if r["impl"].startswith("sdnc") else "")
             for what in ("prefill", "decode"):
                 by[(what, name, t)][rd] = r[f"{what}_tok_s"]
             if r["impl"] == "sdnc":
@@ -61,6 +63,19 @@ def main(path):
         for b in sorted({r["batch"] for r in rows if r["workload"] == "R2"}):
             a, p = ("embed", "sdnc", t, b), ("embed", "sentence-transformers", t, b)
             print(f"| {t} | {b} | {f(med(a))} | {f(med(p))} | {f(ratio(a, p), 2)}× |")
+    if not any(r["impl"] == "sdnc-before" for r in rows):
+        return
+    print("\nsdnc now vs the --before binary, same rounds (median of per-round ratios)")
+    print("| threads | measurement | before | now | now / before |")
+    print("|---|---|---|---|---|")
+    for t in threads:
+        for what in ("prefill", "decode"):
+            for act in ("f32", "int8"):
+                a, b = (what, f"sdnc {act}", t), (what, f"sdnc-before {act}", t)
+                print(f"| {t} | R1 {what}, {act} act. | {f(med(b))} | {f(med(a))} | {f(ratio(a, b), 2)}× |")
+        for bt in sorted({r["batch"] for r in rows if r["workload"] == "R2"}):
+            a, b = ("embed", "sdnc", t, bt), ("embed", "sdnc-before", t, bt)
+            print(f"| {t} | R2 batch {bt} | {f(med(b))} | {f(med(a))} | {f(ratio(a, b), 2)}× |")
 
 
 if __name__ == "__main__":
