@@ -184,10 +184,24 @@ SDNC_TARGET_AVX512 inline void fma4_avx512(__m512i v, const float* x, __m512& a0
   a3 = _mm512_fmadd_ps(lane_byte_avx512<kSigned, 3>(v), _mm512_set1_ps(x[3]), a3);
 }
 
+// Σ over the 4 nibbles at bit kShift of each byte of each lane of p (codes 0..15), times x[0..3].
+template <int kShift>
+SDNC_TARGET_AVX512 inline void nibbles4_avx512(__m512i p, __m512 values, const float* x, __m512& a0, __m512& a1,
+                                               __m512& a2, __m512& a3) {
+  const __m512i p0 = kShift == 0 ? p : _mm512_maskz_srli_epi32(0xffff, p, kShift);
+  a0 = _mm512_fmadd_ps(_mm512_maskz_permutexvar_ps(0xffff, p0, values), _mm512_set1_ps(x[0]), a0);
+  a1 = _mm512_fmadd_ps(_mm512_maskz_permutexvar_ps(0xffff, _mm512_maskz_srli_epi32(0xffff, p, kShift + 8), values),
+                       _mm512_set1_ps(x[1]), a1);
+  a2 = _mm512_fmadd_ps(_mm512_maskz_permutexvar_ps(0xffff, _mm512_maskz_srli_epi32(0xffff, p, kShift + 16), values),
+                       _mm512_set1_ps(x[2]), a2);
+  a3 = _mm512_fmadd_ps(_mm512_maskz_permutexvar_ps(0xffff, _mm512_maskz_srli_epi32(0xffff, p, kShift + 24), values),
+                       _mm512_set1_ps(x[3]), a3);
+}
+
 template <QuantType T>
 SDNC_TARGET_AVX512 void tile_f32_avx512(const uint8_t* tile, int64_t blocks, const XRow& xr, float* out) {
   constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256, record = cb + (T == QuantType::Q4_1 ? 64 : 32);
-  const __m512i low = _mm512_set1_epi8(15);
+  const __m512 values = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512 acc = _mm512_setzero_ps(), macc = _mm512_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* rec = tile + b * record;
@@ -196,10 +210,12 @@ SDNC_TARGET_AVX512 void tile_f32_avx512(const uint8_t* tile, int64_t blocks, con
     if constexpr (T == QuantType::Q8_0) {
       for (int j = 0; j < 8; ++j) fma4_avx512<true>(_mm512_loadu_si512(rec + 64 * j), xb + 4 * j, a0, a1, a2, a3);
     } else {
+      // A nibble → F32 by vpermps: it reads the low 4 bits of each lane, so shifting the lane
+      // by 8i (low nibble of byte i) or 8i + 4 (its high nibble) is all the unpacking.
       for (int k = 0; k < 4; ++k) {
         const __m512i p = _mm512_loadu_si512(rec + 64 * k);
-        fma4_avx512<false>(_mm512_and_si512(p, low), xb + 4 * k, a0, a1, a2, a3);
-        fma4_avx512<false>(_mm512_and_si512(_mm512_maskz_srli_epi16(0xffffffff, p, 4), low), xb + 16 + 4 * k, a0, a1, a2, a3);
+        nibbles4_avx512<0>(p, values, xb + 4 * k, a0, a1, a2, a3);
+        nibbles4_avx512<4>(p, values, xb + 16 + 4 * k, a0, a1, a2, a3);
       }
     }
     const __m512 d = _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec + cb)));
