@@ -411,8 +411,10 @@ void packed_rows_times_weight_t(const PackedQuantWeight& w, int64_t M, const flo
   if (M * blocks > 1024) sum_heap.resize(static_cast<size_t>(M * blocks)), sums = sum_heap.data();
   for (int64_t m = 0; m < M; ++m)
     for (int64_t b = 0; b < blocks; ++b) {
+      const float* xb = x + m * ldx + b * 32;
       float s = 0.f;
-      for (int j = 0; j < 32; ++j) s += x[m * ldx + b * 32 + j];
+#pragma omp simd reduction(+ : s)
+      for (int j = 0; j < 32; ++j) s += xb[j];
       sums[m * blocks + b] = s;
     }
   run_tiles(
