@@ -165,23 +165,19 @@ SDNC_TARGET_AVX512 void tile_q8_avx512(const uint8_t* tile, int64_t blocks, cons
   _mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(acc0, acc1), macc));
 }
 
-// Byte i of each 32-bit lane of v as 16 F32 (codes 0..255 unsigned, or signed for Q8_0).
-template <bool kSigned, int kByte>
+// Byte kByte of each 32-bit lane of v as 16 F32, signed (Q8_0's codes).
+template <int kByte>
 SDNC_TARGET_AVX512 inline __m512 lane_byte_avx512(__m512i v) {
-  __m512i i;
-  if constexpr (kSigned) i = _mm512_maskz_srai_epi32(0xffff, _mm512_maskz_slli_epi32(0xffff, v, 24 - 8 * kByte), 24);
-  else if constexpr (kByte == 3) i = _mm512_maskz_srli_epi32(0xffff, v, 24);
-  else i = _mm512_and_si512(_mm512_maskz_srli_epi32(0xffff, v, 8 * kByte), _mm512_set1_epi32(0xff));
-  return _mm512_maskz_cvtepi32_ps(0xffff, i);
+  return _mm512_maskz_cvtepi32_ps(
+      0xffff, _mm512_maskz_srai_epi32(0xffff, _mm512_maskz_slli_epi32(0xffff, v, 24 - 8 * kByte), 24));
 }
 
-// Σ over the 4 codes in each lane of v times x[0..3] into a0..a3.
-template <bool kSigned>
+// Σ over the 4 signed codes in each lane of v times x[0..3] into a0..a3.
 SDNC_TARGET_AVX512 inline void fma4_avx512(__m512i v, const float* x, __m512& a0, __m512& a1, __m512& a2, __m512& a3) {
-  a0 = _mm512_fmadd_ps(lane_byte_avx512<kSigned, 0>(v), _mm512_set1_ps(x[0]), a0);
-  a1 = _mm512_fmadd_ps(lane_byte_avx512<kSigned, 1>(v), _mm512_set1_ps(x[1]), a1);
-  a2 = _mm512_fmadd_ps(lane_byte_avx512<kSigned, 2>(v), _mm512_set1_ps(x[2]), a2);
-  a3 = _mm512_fmadd_ps(lane_byte_avx512<kSigned, 3>(v), _mm512_set1_ps(x[3]), a3);
+  a0 = _mm512_fmadd_ps(lane_byte_avx512<0>(v), _mm512_set1_ps(x[0]), a0);
+  a1 = _mm512_fmadd_ps(lane_byte_avx512<1>(v), _mm512_set1_ps(x[1]), a1);
+  a2 = _mm512_fmadd_ps(lane_byte_avx512<2>(v), _mm512_set1_ps(x[2]), a2);
+  a3 = _mm512_fmadd_ps(lane_byte_avx512<3>(v), _mm512_set1_ps(x[3]), a3);
 }
 
 // Σ over the 4 nibbles at bit kShift of each byte of each lane of p (codes 0..15), times x[0..3].
@@ -208,7 +204,7 @@ SDNC_TARGET_AVX512 void tile_f32_avx512(const uint8_t* tile, int64_t blocks, con
     const float* xb = xr.x + b * 32;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     if constexpr (T == QuantType::Q8_0) {
-      for (int j = 0; j < 8; ++j) fma4_avx512<true>(_mm512_loadu_si512(rec + 64 * j), xb + 4 * j, a0, a1, a2, a3);
+      for (int j = 0; j < 8; ++j) fma4_avx512(_mm512_loadu_si512(rec + 64 * j), xb + 4 * j, a0, a1, a2, a3);
     } else {
       // A nibble → F32 by vpermps: it reads the low 4 bits of each lane, so shifting the lane
       // by 8i (low nibble of byte i) or 8i + 4 (its high nibble) is all the unpacking.
