@@ -61,7 +61,7 @@ def main(path):
                   f"{f(ratio(k('sdnc f32'), k('llama.cpp')), 2)}× | {f(ratio(k('sdnc int8'), k('transformers')), 2)}× | "
                   f"{f(floor)} ({f(med(('bw', t)), 2)} GB/s) | {share or '–'} |")
     cpu = [(t, a, med(("decode_cpu", f"sdnc {a}", t))) for t in threads for a in ("f32", "int8")]
-    if any(v for *_, v in cpu if t == 1):
+    if any(v for tt, _, v in cpu if tt == 1):
         print("\nR1 decode per second of process CPU time, 1 thread (what a core the other load leaves alone gives):")
         bw = med(("bw_cpu", 1))
         floor = bw * 1e3 / step_mb if bw and step_mb else None
