@@ -25,6 +25,9 @@ namespace sdnc::cpu {
 namespace {
 
 constexpr int64_t kTile = PackedQuantWeight::kTile;
+// A record's code bytes and whole size (PackedQuantWeight::code_bytes / record_bytes) for T.
+template <QuantType T> constexpr int64_t kCodeBytes = T == QuantType::Q8_0 ? 512 : 256;
+template <QuantType T> constexpr int64_t kRecordBytes = kCodeBytes<T> + (T == QuantType::Q4_1 ? 64 : 32);
 
 inline uint16_t load_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 inline int32_t load_i32(const int8_t* p) {
@@ -109,7 +112,7 @@ void tile_portable(QuantType type, const uint8_t* tile, int64_t blocks, int64_t 
 // The block's offset term (Q4_1 m·Σx, Q4_0 −8·d·Σx) into macc; d as 16 F32 lanes.
 template <QuantType T>
 SDNC_TARGET_AVX512 inline __m512 offset_avx512(const uint8_t* rec, __m512 d, float xsum, __m512 macc) {
-  constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256;
+  constexpr int64_t cb = kCodeBytes<T>;
   if constexpr (T == QuantType::Q4_1) {
     const __m512 m = _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec + cb + 32)));
     return _mm512_fmadd_ps(m, _mm512_set1_ps(xsum), macc);
@@ -125,7 +128,7 @@ SDNC_TARGET_AVX512 inline __m512i biased(const uint8_t* rec, int j, __m512i bias
 
 template <QuantType T>
 SDNC_TARGET_AVX512 void tile_q8_avx512(const uint8_t* tile, int64_t blocks, const XRow& xr, float* out) {
-  constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256, record = cb + (T == QuantType::Q4_1 ? 64 : 32);
+  constexpr int64_t cb = kCodeBytes<T>, record = kRecordBytes<T>;
   const __m512i low = _mm512_set1_epi8(15), bias = _mm512_set1_epi8(static_cast<char>(0x80));
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), macc = _mm512_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
@@ -196,7 +199,7 @@ SDNC_TARGET_AVX512 inline void nibbles4_avx512(__m512i p, __m512 values, const f
 
 template <QuantType T>
 SDNC_TARGET_AVX512 void tile_f32_avx512(const uint8_t* tile, int64_t blocks, const XRow& xr, float* out) {
-  constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256, record = cb + (T == QuantType::Q4_1 ? 64 : 32);
+  constexpr int64_t cb = kCodeBytes<T>, record = kRecordBytes<T>;
   const __m512 values = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512 acc = _mm512_setzero_ps(), macc = _mm512_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
@@ -225,7 +228,7 @@ SDNC_TARGET_AVX512 void tile_f32_avx512(const uint8_t* tile, int64_t blocks, con
 
 template <QuantType T>
 SDNC_TARGET_AVX2 inline __m256 offset_avx2(const uint8_t* rec, int h, __m256 d, float xsum, __m256 macc) {
-  constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256;
+  constexpr int64_t cb = kCodeBytes<T>;
   if constexpr (T == QuantType::Q4_1) {
     const __m256 m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec + cb + 32 + 16 * h)));
     return _mm256_fmadd_ps(m, _mm256_set1_ps(xsum), macc);
@@ -236,7 +239,7 @@ SDNC_TARGET_AVX2 inline __m256 offset_avx2(const uint8_t* rec, int h, __m256 d, 
 
 template <QuantType T>
 SDNC_TARGET_AVX2 void tile_q8_avx2(const uint8_t* tile, int64_t blocks, const XRow& xr, float* out) {
-  constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256, record = cb + (T == QuantType::Q4_1 ? 64 : 32);
+  constexpr int64_t cb = kCodeBytes<T>, record = kRecordBytes<T>;
   const __m256i low = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
   for (int h = 0; h < 2; ++h) {
     __m256 acc = _mm256_setzero_ps(), macc = _mm256_setzero_ps();
@@ -291,7 +294,7 @@ SDNC_TARGET_AVX2 inline void fma4_avx2(__m256i v, const float* x, __m256& a0, __
 
 template <QuantType T>
 SDNC_TARGET_AVX2 void tile_f32_avx2(const uint8_t* tile, int64_t blocks, const XRow& xr, float* out) {
-  constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256, record = cb + (T == QuantType::Q4_1 ? 64 : 32);
+  constexpr int64_t cb = kCodeBytes<T>, record = kRecordBytes<T>;
   const __m256i low = _mm256_set1_epi8(15);
   for (int h = 0; h < 2; ++h) {
     __m256 acc = _mm256_setzero_ps(), macc = _mm256_setzero_ps();
@@ -324,7 +327,7 @@ using TileKernel = void (*)(const uint8_t* tile, int64_t blocks, const XRow& xr,
 
 template <QuantType T, bool kInt8>
 void tile_portable_t(const uint8_t* tile, int64_t blocks, const XRow& xr, float* out) {
-  constexpr int64_t cb = T == QuantType::Q8_0 ? 512 : 256, record = cb + (T == QuantType::Q4_1 ? 64 : 32);
+  constexpr int64_t cb = kCodeBytes<T>, record = kRecordBytes<T>;
   tile_portable<kInt8>(T, tile, blocks, record, cb, xr, out);
 }
 
