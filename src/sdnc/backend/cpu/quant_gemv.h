@@ -1,5 +1,7 @@
 // backend/cpu/quant_gemv.h — a few rows times a weight matrix stored in ggml's quantised blocks,
-// read directly (no F32 copy of the weights): the products of one decoding step of a GGUF model.
+// read directly as the file stores them, row by row (no F32 copy of the weights). A decoding
+// step uses the faster 16-row tiles of quant_gemv_packed.h, made from these blocks at load;
+// these kernels remain the reference the tests and `real_bench kernel` compare them with.
 //
 // A weight W [N, K] (Linear layout, out × in) is N rows of K/32 blocks; row o starts at byte
 // o · (K/32) · block_bytes. Blocks of 32 elements (ggml's definitions, as in io/gguf.h):

@@ -34,6 +34,26 @@ inline float exp_f32(float x) {
   return x != x ? x : y;
 }
 
+// erfc(x) in F32, vectorisable: the Chebyshev-fitted form of Numerical Recipes' erfcc,
+//   t = 1/(1 + |x|/2),  erfc(|x|) = t·exp(−x² − 1.26551223 + t·P(t)),  erfc(−x) = 2 − erfc(x),
+// fractional error < 1.2e-7 in exact arithmetic; with F32 and exp_f32 the unit test measures
+// ≤ 1e-6 relative against libm in double (tests/unit/test_unary.cpp). NaN kept; erfc(±inf) = 0 / 2.
+inline float erfc_f32(float x) {
+  const float z = std::fabs(x), t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  const float tail = t * exp_f32(p - z * z);
+  return x >= 0.0f ? tail : (x < 0.0f ? 2.0f - tail : x);
+}
+
 // exp for kernels templated on the floating type: the vectorisable form for F32.
 inline float exp_fast(float x) { return exp_f32(x); }
 inline double exp_fast(double x) { return std::exp(x); }
