@@ -1,6 +1,7 @@
 #include "sdnc/ops/sequence_weights.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "sdnc/autograd/grad_mode.h"
 #include "sdnc/autograd/node.h"
@@ -47,6 +48,9 @@ struct SequenceWeightsNode : Node {
       for (size_t k = 0; k < weights; ++k) {
         if (!needs_input_grad(k)) continue;
         const int64_t in = recorded[0].x[k].size(1);
+        // Threads as a step's own product would have had (a small layer's batch stays on this thread).
+        std::optional<cpu::GemmOnCallingThread> serial;
+        if (cpu::gemm_is_small(O, in, recorded[0].dy.size(0))) serial.emplace();
         Tensor x = stack_rows(tag, [k](const Rows& r) -> const Tensor& { return r.x[k]; }, in);
         Tensor dw = go[k].clone();  // what the aliases received directly (zeros when nothing), += Dᵀ·X_k
         cpu::gemm(true, false, O, in, total, T(1), d.data<T>(), O, x.data<T>(), in, T(1), dw.data<T>(), in);

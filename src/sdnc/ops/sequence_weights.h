@@ -10,7 +10,8 @@
 //             aliases; the engine runs the SequenceWeights node once every step that reaches it
 //             has run (it was created before them: Node::runs_without_gradient), which stacks
 //             the recorded rows, D [n·B, O] and X_k [n·B, I_k], and adds dW_k = Dᵀ·X_k (one GEMM
-//             of depth n·B) and db = Σ_rows D to any gradient the aliases received directly.
+//             of depth n·B; on the calling thread when one step's product would have been, as
+//             cpu::gemm_is_small says) and db = Σ_rows D to any gradient the aliases received directly.
 // A step not reached by the backward records nothing, so the sums are over the reached steps,
 // as the unbatched form's. One backward per node, as every node (a second one through the same
 // steps fails with the engine's "freed by an earlier backward").
