@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 
+#include "common/expect_error.h"
 #include "sdnc/autograd/engine.h"
 #include "sdnc/controllers/recurrent_controller.h"
 #include "sdnc/sdnc.h"
@@ -149,6 +150,23 @@ TEST(SequenceWeights, ControllerStartsANewSequenceAfterABackward) {
   };
   auto unbatched = run(false), batched = run(true);
   for (size_t k = 0; k < 3; ++k) EXPECT_LT(max_abs_diff(batched[k], unbatched[k]), 1e-12) << "weight " << k;
+}
+
+TEST(SequenceWeights, BadInputIsOneClearError) {
+  Tensor w = Tensor::ones({4, 3}).requires_grad_(), x = Tensor::ones({2, 3});
+  expect_error([&] { SequenceWeights::make({}); }, "sequence_weights", "at least one weight");
+  expect_error([&] { SequenceWeights::make({w, Tensor::ones({5, 2})}); }, "sequence_weights", "output widths");
+  expect_error([&] { SequenceWeights::make({w}, Tensor::ones({3})); }, "sequence_weights", "bias shape [3] != [4]");
+  expect_error([&] { SequenceWeights::make({w, Tensor::ones({4, 2}, DType::F64)}); }, "sequence_weights");
+  auto one = SequenceWeights::make({w}), two = SequenceWeights::make({w, w});
+  expect_error([&] { sequence_linear(Tensor::ones({2, 1, 3}), *one); }, "sequence_linear", "x");
+  expect_error([&] { sequence_linear(x, *two); }, "sequence_linear", "one weight");
+  expect_error([&] { sequence_linear(Tensor::ones({2, 5}), *one); }, "sequence_linear", "5 features");
+  expect_error([&] { lstm_cell(x, Tensor::ones({2, 1}), Tensor::ones({2, 1}), *one); }, "lstm_cell", "[w_ih, w_hh]");
+  // A second backward through steps whose sequence has already run is refused, not silently lost.
+  Tensor y = sequence_linear(x, *one);
+  sum_all(y).backward();
+  expect_error([&] { one->record(Tensor::ones({2, 4}), {x}); }, "backward", "second backward");
 }
 
 }  // namespace

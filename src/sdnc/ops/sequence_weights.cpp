@@ -140,6 +140,10 @@ Tensor sequence_linear(const Tensor& x, const SequenceWeights& weights) {
   check_ndim(op, x, 2, "x");
   SDNC_CHECK(weights.size() == 1, op, "takes one weight, the sequence has {}", weights.size());
   const Tensor &w = weights.weight(0), &b = weights.bias();
+  check_same_dtype(op, x, w);
+  if (x.size(1) != w.size(1))
+    fail(op, "x {} has {} features, the weight {} expects {}", shape_str(x.shape()), x.size(1), shape_str(w.shape()),
+         w.size(1));
   Tensor y;
   {
     NoGradGuard no_grad;
