@@ -134,10 +134,11 @@ void run_train(const char* name, const DncShape& s, const Options& o) {
   train::AdamW opt(model->parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
   Generator g(2);
   Tensor inputs = bits(g, s.B, s.T, s.X), targets = bits(g, s.B, s.T, s.Y);
-  std::vector<double> total, fwd, bwd, optim;
+  std::vector<double> total, fwd, bwd, optim, cpu;
   double loss_value = 0;
   for (int i = 0; i < o.warmup + o.steps; ++i) {
     auto t0 = Clock::now();
+    const double c0 = cpu_now();
     opt.zero_grad();
     Tensor loss = sigmoid_bce_with_logits(model->forward(inputs), targets);
     double tf = seconds_since(t0);
@@ -147,17 +148,18 @@ void run_train(const char* name, const DncShape& s, const Options& o) {
     auto t2 = Clock::now();
     opt.step();
     double to = seconds_since(t2);
-    double tt = seconds_since(t0);
+    double tt = seconds_since(t0), tc = cpu_now() - c0;
     loss_value = loss.item();
-    if (i >= o.warmup) total.push_back(tt), fwd.push_back(tf), bwd.push_back(tb), optim.push_back(to);
+    if (i >= o.warmup) total.push_back(tt), fwd.push_back(tf), bwd.push_back(tb), optim.push_back(to), cpu.push_back(tc);
   }
   double step = median(total);
   print_line(o, fmt::format("\"workload\": \"{}\", \"threads\": {}, \"step_ms\": {:.3f}, \"step_ms_min\": {:.3f}, "
                             "\"steps\": {}, \"tb_per_s\": {:.1f}, \"loss\": {:.5f}, \"forward_ms\": {:.3f}, "
-                            "\"backward_ms\": {:.3f}, \"optimizer_ms\": {:.3f}, \"checkpoint\": {}, \"peak_rss_mb\": {:.1f}",
+                            "\"backward_ms\": {:.3f}, \"optimizer_ms\": {:.3f}, \"checkpoint\": {}, \"peak_rss_mb\": {:.1f}, "
+                            "\"step_thread_cpu_ms\": {:.3f}",
                             name, o.threads, step * 1e3, *std::min_element(total.begin(), total.end()) * 1e3,
                             total.size(), s.T * s.B / step, loss_value, median(fwd) * 1e3, median(bwd) * 1e3,
-                            median(optim) * 1e3, o.checkpoint, peak_rss_mb()));
+                            median(optim) * 1e3, o.checkpoint, peak_rss_mb(), median(cpu) * 1e3));
 }
 
 // M1: one training step (forward, BCE, backward, AdamW) of machine corners at the D2 size

@@ -110,8 +110,9 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
   std::unordered_map<Node*, std::vector<Tensor>> pending;
   std::unordered_map<Node*, std::shared_ptr<Node>> keep_alive;
 
+  // g undefined: schedules fn without a gradient (a collector's consumer, Node::runs_without_gradient).
   auto deliver = [&](const std::shared_ptr<Node>& fn, int output_nr, const Tensor& g) {
-    if (g.shape() != fn->output_shapes[output_nr])
+    if (g.defined() && g.shape() != fn->output_shapes[output_nr])
       fail("backward", "gradient of shape {} for output {} of {} of shape {}", shape_str(g.shape()),
            output_nr, fn->name(), shape_str(fn->output_shapes[output_nr]));
     auto [it, inserted] = pending.try_emplace(fn.get());
@@ -120,7 +121,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
       keep_alive[fn.get()] = fn;
       ready.push(fn.get());
     }
-    accumulate(it->second[output_nr], g);
+    if (g.defined()) accumulate(it->second[output_nr], g);
   };
   // With a LeafGradientHook: how many edges into each leaf are still to fire, counted over the
   // nodes this sweep reaches (every edge fires once, with or without a gradient).
@@ -174,7 +175,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
     for (size_t i = 0; i < node->next.size(); ++i) {
       const Edge& e = node->next[i];
       const bool has_grad = i < grads_in.size() && grads_in[i].defined();
-      if (has_grad && e.fn) deliver(e.fn, e.output_nr, grads_in[i]);
+      if (e.fn && (has_grad || e.fn->runs_without_gradient)) deliver(e.fn, e.output_nr, has_grad ? grads_in[i] : Tensor());
       if (e.leaf) {
         if (has_grad) deliver_to_leaf(node->name(), *e.leaf, grads_in[i]);
         edge_fired(*e.leaf);

@@ -44,6 +44,9 @@ class Node {
   DType output_dtype = DType::F32;
   uint64_t sequence = 0;            // creation order: a valid topological order
   bool released = false;
+  // A collector (ops/sequence_weights.h): the engine runs it once reached, even when every
+  // edge into it fired without a gradient (its consumers record their part instead).
+  bool runs_without_gradient = false;
 
   // Whether input i needs a gradient (saves work in backward).
   bool needs_input_grad(size_t i) const { return i < next.size() && next[i].connected(); }

@@ -46,9 +46,12 @@ Tensor RecurrentController::step(const Tensor& x, const ControllerState& prev, C
     if (next) *next = {};
     return clip_if_enabled(tanh(linear(x, weight_ih, bias)), clip);
   }
-  std::vector<Tensor> hc = lstm_cell(x, prev.h, prev.c, weight_ih, weight_hh, bias, config_.forget_bias);
+  std::shared_ptr<SequenceWeights> sequence = prev.sequence;
+  if (!sequence || !sequence->open()) sequence = SequenceWeights::make({weight_ih, weight_hh}, bias);
+  std::vector<Tensor> hc = sequence ? lstm_cell(x, prev.h, prev.c, *sequence, config_.forget_bias)
+                                    : lstm_cell(x, prev.h, prev.c, weight_ih, weight_hh, bias, config_.forget_bias);
   Tensor out = clip_if_enabled(hc[0], clip);
-  if (next) *next = {out, clip_if_enabled(hc[1], clip)};
+  if (next) *next = {out, clip_if_enabled(hc[1], clip), sequence};
   return out;
 }
 

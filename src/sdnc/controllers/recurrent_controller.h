@@ -14,6 +14,7 @@
 #include <string>
 
 #include "sdnc/nn/module.h"
+#include "sdnc/ops/sequence_weights.h"
 
 namespace sdnc::controllers {
 
@@ -31,6 +32,10 @@ struct RecurrentControllerConfig {
 
 struct ControllerState {
   Tensor h, c;  // [B, h] each (undefined for feedforward)
+  // Training: the LSTM weights of the sequence so far (ops/sequence_weights.h), whose gradient
+  // is one GEMM over all its steps; the next step starts a new one when this one is absent or
+  // its backward has run. Null without gradients.
+  std::shared_ptr<SequenceWeights> sequence;
 };
 
 // min(max(x, −clip), clip), or x itself when clip ≤ 0.

@@ -97,7 +97,14 @@ InterfaceProjection::Fused InterfaceProjection::fused() const {
     w.push_back(whole ? p->linear->weight : slice(p->linear->weight, 0, p->begin, p->end));
     b.push_back(whole ? p->linear->bias : slice(p->linear->bias, 0, p->begin, p->end));
   }
-  return {concat(w, 0), concat(b, 0)};
+  Fused f{concat(w, 0), concat(b, 0), nullptr};
+  f.sequence = SequenceWeights::make({f.weight}, f.bias);
+  return f;
+}
+
+Tensor InterfaceProjection::Fused::project(const Tensor& a) const {
+  if (sequence && sequence->open()) return sequence_linear(a, *sequence);
+  return linear(a, weight, bias);
 }
 
 void InterfaceProjection::init_truncated(Generator& g) {

@@ -24,6 +24,7 @@
 
 #include "sdnc/machine/machine_config.h"
 #include "sdnc/nn/layers.h"
+#include "sdnc/ops/sequence_weights.h"
 
 namespace sdnc::machine {
 
@@ -54,9 +55,14 @@ class InterfaceProjection : public nn::Module {
 
   // The raw interface in DeepMind's layout (backend/cpu/dnc_addressing.h, the parts these
   // dials have) as one weight [I, in] and bias [I], built by autograd ops from the parts
-  // (gradients reach them); only for write=allocate.
+  // (gradients reach them); only for write=allocate. With gradients, `sequence` holds them
+  // for the steps of one run: their weight gradient is one GEMM over all the steps
+  // (ops/sequence_weights.h).
   struct Fused {
     Tensor weight, bias;
+    std::shared_ptr<SequenceWeights> sequence;  // null without gradients
+    // One step's raw interface: a [B, in] → [B, I] = a·weightᵀ + bias.
+    Tensor project(const Tensor& a) const;
   };
   Fused fused() const;
 

@@ -135,7 +135,7 @@ Tensor MachineLayer::access_step(const Tensor& a, int64_t t, LayerState& state,
   Tensor words, read_modes;
   if (fused && c_.has_fused_access() && c_.stop_usage_gradient) {
     // The fused access node (ops/dnc_addressing.h): the whole write and read in one node.
-    Tensor iface = linear(a, fused->weight, fused->bias);  // [B, I]: one GEMM for every part
+    Tensor iface = fused->project(a);  // [B, I]: one GEMM for every part
     AccessDials dials;
     dials.cosine = c_.similarity == Similarity::Cosine, dials.links = c_.read_modes == ReadModes::Links;
     dials.separate = c_.key_value == KeyValue::Separate, dials.oneplus = c_.strength == Strength::Oneplus;

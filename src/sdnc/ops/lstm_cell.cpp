@@ -17,6 +17,7 @@ namespace {
 struct LstmCellNode : Node {
   Tensor x, h, c, w_ih, w_hh, gates, tanh_c;
   bool has_bias = false;
+  std::shared_ptr<SequenceWeights> sequence;  // set: the weight gradients go to its record
   const char* name() const override { return "lstm_cell"; }
   std::vector<Tensor> backward(const std::vector<Tensor>& go) override {
     int64_t B = x.size(0), X = x.size(1), Hd = h.size(1), G = 4 * Hd;
@@ -37,6 +38,10 @@ struct LstmCellNode : Node {
         dh = Tensor::empty({B, Hd}, x.dtype());
         cpu::gemm(false, false, B, Hd, G, T(1), pdg, G, w_hh.data<T>(), Hd, T(0), dh.data<T>(), Hd);
       }
+      if (sequence) {
+        if (needs_input_grad(3) || needs_input_grad(4) || needs_input_grad(5)) sequence->record(dgates, {x, h});
+        return;
+      }
       if (needs_input_grad(3)) {
         dw_ih = Tensor::empty({G, X}, x.dtype());
         cpu::gemm(true, false, G, X, B, T(1), pdg, G, x.data<T>(), X, T(0), dw_ih.data<T>(), X);
@@ -46,16 +51,22 @@ struct LstmCellNode : Node {
         cpu::gemm(true, false, G, Hd, B, T(1), pdg, G, h.data<T>(), Hd, T(0), dw_hh.data<T>(), Hd);
       }
     });
-    if (has_bias && needs_input_grad(5)) dbias = sum_to_shape(dgates, {G});
+    if (has_bias && needs_input_grad(5) && !sequence) dbias = sum_to_shape(dgates, {G});
     return {dx, dh, dc, dw_ih, dw_hh, dbias};
   }
-  void release() override { x = h = c = w_ih = w_hh = gates = tanh_c = Tensor(); }
+  void release() override {
+    x = h = c = w_ih = w_hh = gates = tanh_c = Tensor();
+    sequence.reset();
+  }
 };
 
 }  // namespace
 
-std::vector<Tensor> lstm_cell(const Tensor& x, const Tensor& h, const Tensor& c, const Tensor& w_ih,
-                              const Tensor& w_hh, const Tensor& bias, double forget_bias) {
+namespace {
+
+std::vector<Tensor> lstm_cell_impl(const Tensor& x, const Tensor& h, const Tensor& c, const Tensor& w_ih,
+                                   const Tensor& w_hh, const Tensor& bias, double forget_bias,
+                                   const SequenceWeights* sequence) {
   const char* op = "lstm_cell";
   check_float_input(op, x, "x");
   check_float_input(op, h, "h");
@@ -105,8 +116,22 @@ std::vector<Tensor> lstm_cell(const Tensor& x, const Tensor& h, const Tensor& c,
     node->gates = gates;
     node->tanh_c = tanh_c;
     node->has_bias = bias.defined();
+    if (sequence) node->sequence = std::make_shared<SequenceWeights>(*sequence);
   }
   return {h_next, c_next};
+}
+
+}  // namespace
+
+std::vector<Tensor> lstm_cell(const Tensor& x, const Tensor& h, const Tensor& c, const Tensor& w_ih,
+                              const Tensor& w_hh, const Tensor& bias, double forget_bias) {
+  return lstm_cell_impl(x, h, c, w_ih, w_hh, bias, forget_bias, nullptr);
+}
+
+std::vector<Tensor> lstm_cell(const Tensor& x, const Tensor& h, const Tensor& c, const SequenceWeights& weights,
+                              double forget_bias) {
+  SDNC_CHECK(weights.size() == 2, "lstm_cell", "a sequence's weights must be [w_ih, w_hh], got {}", weights.size());
+  return lstm_cell_impl(x, h, c, weights.weight(0), weights.weight(1), weights.bias(), forget_bias, &weights);
 }
 
 }  // namespace sdnc

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sdnc/core/tensor.h"
+#include "sdnc/ops/sequence_weights.h"
 
 namespace sdnc {
 
@@ -22,5 +23,11 @@ namespace sdnc {
 // One autograd node with two outputs; an output that gets no gradient counts as zeros.
 std::vector<Tensor> lstm_cell(const Tensor& x, const Tensor& h, const Tensor& c, const Tensor& w_ih,
                               const Tensor& w_hh, const Tensor& bias = Tensor(), double forget_bias = 0.0);
+
+// The same step with a sequence's weights (sequence_weights.h): weights.weight(0) = w_ih,
+// weight(1) = w_hh, bias() = bias. Its backward records (dgates, {x, h}) for the sequence's
+// one weight-gradient GEMM instead of taking dw_ih, dw_hh and dbias itself.
+std::vector<Tensor> lstm_cell(const Tensor& x, const Tensor& h, const Tensor& c, const SequenceWeights& weights,
+                              double forget_bias = 0.0);
 
 }  // namespace sdnc

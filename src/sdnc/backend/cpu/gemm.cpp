@@ -17,7 +17,12 @@ namespace sdnc::cpu {
 
 namespace {
 constexpr double kSmallGemm = 1 << 20;  // multiply-adds
+thread_local bool t_on_calling_thread = false;
 }  // namespace
+
+bool gemm_is_small(int64_t M, int64_t N, int64_t K) { return static_cast<double>(M) * N * K < kSmallGemm; }
+GemmOnCallingThread::GemmOnCallingThread() : previous_(t_on_calling_thread) { t_on_calling_thread = true; }
+GemmOnCallingThread::~GemmOnCallingThread() { t_on_calling_thread = previous_; }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -30,7 +35,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // A small product runs on the calling thread: waking the other threads costs more than
   // it saves, and on a busy machine a parallel region can wait milliseconds for a thread
   // the OS has parked (one decoding step is ~20 such products).
-  const bool small = static_cast<double>(M) * N * K < kSmallGemm;
+  const bool small = gemm_is_small(M, N, K) || t_on_calling_thread;
   int threads = small && !omp_in_parallel() ? omp_get_max_threads() : 1;
   if (threads > 1) omp_set_num_threads(1);
   dnnl_status_t s = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
