@@ -24,7 +24,6 @@ void read_values(const sdnc::gguf::Value& v) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  sdnc::fuzz::use_one_thread();  // the model forward runs on this thread alone
   sdnc::fuzz::ScratchFile file(data, size, ".gguf");
   std::optional<sdnc::gguf::File> f;
   try {
