@@ -8,7 +8,8 @@
 //   3. pre-tokenise: split on White_Space, each punctuation character (P* or ASCII punctuation)
 //      is its own word;
 //   4. WordPiece each word: a word longer than `max_chars` characters, or one with a piece that
-//      is in no vocabulary entry, becomes the unknown token;
+//      is in no vocabulary entry, becomes the unknown token (only pieces no longer than the
+//      longest token are looked up);
 //   5. [CLS] ... [SEP] around the ids when `add_special` is set.
 // Invalid UTF-8 is refused with the byte offset ("[wordpiece] invalid UTF-8 at byte N").
 #pragma once
