@@ -28,7 +28,9 @@ tokenizers::WordPiece small_vocab() {
   return tokenizers::WordPiece::from_vocab_txt(path, options);
 }
 
-std::vector<int64_t> ids(const tokenizers::WordPiece& wp, const std::string& text) { return wp.encode(text, false); }
+std::vector<int64_t> ids(const tokenizers::WordPiece& wp, const std::string& text) {
+  return wp.encode(text, false);
+}
 
 std::string repeat(const std::string& s, int n) {
   std::string out;

@@ -203,7 +203,9 @@ void Bpe::encode_piece(std::string_view piece, std::vector<int64_t>& out) const 
     size_t left, right;
     uint32_t left_version, right_version;
   };
-  auto after = [](const Candidate& a, const Candidate& b) { return a.rank != b.rank ? a.rank > b.rank : a.left > b.left; };
+  auto after = [](const Candidate& a, const Candidate& b) {
+    return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;
+  };
   std::priority_queue<Candidate, std::vector<Candidate>, decltype(after)> queue(after);
   std::string key;
   auto consider = [&](size_t left) {  // the pair that starts at `left`
