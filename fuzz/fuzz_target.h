@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sdnc/core/error.h"
+#include "sdnc/core/parallel.h"
 
 namespace sdnc::fuzz {
 
@@ -29,6 +30,14 @@ inline void check_message(const Error& e) {
     std::fprintf(stderr, "fuzz: badly formed error message: %s\n", m.c_str());
     std::abort();
   }
+}
+
+// Runs the library on the calling thread alone, from the first input on. A fuzzer is one
+// process per core: helper threads (WorkerTeam, OpenMP, GEMM) would spin beside it for CPU that
+// the fuzzer needs. No code path is lost: with no helpers the caller runs every block itself.
+inline void use_one_thread() {
+  static const bool once = (sdnc::set_num_threads(1), true);
+  (void)once;
 }
 
 // The folder scratch files go to: /dev/shm when it exists, else /tmp.

@@ -10,6 +10,7 @@
 #include "sdnc/models/bert.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  sdnc::fuzz::use_one_thread();  // the model forward runs on this thread alone
   static const char* names[] = {"config.json", "1_Pooling/config.json", "modules.json", "sentence_bert_config.json",
                                 "model.safetensors"};
   sdnc::fuzz::ScratchDir dir;

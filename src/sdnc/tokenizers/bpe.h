@@ -7,7 +7,9 @@
 //             (Hugging Face: Sequence[Digits(individual_digits), ByteLevel(use_regex)]).
 // Encoding: special tokens are matched whole in the raw text (when parse_special), the rest is
 // pre-tokenised, each piece's UTF-8 bytes are mapped to GPT-2's printable byte alphabet, and the
-// adjacent pair of lowest merge rank is merged until none is left (leftmost first among equals).
+// adjacent pair of lowest merge rank is merged until none is left (leftmost first among equals),
+// through a priority queue of the candidate pairs: O(n log n) for a piece of n bytes, so one
+// long word costs no more than many short ones (a 32 KB one-letter word, SmolLM2: < 0.02 s).
 // A byte with no vocabulary entry (SmolLM2 lacks 21, e.g. 0x04 and 0xff) encodes as the unknown
 // token (tokenizer.ggml.unknown_token_id), consecutive ones fused into one, as transformers'
 // GGUF tokenizer does; a file without an unknown token that lacks a byte is refused.

@@ -57,6 +57,7 @@ WordPiece::WordPiece(std::vector<std::string> tokens, WordPieceOptions options,
     if (!ids_.emplace(tokens_[i], static_cast<int64_t>(i)).second)
       fail(kOp, "{}: token '{}' appears twice (ids {} and {})", source, printable(tokens_[i]),
            ids_[tokens_[i]], i);
+    longest_token_ = std::max(longest_token_, tokens_[i].size());
   }
   unk_ = id(options_.unk_token);
   cls_ = id(options_.cls_token);
@@ -201,17 +202,26 @@ std::vector<std::string> WordPiece::pre_tokenize(std::string_view text) const {
   return words;
 }
 
-void WordPiece::word_piece(const std::u32string& word, std::vector<int64_t>& out) const {
-  if (static_cast<int64_t>(word.size()) > options_.max_chars) { out.push_back(unk_); return; }
+void WordPiece::word_piece(std::string_view word, std::vector<int64_t>& out) const {
+  // The byte offset of every character of the (well-formed UTF-8) word, and the word's end.
+  std::vector<size_t> at;
+  for (size_t i = 0; i < word.size(); ++i)
+    if ((static_cast<unsigned char>(word[i]) & 0xC0) != 0x80) at.push_back(i);
+  at.push_back(word.size());
+  const size_t chars = at.size() - 1;
+  if (static_cast<int64_t>(chars) > options_.max_chars) { out.push_back(unk_); return; }
   const size_t before = out.size();
   size_t start = 0;
   std::string piece;
-  while (start < word.size()) {
+  while (start < chars) {
+    const size_t prefix = start > 0 ? options_.prefix.size() : 0;
+    // A piece longer than the longest token is in no vocabulary entry: start below that length.
+    size_t end = chars;
+    while (end > start && prefix + at[end] - at[start] > longest_token_) --end;
     int64_t found = -1;
-    size_t end = word.size();
     for (; end > start; --end) {
-      piece = start > 0 ? options_.prefix : std::string();
-      piece += unicode::encode_utf8(std::u32string_view(word).substr(start, end - start));
+      piece.assign(options_.prefix, 0, prefix);
+      piece.append(word.substr(at[start], at[end] - at[start]));
       found = id(piece);
       if (found >= 0) break;
     }
@@ -222,7 +232,7 @@ void WordPiece::word_piece(const std::u32string& word, std::vector<int64_t>& out
 }
 
 void WordPiece::encode_plain(std::string_view text, std::vector<int64_t>& out) const {
-  for (const std::string& w : pre_tokenize(text)) word_piece(unicode::decode_utf8(w, kOp), out);
+  for (const std::string& w : pre_tokenize(text)) word_piece(w, out);
 }
 
 std::vector<int64_t> WordPiece::encode(std::string_view text, bool add_special) const {

@@ -8,7 +8,8 @@
 //   3. pre-tokenise: split on White_Space, each punctuation character (P* or ASCII punctuation)
 //      is its own word;
 //   4. WordPiece each word: a word longer than `max_chars` characters, or one with a piece that
-//      is in no vocabulary entry, becomes the unknown token;
+//      is in no vocabulary entry, becomes the unknown token (only pieces no longer than the
+//      longest token are looked up);
 //   5. [CLS] ... [SEP] around the ids when `add_special` is set.
 // Invalid UTF-8 is refused with the byte offset ("[wordpiece] invalid UTF-8 at byte N").
 #pragma once
@@ -53,7 +54,9 @@ class WordPiece {
  private:
   WordPiece(std::vector<std::string> tokens, WordPieceOptions options,
             std::vector<std::string> added, const std::string& source);
-  void word_piece(const std::u32string& word, std::vector<int64_t>& out) const;
+  // WordPiece of one pre-tokenised word (UTF-8): at each character the longest piece that is a
+  // token, trying only pieces no longer than the longest token (O(chars × longest), not chars³).
+  void word_piece(std::string_view word, std::vector<int64_t>& out) const;
   void encode_plain(std::string_view text, std::vector<int64_t>& out) const;
 
   std::vector<std::string> tokens_;
@@ -61,6 +64,7 @@ class WordPiece {
   WordPieceOptions options_;
   std::vector<std::string> added_;  // special tokens matched whole in the raw text
   int64_t unk_ = -1, cls_ = -1, sep_ = -1;
+  size_t longest_token_ = 0;  // bytes
 };
 
 }  // namespace sdnc::tokenizers
