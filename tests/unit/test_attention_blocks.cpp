@@ -8,6 +8,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "common/tensor_compare.h"
 #include "sdnc/sdnc.h"
 
 namespace sdnc {
@@ -20,13 +21,7 @@ Tensor randn(const Shape& s, uint64_t seed, DType dtype) {
   return t.to(dtype);
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  auto x = a.to_doubles(), y = b.to_doubles();
-  EXPECT_EQ(x.size(), y.size());
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
-  return m;
-}
+using test::max_abs_diff;
 
 // The read weights from their definition (attention.h), in plain loops over doubles:
 // w[b,h,t,j] = softmax_j(q·k / sqrt(Dh)) over the visible slots (causal: j <= t + S − T;

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "common/expect_error.h"
+#include "common/tensor_compare.h"
 #include "sdnc/autograd/grad_mode.h"
 #include "sdnc/backend/cpu/gemv_lowp.h"
 #include "sdnc/machine/machine_stack.h"
@@ -18,13 +19,7 @@
 namespace sdnc {
 namespace {
 
-double max_diff(const Tensor& a, const Tensor& b) {
-  auto x = a.to_doubles(), y = b.to_doubles();
-  EXPECT_EQ(x.size(), y.size());
-  double m = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
+using test::max_abs_diff;
 
 machine::MachineConfig transformer_corner(int64_t R, int64_t S, const std::string& activation) {
   machine::MachineConfig c = machine::MachineConfig::transformer_corner();
@@ -74,10 +69,10 @@ TEST_P(DecodeStep, EqualsTheGeneralStepsPositionByPosition) {
     got.push_back(reshape(stack.decode_step(row, state), {1, 1, 24}));
   }
   EXPECT_EQ(state.position, T);
-  EXPECT_LT(max_diff(concat(got, 1), expected), 2e-5);
+  EXPECT_LT(max_abs_diff(concat(got, 1), expected), 2e-5);
   for (size_t l = 0; l < stack.layers.size(); ++l) {  // the op wrote the memory steps() wrote
-    EXPECT_LT(max_diff(state.layers[l].memory.keys, reference.layers[l].memory.keys), 2e-5) << "layer " << l;
-    EXPECT_LT(max_diff(state.layers[l].memory.values, reference.layers[l].memory.values), 2e-5) << "layer " << l;
+    EXPECT_LT(max_abs_diff(state.layers[l].memory.keys, reference.layers[l].memory.keys), 2e-5) << "layer " << l;
+    EXPECT_LT(max_abs_diff(state.layers[l].memory.values, reference.layers[l].memory.values), 2e-5) << "layer " << l;
   }
   EXPECT_GT(state.layers[0].memory.key_buffer.size(1), 64);
 }
@@ -142,7 +137,7 @@ TEST(DecodeStep, PackedWeightsEqualTheF32StepOnTheValuesTheyStandFor) {
       Tensor a = stack.decode_step(row, packed, {head_norm, Tensor(), head_w});
       Tensor b = rounded.decode_step(row, reference, {head_norm, Tensor(), rounded_head});
       Tensor f = stack.decode_step(row, plain, {head_norm, Tensor(), head_w});
-      diff = std::max(diff, max_diff(a, b)), rounding = std::max(rounding, max_diff(a, f));
+      diff = std::max(diff, max_abs_diff(a, b)), rounding = std::max(rounding, max_abs_diff(a, f));
     }
     ASSERT_TRUE(packed.decode_copies != nullptr);
     EXPECT_EQ(decode_weights_format(*packed.decode_copies), cpu::weight_format_name(format));

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/expect_error.h"
+#include "common/tensor_compare.h"
 #include "sdnc/backend/cpu/attention.h"
 #include "sdnc/backend/cpu/gemv.h"
 #include "sdnc/backend/cpu/layer_norm.h"
@@ -16,13 +17,7 @@
 namespace sdnc {
 namespace {
 
-double max_diff(const Tensor& a, const Tensor& b) {
-  auto x = a.to_doubles(), y = b.to_doubles();
-  EXPECT_EQ(x.size(), y.size());
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
+using test::max_abs_diff;
 
 Tensor randn(Shape s, Generator& g, double stddev = 1.0) {
   Tensor t = Tensor::empty(s);
@@ -78,7 +73,7 @@ TEST_P(Gpt2DecodeTokens, TokenByTokenEqualsParallel) {
     EXPECT_GT(state.layers[0].memory.key_buffer.size(1), 64);
   Tensor decoded = concat(parts, 1);
   ASSERT_EQ(decoded.shape(), parallel.shape());
-  double diff = max_diff(decoded, parallel);
+  double diff = max_abs_diff(decoded, parallel);
   std::printf("[%s D=%lld B=%lld prompt=%lld] max |decode - parallel| = %.3g\n", k.activation.c_str(),
               static_cast<long long>(k.width), static_cast<long long>(k.batch), static_cast<long long>(k.prompt), diff);
   EXPECT_LT(diff, 1e-5);
@@ -97,7 +92,7 @@ TEST(Gpt2Decode, RecurrentFormEqualsParallel) {
   Generator g(14);
   Tensor tokens = random_tokens(g, 2, 20, m.config().vocab_size);
   NoGradGuard no_grad;
-  EXPECT_LT(max_diff(m.logits(tokens, models::Form::Recurrent), m.logits(tokens)), 1e-5);
+  EXPECT_LT(max_abs_diff(m.logits(tokens, models::Form::Recurrent), m.logits(tokens)), 1e-5);
 }
 
 TEST(Gpt2Decode, SameLogitsForOneAndTwoThreads) {
@@ -147,7 +142,7 @@ TEST(Gemv, RowsTimesWeightEqualsMatmulPlusBiasThenEpilogue) {
         for (int p = 0; p < 3; ++p)
           cpu::rows_times_weight(M, K, N, x.data<float>(), K, W.data<float>(), b.data<float>(), y.data<float>(), N,
                                  cpu::column_split(N, 3, p), cpu::column_split(N, 3, p + 1), c.e);
-        EXPECT_LT(max_diff(y, c.expect), 2e-5) << "M=" << M << " K=" << K << " N=" << N << " e=" << int(c.e);
+        EXPECT_LT(max_abs_diff(y, c.expect), 2e-5) << "M=" << M << " K=" << K << " N=" << N << " e=" << int(c.e);
       }
     }
 }
@@ -161,7 +156,7 @@ TEST(Gemv, RowsTimesTransposedWeightEqualsLinear) {
       for (int p = 0; p < 2; ++p)
         cpu::rows_times_weight_t(M, K, x.data<float>(), K, W.data<float>(), b.data<float>(), y.data<float>(), N,
                                  cpu::column_split(N, 2, p), cpu::column_split(N, 2, p + 1), cpu::RowEpilogue::Store);
-      EXPECT_LT(max_diff(y, linear(x, W, b)), 2e-5) << "M=" << M << " K=" << K << " N=" << N;
+      EXPECT_LT(max_abs_diff(y, linear(x, W, b)), 2e-5) << "M=" << M << " K=" << K << " N=" << N;
     }
 }
 
@@ -189,7 +184,7 @@ TEST(AttentionOneQuery, EqualsAttentionForward) {
     std::vector<float> scores(n), out(Dh);
     cpu::attention_one_query(q.data<float>(), k.data<float>(), v.data<float>(), n, Dh, Dh, float(scale),
                              scores.data(), out.data());
-    EXPECT_LT(max_diff(Tensor::from_vector(out, {1, 1, 1, Dh}), expect), 1e-5) << "n=" << n;
+    EXPECT_LT(max_abs_diff(Tensor::from_vector(out, {1, 1, 1, Dh}), expect), 1e-5) << "n=" << n;
   }
 }
 
@@ -200,7 +195,7 @@ TEST(LayerNormRow, EqualsLayerNorm) {
     x = add_scalar(x, 5.0);  // an offset: the two-pass statistics matter
     Tensor y = Tensor::empty({1, D});
     cpu::layer_norm_row(x.data<float>(), w.data<float>(), b.data<float>(), D, 1e-5, y.data<float>());
-    EXPECT_LT(max_diff(y, layer_norm(x, w, b, 1e-5)), 1e-5) << "D=" << D;
+    EXPECT_LT(max_abs_diff(y, layer_norm(x, w, b, 1e-5)), 1e-5) << "D=" << D;
   }
 }
 

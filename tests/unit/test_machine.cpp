@@ -12,6 +12,7 @@
 #include "common/expect_error.h"
 #define EXPECT_ERROR(stmt, part) EXPECT_OP_ERROR(stmt, "[config]", part)
 #include "common/random_tensors.h"
+#include "common/tensor_compare.h"
 #include "sdnc/autograd/engine.h"
 #include "sdnc/machine/memory_machine.h"
 #include "sdnc/machine/read_heads.h"
@@ -102,13 +103,7 @@ double gradient_error(MemoryMachine& m, const Tensor& x, const Tensor& cot, Form
   return worst;
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  auto x = a.to_doubles(), y = b.to_doubles();
-  EXPECT_EQ(x.size(), y.size());
-  double d = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) d = std::max(d, std::abs(x[i] - y[i]));
-  return d;
-}
+using test::max_abs_diff;
 
 // Same names, same values (the preset draws its initial weights as the model it replaces).
 void expect_same_parameters(const nn::Module& legacy, const nn::Module& preset) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common/tensor_compare.h"
 #include "sdnc/memory/append_memory.h"
 #include "sdnc/memory/content_addressing.h"
 #include "sdnc/memory/read_heads.h"
@@ -19,13 +20,7 @@ Tensor randn(Shape s, Generator& g) {
   return t;
 }
 
-double max_diff(const Tensor& a, const Tensor& b) {
-  auto x = a.to_doubles(), y = b.to_doubles();
-  EXPECT_EQ(x.size(), y.size());
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
+using test::max_abs_diff;
 
 TEST(AppendOnceMemory, GrowsOneSlotPerWriteAndNeverOverwrites) {
   Generator g(1);
@@ -40,8 +35,8 @@ TEST(AppendOnceMemory, GrowsOneSlotPerWriteAndNeverOverwrites) {
   }
   Tensor keys = slice(mem.key_storage(), 2, 0, mem.size());
   Tensor values = slice(mem.value_storage(), 2, 0, mem.size());
-  EXPECT_EQ(max_diff(keys, concat(ks, 2)), 0.0);
-  EXPECT_EQ(max_diff(values, concat(vs, 2)), 0.0);
+  EXPECT_EQ(max_abs_diff(keys, concat(ks, 2)), 0.0);
+  EXPECT_EQ(max_abs_diff(values, concat(vs, 2)), 0.0);
   EXPECT_FALSE(mem.padding().defined());
 }
 
@@ -66,8 +61,8 @@ TEST(ReadHeads, MemoryReadEqualsCausalAttention) {
     mem.write(slice(k, 2, t, t + 1), slice(v, 2, t, t + 1));
     Tensor w;
     Tensor r = memory::read_memory(slice(q, 2, t, t + 1), mem, 0.5, &w);
-    EXPECT_LT(max_diff(r, slice(parallel, 2, t, t + 1)), 1e-6);
-    EXPECT_LT(max_diff(w, slice(slice(weights, 2, t, t + 1), 3, 0, t + 1)), 1e-6);
+    EXPECT_LT(max_abs_diff(r, slice(parallel, 2, t, t + 1)), 1e-6);
+    EXPECT_LT(max_abs_diff(w, slice(slice(weights, 2, t, t + 1), 3, 0, t + 1)), 1e-6);
   }
 }
 
@@ -78,8 +73,8 @@ TEST(ContentAddressing, CosineIsScaleInvariantAndZeroSafe) {
   auto a = memory::address(memory::Similarity::Cosine, q, k, beta);
   auto b = memory::address(memory::Similarity::Cosine, mul_scalar(q, 7.0), mul_scalar(k, 3.0), beta);  // (eps inside the norm makes tiny keys differ)
   EXPECT_EQ(a.scale, 1.0);
-  EXPECT_LT(max_diff(a.q, b.q), 1e-5);
-  EXPECT_LT(max_diff(a.k, b.k), 1e-5);
+  EXPECT_LT(max_abs_diff(a.q, b.q), 1e-5);
+  EXPECT_LT(max_abs_diff(a.k, b.k), 1e-5);
   // |q̂| = β per head; a zero key stays finite.
   auto n = sum(mul(a.q, a.q), -1).to_doubles();
   for (size_t i = 0; i < n.size(); ++i) EXPECT_NEAR(std::sqrt(n[i]), i < 3 ? 2.0 : 5.0, 1e-4);
@@ -103,7 +98,7 @@ TEST(SdncLayer, CosineAddressingGivesTheSameResultInBothForms) {
   models::LayerMemories mem;
   std::vector<Tensor> steps;
   for (int64_t t = 0; t < 5; ++t) steps.push_back(layer.step(slice(x, 1, t, t + 1), mem, true, true));
-  EXPECT_LT(max_diff(concat(steps, 1), y), 1e-5);
+  EXPECT_LT(max_abs_diff(concat(steps, 1), y), 1e-5);
   // The learned strength receives a gradient.
   sum_all(y).backward();
   ASSERT_TRUE(layer.read_strength.grad().defined());
@@ -136,7 +131,7 @@ TEST(Gpt2Decode, PrefillOfSeveralTokensThenSingleStepsEqualsParallel) {
   Tensor prefill = m.decode(slice(tokens, 1, 0, 6), state);
   std::vector<Tensor> parts = {prefill};
   for (int64_t t = 6; t < 9; ++t) parts.push_back(m.decode(slice(tokens, 1, t, t + 1), state));
-  EXPECT_LT(max_diff(concat(parts, 1), parallel), 1e-5);
+  EXPECT_LT(max_abs_diff(concat(parts, 1), parallel), 1e-5);
 }
 
 }  // namespace
