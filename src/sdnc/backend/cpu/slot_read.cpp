@@ -12,6 +12,37 @@ namespace sdnc::cpu {
 
 namespace {
 
+// Any W: e[h, t] = scale · q_h · K[j0 + t, h·S/R], row by row.
+void scores_any(const SlotReadShape& s, const float* q_all, const float* keys, int64_t j0, int64_t n, float* e) {
+  const int64_t R = s.R, S = s.S, W = s.W, SW = S * W;
+  for (int64_t t = 0; t < n; ++t) {
+    const float* row = keys + (j0 + t) * SW;
+    for (int64_t h = 0; h < R; ++h) {
+      const float *q = q_all + h * W, *k = row + (h * S / R) * W;
+      float acc = 0;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t c = 0; c < W; ++c) acc += q[c] * k[c];
+      e[h * kSlotChunk + t] = acc * s.scale;
+    }
+  }
+}
+
+// Any W: partial_h = Σ_t e[h, t] · V[j0 + t, h·S/R], row by row; partial [R·W] stays in L1.
+void values_any(const SlotReadShape& s, const float* e, const float* values, int64_t j0, int64_t n, float* partial) {
+  const int64_t R = s.R, S = s.S, W = s.W, SW = S * W;
+  std::fill(partial, partial + R * W, 0.0f);
+  for (int64_t t = 0; t < n; ++t) {
+    const float* row = values + (j0 + t) * SW;
+    for (int64_t h = 0; h < R; ++h) {
+      const float w = e[h * kSlotChunk + t];
+      const float* v = row + (h * S / R) * W;
+      float* o = partial + h * W;
+#pragma omp simd
+      for (int64_t c = 0; c < W; ++c) o[c] += w * v[c];
+    }
+  }
+}
+
 #if defined(__AVX2__) && defined(__FMA__)
 // The sum of v's 8 lanes.
 inline float lane_sum(__m256 v) {
@@ -69,23 +100,13 @@ void slot_read_chunk(const SlotReadShape& s, const float* q_all, const float* ke
                      int64_t chunk, float* e, float* partial, float* stats) {
   const int64_t R = s.R, S = s.S, W = s.W, SW = S * W;
   const int64_t j0 = chunk * kSlotChunk, n = std::min(slots, j0 + kSlotChunk) - j0;
-  // Scores, row by row: e[h, t] for slot j0 + t.
+  // Scores: e[h, t] for slot j0 + t.
 #if defined(__AVX2__) && defined(__FMA__)
-  const bool w64 = W == 64;
-  if (w64) scores_w64(q_all, keys, R, S, SW, j0, n, s.scale, e);
+  if (W == 64) scores_w64(q_all, keys, R, S, SW, j0, n, s.scale, e);
+  else scores_any(s, q_all, keys, j0, n, e);
 #else
-  const bool w64 = false;
+  scores_any(s, q_all, keys, j0, n, e);
 #endif
-  for (int64_t t = 0; t < n && !w64; ++t) {
-    const float* row = keys + (j0 + t) * SW;
-    for (int64_t h = 0; h < R; ++h) {
-      const float *q = q_all + h * W, *k = row + (h * S / R) * W;
-      float acc = 0;
-#pragma omp simd reduction(+ : acc)
-      for (int64_t c = 0; c < W; ++c) acc += q[c] * k[c];
-      e[h * kSlotChunk + t] = acc * s.scale;
-    }
-  }
   // The chunk's softmax numerators: exp(e − m) and their sum l, per head.
   for (int64_t h = 0; h < R; ++h) {
     float* eh = e + h * kSlotChunk;
@@ -101,9 +122,9 @@ void slot_read_chunk(const SlotReadShape& s, const float* q_all, const float* ke
     }
     stats[h] = m, stats[R + h] = l;
   }
-  // Values, row by row: partial_h = Σ_t exp(e_ht − m_h) V[j0 + t, h]; out [R·W] stays in L1.
+  // Values: partial_h = Σ_t exp(e_ht − m_h) V[j0 + t, h].
 #if defined(__AVX512F__)
-  if (w64) {  // (AVX-512: 32 vector registers hold four heads' outputs)
+  if (W == 64) {  // (AVX-512: 32 vector registers hold four heads' outputs)
     for (int64_t h0 = 0; h0 < R; h0 += 4) {
       switch (std::min<int64_t>(4, R - h0)) {
         case 4: values_w64<4>(e, values, R, S, SW, j0, n, h0, partial); break;
@@ -115,17 +136,7 @@ void slot_read_chunk(const SlotReadShape& s, const float* q_all, const float* ke
     return;
   }
 #endif
-  std::fill(partial, partial + R * W, 0.0f);
-  for (int64_t t = 0; t < n; ++t) {
-    const float* row = values + (j0 + t) * SW;
-    for (int64_t h = 0; h < R; ++h) {
-      const float w = e[h * kSlotChunk + t];
-      const float* v = row + (h * S / R) * W;
-      float* o = partial + h * W;
-#pragma omp simd
-      for (int64_t c = 0; c < W; ++c) o[c] += w * v[c];
-    }
-  }
+  values_any(s, e, values, j0, n, partial);
 }
 
 void combine_chunks(const SlotReadShape& s, const float* partial, const float* stats, int64_t chunks, int64_t h,
