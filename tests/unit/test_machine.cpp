@@ -415,6 +415,29 @@ TEST(Machine, CheckpointedSegmentsGiveTheSameGradients) {
   }
 }
 
+// Inference (no gradient) runs the recurrent form in chunks of 64 steps, the head once per
+// chunk; with gradients it runs the whole sequence at once. The two must agree across chunk
+// boundaries: the state carries over, and the positions continue (the stateless corners'
+// sinusoidal positions).
+TEST(Machine, RecurrentInferenceInChunksEqualsTheWholeSequence) {
+  for (int bits : {1 | 2 | 4 | 8 | 16, 0, 0 | 8, 1}) {
+    MachineConfig c = corner(bits);
+    SCOPED_TRACE(label(c));
+    auto m = build(c, 5);
+    Generator g(8);
+    Tensor x = test::randn({2, 150, 3}, g);
+    Tensor whole = m->forward(x, Form::Recurrent);  // grad enabled: one pass, one head
+    ASSERT_TRUE(whole.grad_fn());
+    Tensor chunked;
+    {
+      NoGradGuard ng;
+      chunked = m->forward(x, Form::Recurrent);
+    }
+    ASSERT_EQ(chunked.shape(), whole.shape());
+    EXPECT_LT(max_abs_diff(chunked, whole), 1e-13);
+  }
+}
+
 TEST(Machine, TraceShowsThePartsACornerHas) {
   for (int bits = 0; bits < 32; ++bits) {
     MachineConfig c = corner(bits);

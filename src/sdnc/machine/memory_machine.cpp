@@ -123,7 +123,19 @@ Tensor MemoryMachine::forward(const Tensor& inputs, models::Form form, models::T
   if (form == models::Form::Recurrent && c_.causal && checkpoint_every_ > 0 && grad_enabled() && !trace &&
       !padding.defined() && !inputs.requires_grad() && !inputs.grad_fn())
     return forward_checkpointed(inputs);
+  if (form == models::Form::Recurrent && c_.causal && !grad_enabled() && !trace && !padding.defined())
+    return forward_inference_chunks(inputs);
   return head(stack->forward(embed(inputs, 0), form, trace, padding, fused_));
+}
+
+Tensor MemoryMachine::forward_inference_chunks(const Tensor& inputs) const {
+  const int64_t T = inputs.size(1);
+  State state = initial_state(inputs.size(0), state_dtype(inputs));
+  std::vector<Tensor> logits;  // per chunk [B, n, Y]: a step's features live only until its chunk's head
+  for (int64_t t0 = 0; t0 < T; t0 += kInferenceChunk)
+    logits.push_back(head(run_steps(slice(inputs, 1, t0, std::min(T, t0 + kInferenceChunk)), state,
+                                    fused_interfaces(), nullptr)));
+  return logits.size() == 1 ? logits[0] : concat(logits, 1);
 }
 
 namespace {

@@ -46,6 +46,8 @@ class MemoryMachine : public nn::Module {
   // Parallel where the dials allow it (otherwise "[machine] ... has no parallel form: <why>").
   // Trace: machine_stack.h's, per layer prefix ("layers.{l}." — "" for the dnc preset).
   // padding [B, T] (nonzero: never read) for a bidirectional machine (causal=false).
+  // The causal recurrent form without gradients (inference) runs the head once per chunk of
+  // kInferenceChunk steps and keeps only the logits: its memory is flat in T.
   Tensor forward(const Tensor& inputs, models::Form form, models::Trace* trace = nullptr,
                  const Tensor& padding = Tensor()) const;
 
@@ -76,6 +78,8 @@ class MemoryMachine : public nn::Module {
   Tensor run_steps(const Tensor& inputs, State& state, const std::vector<InterfaceProjection::Fused>& fused,
                    std::vector<std::vector<StepRecord>>* records) const;
   Tensor forward_checkpointed(const Tensor& inputs) const;
+  static constexpr int64_t kInferenceChunk = 64;
+  Tensor forward_inference_chunks(const Tensor& inputs) const;  // see forward()
   MachineConfig c_;
   bool fused_ = true;
   int64_t checkpoint_every_ = 0;
