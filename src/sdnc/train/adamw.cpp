@@ -12,6 +12,27 @@ void check_range(const char* what, double value, double lo, double hi, bool hi_o
     fail("adamw", "{} = {} is outside [{}, {}{}", what, value, lo, hi, hi_open ? ")" : "]");
 }
 constexpr double kInf = INFINITY;
+
+// One step's scalars, as torch computes them (Python floats), in the parameter's dtype.
+template <class T> struct Update {
+  T decay, b1, b2, c1, c2, eps, bc2_sqrt, neg_step;
+};
+
+// n elements of a parameter p, its gradient g and moments m, v (distinct arrays: the
+// restrict-qualified locals let the loop vectorise; a lambda's captured references did not).
+template <class T>
+void update_range(const Update<T> u, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                  int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const T x = p[j] * u.decay, gj = g[j];
+    const T mj = m[j] * u.b1 + gj * u.c1;
+    const T vj = v[j] * u.b2 + gj * gj * u.c2;
+    m[j] = mj;
+    v[j] = vj;
+    p[j] = x + u.neg_step * (mj / (std::sqrt(vj) / u.bc2_sqrt + u.eps));
+  }
+}
 }  // namespace
 
 AdamW::AdamW(std::vector<Tensor> params, double lr, double beta1, double beta2, double eps, double weight_decay)
@@ -55,25 +76,15 @@ void AdamW::step() {
     const double bias_correction2_sqrt = std::sqrt(bias_correction2);
     dispatch_floating(p.dtype(), "adamw", [&](auto tag) {
       using T = decltype(tag);
+      const Update<T> u{static_cast<T>(decay),         static_cast<T>(beta1_),       static_cast<T>(beta2_),
+                        static_cast<T>(1.0 - beta1_),  static_cast<T>(1.0 - beta2_), static_cast<T>(eps_),
+                        static_cast<T>(bias_correction2_sqrt), static_cast<T>(-step_size)};
       T* pp = p.data<T>();
       const T* pg = g.data<T>();
       T* pm = s.exp_avg.data<T>();
       T* pv = s.exp_avg_sq.data<T>();
-      const T d = static_cast<T>(decay), b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_);
-      const T c1 = static_cast<T>(1.0 - beta1_), c2 = static_cast<T>(1.0 - beta2_);
-      const T e = static_cast<T>(eps_), bc2 = static_cast<T>(bias_correction2_sqrt);
-      const T neg_step = static_cast<T>(-step_size);
       parallel_for(p.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
-#pragma omp simd
-        for (int64_t j = begin; j < end; ++j) {
-          T x = pp[j] * d;
-          T gj = pg[j];
-          T m = pm[j] * b1 + gj * c1;
-          T v = pv[j] * b2 + gj * gj * c2;
-          pm[j] = m;
-          pv[j] = v;
-          pp[j] = x + neg_step * (m / (std::sqrt(v) / bc2 + e));
-        }
+        update_range(u, pp + begin, pg + begin, pm + begin, pv + begin, end - begin);
       });
     });
   }
