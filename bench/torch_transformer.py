@@ -100,7 +100,6 @@ class GPT(nn.Module):
             x = blk(x, mask)
         return F.linear(self.ln_f(x), self.wte.weight)  # tied embeddings
 
-    @torch.inference_mode()
     def decode(self, tokens, pos, cache):
         """tokens [1, n] at positions pos..pos+n-1; cache: per layer (k, v) [1, H, P, Dh]."""
         b, n = tokens.shape
@@ -224,15 +223,20 @@ def run_t2(a):
     model = GPT(prefill + new, "manual").eval()
     prompt = torch.randint(0, V, (1, prefill))
     decode = torch.compile(model.decode, dynamic=True) if a.compile else model.decode
+    # Eager decodes under inference_mode (its fastest); the compiled decode under no_grad:
+    # inductor cannot write the cache (a slice assignment) inside inference_mode
+    # ("Cannot set version_counter for inference tensor", torch 2.15).
+    no_autograd = torch.no_grad if a.compile else torch.inference_mode
     pre, dec = [], []
     for i in range(a.warmup + a.steps):
         cache = [(torch.zeros(1, H, prefill + new, DH), torch.zeros(1, H, prefill + new, DH)) for _ in range(L)]
         t0 = time.perf_counter()
-        logits = decode(prompt, 0, cache)
+        with no_autograd():
+            logits = decode(prompt, 0, cache)
         tp = time.perf_counter() - t0
         nxt = int(logits[0, -1].argmax())
         t0 = time.perf_counter()
-        with torch.inference_mode():
+        with no_autograd():
             for k in range(new):
                 logits = decode(torch.tensor([[nxt]]), prefill + k, cache)
                 nxt = int(logits[0, -1].argmax())
