@@ -71,6 +71,15 @@ struct Options {
 
 struct DncShape {
   int64_t hidden, N, W, R, H, B, T, X, Y;
+  // DeepMind's interface width: read keys and strengths, write keys and strengths, erase and
+  // write vectors, free gates, allocation and write gates, read modes
+  int64_t interface_width() const { return R * W + R + H * W + H + 2 * H * W + R + 2 * H + R * (1 + 2 * H); }
+  // multiply-adds of the three matrices per token: LSTM gates [4h, X + R·W + h], interface
+  // [I, h], output [Y, h + R·W]
+  int64_t matrix_macs() const { return 4 * hidden * (X + R * W + hidden) + interface_width() * hidden + Y * (hidden + R * W); }
+  // A lower bound on a training step's FLOPs: the matrices' forward, dX and dW (3 × 2 × MACs)
+  // per token; the memory access (N² link sweeps, content weights) comes on top.
+  double train_gemm_flops() const { return 6.0 * static_cast<double>(matrix_macs()) * T * B; }
 };
 constexpr DncShape kD1{64, 16, 16, 4, 1, 16, 9, 6, 5}, kD2{256, 128, 64, 4, 1, 32, 100, 10, 9};
 
@@ -156,10 +165,11 @@ void run_train(const char* name, const DncShape& s, const Options& o) {
   print_line(o, fmt::format("\"workload\": \"{}\", \"threads\": {}, \"step_ms\": {:.3f}, \"step_ms_min\": {:.3f}, "
                             "\"steps\": {}, \"tb_per_s\": {:.1f}, \"loss\": {:.5f}, \"forward_ms\": {:.3f}, "
                             "\"backward_ms\": {:.3f}, \"optimizer_ms\": {:.3f}, \"checkpoint\": {}, \"peak_rss_mb\": {:.1f}, "
-                            "\"step_thread_cpu_ms\": {:.3f}",
+                            "\"step_thread_cpu_ms\": {:.3f}, \"gemm_flops_per_step\": {:.4g}, \"gemm_gflops\": {:.2f}",
                             name, o.threads, step * 1e3, *std::min_element(total.begin(), total.end()) * 1e3,
                             total.size(), s.T * s.B / step, loss_value, median(fwd) * 1e3, median(bwd) * 1e3,
-                            median(optim) * 1e3, o.checkpoint, peak_rss_mb(), median(cpu) * 1e3));
+                            median(optim) * 1e3, o.checkpoint, peak_rss_mb(), median(cpu) * 1e3, s.train_gemm_flops(),
+                            s.train_gemm_flops() / step * 1e-9));
 }
 
 // M1: one training step (forward, BCE, backward, AdamW) of machine corners at the D2 size
@@ -245,6 +255,30 @@ void run_m1(const Options& o) {
   }
 }
 
+// The floor of one inference step at B = 1: the three matrices (LSTM gates, interface,
+// output) times one row each, timed alone on the calling thread (best of 5 × 500 sweeps,
+// after 100 unmeasured), the way the step reads them: every weight once from the caches
+// (2.6 MB at the D2 size: more than L2, so L3). The memory access comes on top.
+double weights_floor_ms(const DncShape& s) {
+  const int64_t h = s.hidden, RW = s.R * s.W;
+  const int64_t rows[3] = {4 * h, s.interface_width(), s.Y}, cols[3] = {s.X + RW + h, h, h + RW};
+  std::vector<std::vector<float>> W(3), x(3), y(3);
+  for (int i = 0; i < 3; ++i) W[i].assign(rows[i] * cols[i], 0.01f), x[i].assign(cols[i], 0.5f), y[i].resize(rows[i]);
+  auto sweep = [&] {
+    for (int i = 0; i < 3; ++i)
+      cpu::gemm(false, true, 1, rows[i], cols[i], 1.f, x[i].data(), cols[i], W[i].data(), cols[i], 0.f, y[i].data(),
+                rows[i]);
+  };
+  for (int i = 0; i < 100; ++i) sweep();
+  double best = 1e30;
+  for (int r = 0; r < 5; ++r) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < 500; ++i) sweep();
+    best = std::min(best, seconds_since(t0) / 500);
+  }
+  return best * 1e3;
+}
+
 void run_d3(const Options& o) {
   DncShape s = kD2;
   s.B = 1, s.T = o.d3_steps;
@@ -261,8 +295,9 @@ void run_d3(const Options& o) {
   for (double v : y.to_doubles()) checksum += std::fabs(v);
   print_line(o, fmt::format("\"workload\": \"D3\", \"threads\": {}, \"T\": {}, \"steps_per_s\": {:.1f}, "
                             "\"ms_per_step\": {:.4f}, \"peak_rss_mb\": {:.1f}, \"rss_before_mb\": {:.1f}, "
-                            "\"checksum\": {:.6f}",
-                            o.threads, s.T, s.T / dt, dt / s.T * 1e3, peak_rss_mb(), rss0, checksum / y.numel()));
+                            "\"checksum\": {:.6f}, \"weight_mb_per_step\": {:.2f}, \"weights_floor_ms\": {:.4f}",
+                            o.threads, s.T, s.T / dt, dt / s.T * 1e3, peak_rss_mb(), rss0, checksum / y.numel(),
+                            4e-6 * static_cast<double>(s.matrix_macs()), weights_floor_ms(s)));
 }
 
 // A profile of the pieces at the D1 and D2 shapes, in thread CPU time (this machine is shared):
