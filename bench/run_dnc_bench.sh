@@ -131,6 +131,13 @@ for th in sorted({r["threads"] for r in rows if "threads" in r}):
         line += f" | {fmt(med(tb, 'sdnc'), '{:.0f}')} | " + " | ".join(fmt_r(ratios(ms, 'sdnc', [i])) for i in others)
         line += (f" | **{fmt_r(ratios(ms, 'sdnc', peers))}** |" if peers else " |")
         print(line)
+for th in sorted({r["threads"] for r in rows if "threads" in r}):  # the floors (dnc_bench)
+    for w in ("D1", "D2"):
+        g, f = per_round(w, th, "gemm_gflops"), per_round(w, th, "gemm_flops_per_step")
+        if med(g, "sdnc") is not None:
+            print(f"{w} {th} thread(s): the matrices' training FLOPs per step (forward, dX, dW; a lower bound on the "
+                  f"step's work) {med(f, 'sdnc') / 1e9:.3f} GFLOP; sdnc runs them at {med(g, 'sdnc'):.1f} GFLOP/s "
+                  f"of step time")
 errs = [r for r in rows if "error" in r]
 for r in errs:
     print(f"{r['impl']} {r['workload']} {r.get('threads')} threads: {r['error']}")
@@ -148,4 +155,9 @@ if d3:
             print(f"| {i} | {th} | {med(sps, i):.0f} | {med(ms, i):.3f} | {med(rss, i):.0f} ({med(rss0, i):.0f}) | {sp} |")
         if peers:
             print(f"| **sdnc vs best PyTorch peer** | {th} | | | | **{fmt_r(ratios(sps, 'sdnc', peers, higher_better=True))}** |")
+    for th in sorted({r["threads"] for r in d3}):
+        fl, ms, mb = per_round("D3", th, "weights_floor_ms"), per_round("D3", th, "ms_per_step"), per_round("D3", th, "weight_mb_per_step")
+        if med(fl, "sdnc") is not None:
+            print(f"D3 {th} thread(s): the step's three matrix-vector products alone ({med(mb, 'sdnc'):.2f} MB of weights) "
+                  f"take {med(fl, 'sdnc'):.4f} ms; sdnc's step {med(ms, 'sdnc'):.4f} ms = {med(ms, 'sdnc') / med(fl, 'sdnc'):.2f}x that floor")
 PY
