@@ -6,6 +6,8 @@
 # (bench/run_decode_formats.sh), then R1/R2 (bench/run_real_bench.sh: SmolLM2 decode vs
 # llama-cpp-python and transformers, MiniLM embeddings vs sentence-transformers). The tables and the raw JSON lines go to OUT_DIR (default
 # out/bench-<UTC time>); each table is preceded by `uptime` (the load it was measured under).
+# Last, bench/summary.py prints the one table of docs/performance.md (every workload against
+# the best peer, the issues' targets, and what each target needs against the machine's floor).
 #
 #   bench/run_all.sh [--rounds N] [--quick]
 # --quick: 1 round, fewer steps (a smoke run of the whole pipeline, not a measurement).
@@ -32,4 +34,5 @@ bench/run_transformer_bench.sh --threads "1 2" --rounds "$rounds" --steps "$tr_s
 bench/run_decode_formats.sh --threads "1 2" --rounds "$rounds" --steps "$tr_steps" --out "$out/decode_formats.jsonl" \
   2>"$out/decode_formats.err" | tee "$out/decode_formats.md"
 bench/run_real_bench.sh --threads "1 2" --rounds "$rounds" --out "$out/real.jsonl" 2>"$out/real.err" | grep -v "^{" | tee "$out/real.md"
-echo "tables in $out/{dnc,transformer,decode_formats,real}.md"
+python3 bench/summary.py "$out" | tee "$out/summary.md"
+echo "tables in $out/{summary,dnc,transformer,decode_formats,real}.md"
