@@ -308,6 +308,9 @@ void run_peak(const Options& o) {
   Options po = o;
   po.warmup = 1, po.steps = std::max(5, o.steps);
   double flops = 2.0 * n * n * n;
+  // OpenBLAS keeps its own thread count (OPENBLAS_NUM_THREADS or all cores): held to the
+  // bench's, or its "1-thread" peak ran on both cores when the other was idle.
+  openblas_set_num_threads(o.threads);
   auto blas = time_runs(po, [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f, c.data(), n);
   });
