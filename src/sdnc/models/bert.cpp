@@ -150,6 +150,7 @@ BertEncoder BertEncoder::load(const std::string& dir) {
     }
   }
   m.stack_->load_state_dict(state);
+  m.stack_->pack_for_inference();  // frozen weights: the small-row products run packed (nn::Linear)
   return m;
 }
 
