@@ -33,9 +33,9 @@ bool packed_gemm_available();
 PackedWeight pack_weight(const float* W, int64_t N, int64_t K);
 
 // y[m, o] = Σ_k x[m, k] · W[o, k] + bias[o]  for m < M, 0 ≤ o < N; x [M, K] with row stride
-// ldx, y [M, N] with row stride ldy, bias [N] or null. Splits the panels between the threads
-// (sdnc::num_threads()) when the product is large enough to pay for waking them. Needs
-// packed_gemm_available().
+// ldx, y [M, N] with row stride ldy, bias [N] or null. Blocks of panels are shared with the
+// process's worker team (core/worker_team.h, sdnc::num_threads() − 1 helpers) when the product
+// holds ≥ 2^20 multiply-adds. Needs packed_gemm_available().
 void packed_gemm(int64_t M, const float* x, int64_t ldx, const PackedWeight& W, const float* bias, float* y,
                  int64_t ldy);
 
