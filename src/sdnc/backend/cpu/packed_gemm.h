@@ -23,6 +23,12 @@ struct PackedWeight {
   int64_t K = 0, N = 0;
   std::vector<float> panels;  // [⌈N/16⌉, K, 16] from element `offset` (a 64-byte boundary)
   int64_t offset = 0;
+  // Moved, never copied: a copy's buffer would not start on the same boundary.
+  PackedWeight() = default;
+  PackedWeight(PackedWeight&&) = default;
+  PackedWeight& operator=(PackedWeight&&) = default;
+  PackedWeight(const PackedWeight&) = delete;
+  PackedWeight& operator=(const PackedWeight&) = delete;
 };
 
 // Whether this CPU runs the packed kernel (AVX-512F, checked with cpuid at run time). Without
