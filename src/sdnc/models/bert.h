@@ -49,7 +49,9 @@ struct BertConfig {
 class BertEncoder {
  public:
   enum class Form { Parallel, Recurrent };
-  // dir holds config.json and model.safetensors.
+  // dir holds config.json and model.safetensors. The stack's Linear weights are packed at load
+  // for the few-row kernel (nn::Module::pack_for_inference, backend/cpu/packed_gemm.h; +42 MB
+  // for MiniLM, AVX-512F CPUs only): products of ≤ 128 rows (a sentence, a small batch) use it.
   static BertEncoder load(const std::string& dir);
   const BertConfig& config() const { return config_; }
   // Hidden states [T, D] of token ids (T ≤ max_positions).
