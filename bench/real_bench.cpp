@@ -21,6 +21,12 @@
 //       matrix read repeatedly (in cache) and a working set of `--mb` MB of such matrices
 //       (from memory) → ns per 32-weight block and GB/s of thread CPU time (not wall time: on
 //       the shared machine it counts only the time the thread ran), best of 20.
+//   real_bench small-gemm [--threads N] [--rows 8,12,16,24,32,64,128]
+//       R2's products alone: x [M, K] times the 24 weight matrices of six MiniLM-sized layers
+//       ([1152, 384], [384, 384], [1536, 384], [384, 1536] each; random values, 42 MB, so the
+//       weights stream from memory as in a batch-1 sentence), through the GEMM library
+//       (cpu::gemm) and through the packed small-row kernel (packed_gemm.h) → GFLOP/s per
+//       second of thread CPU time (1 thread) or wall time, best of 20 passes.
 //   real_bench bandwidth [--threads N] [--mb 512]
 //       Read bandwidth: N threads each sum their share of a buffer far larger than the
 //       caches (best of 5 passes) → GB/s; with R1's bytes per step it gives the floor. Also
@@ -36,11 +42,14 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "sdnc/core/parallel.h"
+#include "sdnc/backend/cpu/gemm.h"
+#include "sdnc/backend/cpu/packed_gemm.h"
 #include "sdnc/backend/cpu/quant_gemv.h"
 #include "sdnc/backend/cpu/quant_gemv_packed.h"
 #include "sdnc/io/model_package.h"
@@ -186,6 +195,57 @@ int kernel(int argc, char** argv) {
   return 0;
 }
 
+int small_gemm(int argc, char** argv) {
+  if (!sdnc::cpu::packed_gemm_available()) {
+    fmt::print(stderr, "sdnc: [real_bench] this CPU has no AVX-512F: no packed kernel to measure\n");
+    return 1;
+  }
+  const std::pair<int64_t, int64_t> shapes[] = {{1152, 384}, {384, 384}, {1536, 384}, {384, 1536}};  // [N, K]
+  struct Weight {
+    int64_t N, K;
+    std::vector<float> w;
+    sdnc::cpu::PackedWeight packed;
+  };
+  std::vector<Weight> weights;
+  uint32_t state = 1;
+  auto next = [&] { return static_cast<float>((state = state * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f; };
+  for (int layer = 0; layer < 6; ++layer)
+    for (auto [N, K] : shapes) {
+      Weight w{N, K, std::vector<float>(static_cast<size_t>(N * K)), {}};
+      for (float& v : w.w) v = next();
+      w.packed = sdnc::cpu::pack_weight(w.w.data(), N, K);
+      weights.push_back(std::move(w));
+    }
+  std::vector<int64_t> rows;
+  std::stringstream list(arg(argc, argv, "--rows", "8,12,16,24,32,64,128"));
+  for (std::string item; std::getline(list, item, ',');) rows.push_back(std::stoll(item));
+  const bool one_thread = sdnc::num_threads() == 1;
+  for (int64_t M : rows) {
+    std::vector<float> x(static_cast<size_t>(M * 1536)), y(static_cast<size_t>(M * 1536));
+    for (float& v : x) v = next();
+    double flops = 0;
+    for (const Weight& w : weights) flops += 2.0 * M * w.N * w.K;
+    auto best_of = [&](bool packed) {
+      double best = 1e30;
+      for (int rep = 0; rep < 20; ++rep) {
+        const double t0 = one_thread ? thread_cpu_s() : 0;
+        const auto w0 = Clock::now();
+        for (const Weight& w : weights)
+          if (packed) sdnc::cpu::packed_gemm(M, x.data(), w.K, w.packed, nullptr, y.data(), w.N);
+          else sdnc::cpu::gemm(false, true, M, w.N, w.K, 1.0f, x.data(), w.K, w.w.data(), w.K, 0.0f, y.data(), w.N);
+        best = std::min(best, one_thread ? thread_cpu_s() - t0 : seconds_since(w0));
+      }
+      return flops / best * 1e-9;
+    };
+    const double library = best_of(false), packed = best_of(true);
+    fmt::print("{{\"workload\": \"small-gemm\", \"threads\": {}, \"rows\": {}, \"clock\": \"{}\", "
+               "\"library\": \"{}\", \"library_gflops\": {:.1f}, \"packed_gflops\": {:.1f}, \"packed_vs_library\": {:.2f}}}\n",
+               sdnc::num_threads(), M, one_thread ? "thread cpu" : "wall", sdnc::cpu::gemm_library_name(), library,
+               packed, packed / library);
+  }
+  return 0;
+}
+
 int bandwidth(int argc, char** argv) {
   const int threads = sdnc::num_threads();
   const size_t n = std::stoull(arg(argc, argv, "--mb", "512")) * (size_t{1} << 20) / sizeof(float);
@@ -240,10 +300,11 @@ int main(int argc, char** argv) {
     if (what == "embed") return embed(argc, argv);
     if (what == "bandwidth") return bandwidth(argc, argv);
     if (what == "kernel") return kernel(argc, argv);
+    if (what == "small-gemm") return small_gemm(argc, argv);
   } catch (const std::exception& e) {
     fmt::print(stderr, "sdnc: [real_bench] {}\n", e.what());
     return 1;
   }
-  fmt::print(stderr, "usage: real_bench llama|embed|kernel|bandwidth [--model M] [--threads N] ...\n");
+  fmt::print(stderr, "usage: real_bench llama|embed|kernel|small-gemm|bandwidth [--model M] [--threads N] ...\n");
   return 2;
 }

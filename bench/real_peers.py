@@ -12,7 +12,8 @@ format bench/run_real_bench.sh reads (the sdnc side is build/release/bench/real_
   real_peers.py st --model DIR --sentences FILE --batch B --threads N
       sentence-transformers' encode over the file's lines in batches of B → sentences/s
       (best of 3 passes after one warm-up pass).
-Model loading is not timed. Threads: torch.set_num_threads / llama.cpp's n_threads.
+Model loading is not timed. Threads: torch.set_num_threads and, where torch calls OpenBLAS,
+openblas_set_num_threads (limit_openblas) / llama.cpp's n_threads.
 """
 import argparse
 import json
@@ -24,6 +25,20 @@ import time
 
 def emit(d):
     print(json.dumps(d), flush=True)
+
+
+def limit_openblas(threads):
+    """torch.set_num_threads does not reach the OpenBLAS that Debian's torch 1.13 calls for its
+    GEMMs (built with BLAS_INFO=generic): its own pool then takes every core, so a "1 thread"
+    peer ran its products on 2 (up to 1.8x faster when the other core was idle). Sets the
+    loaded OpenBLAS's count; returns whether one was loaded (PyPI's torch uses MKL instead)."""
+    import ctypes
+    for line in open("/proc/self/maps"):
+        path = line.split()[-1]
+        if "libopenblas" in path:
+            ctypes.CDLL(path).openblas_set_num_threads(threads)
+            return True
+    return False
 
 
 def llama_cpp(a):
@@ -65,6 +80,7 @@ def transformers_peer(a):
     ids = tok(a.prompt, add_special_tokens=False, return_tensors="pt").input_ids
     for threads in a.thread_list:  # one load (minutes on the shared machine) for every count
         torch.set_num_threads(threads)
+        limit_openblas(threads)
         transformers_run(a, m, ids, threads)
 
 
@@ -92,6 +108,7 @@ def sentence_transformers_peer(a):
     import torch
     import sentence_transformers
     torch.set_num_threads(a.threads)
+    limit_openblas(a.threads)
     m = sentence_transformers.SentenceTransformer(a.model, device="cpu")
     lines = pathlib.Path(a.sentences).read_text().splitlines()
     m.encode(lines, batch_size=a.batch)

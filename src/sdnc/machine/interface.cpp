@@ -30,11 +30,6 @@ int64_t InterfaceProjection::qkv_width(const MachineConfig& c) {
   return c.read_heads * c.word_size + (needs_write_keys(c) ? 2 : 1) * row;
 }
 
-Tensor InterfaceProjection::Part::forward(const Tensor& o) const {
-  if (begin == 0 && end == linear->out) return linear->forward(o);
-  return linear->forward_part(o, begin, end);
-}
-
 InterfaceProjection::Part InterfaceProjection::own(const char* name, int64_t width) {
   auto l = register_module(name, std::make_shared<nn::Linear>(in_, width));
   own_.push_back(l);
@@ -72,17 +67,25 @@ Interface InterfaceProjection::project(const Tensor& o) const {
              shape_str(o.shape()), in_);
   const int64_t B = o.size(0), n = o.size(1), R = c_.read_heads, H = c_.write_heads, W = c_.word_size;
   const int64_t row = c_.slices() * W;
+  // A part that is a row range of the fused projection is a column range of its output,
+  // computed once: a row slice of the weight per part would copy the weights at every call.
+  Tensor fused_output;
+  auto out = [&](const Part& p) {
+    if (p.begin == 0 && p.end == p.linear->out) return p.linear->forward(o);
+    if (!fused_output.defined()) fused_output = p.linear->forward(o);  // [B, n, qkv_width]
+    return slice(fused_output, 2, p.begin, p.end);
+  };
   Interface x;
-  x.write_values = reshape(write_values_.forward(o), {B, n, H, row});
-  if (erase_.defined()) x.erase = reshape(sigmoid(erase_.forward(o)), {B, n, H, row});
-  if (free_gates_.defined()) x.free_gates = sigmoid(free_gates_.forward(o));
-  if (allocation_gate_.defined()) x.allocation_gate = sigmoid(allocation_gate_.forward(o));
-  if (write_gate_.defined()) x.write_gate = sigmoid(write_gate_.forward(o));
-  if (read_modes_.defined()) x.read_modes = softmax(reshape(read_modes_.forward(o), {B, n, R, 1 + 2 * H}), -1);
-  if (write_keys_.defined()) x.write_keys = reshape(write_keys_.forward(o), {B, n, H, row});
-  if (write_strengths_.defined()) x.write_strengths = write_strengths_.forward(o);
-  x.read_keys = reshape(read_keys_.forward(o), {B, n, R, W});
-  if (read_strengths_.defined()) x.read_strengths = read_strengths_.forward(o);
+  x.write_values = reshape(out(write_values_), {B, n, H, row});
+  if (erase_.defined()) x.erase = reshape(sigmoid(out(erase_)), {B, n, H, row});
+  if (free_gates_.defined()) x.free_gates = sigmoid(out(free_gates_));
+  if (allocation_gate_.defined()) x.allocation_gate = sigmoid(out(allocation_gate_));
+  if (write_gate_.defined()) x.write_gate = sigmoid(out(write_gate_));
+  if (read_modes_.defined()) x.read_modes = softmax(reshape(out(read_modes_), {B, n, R, 1 + 2 * H}), -1);
+  if (write_keys_.defined()) x.write_keys = reshape(out(write_keys_), {B, n, H, row});
+  if (write_strengths_.defined()) x.write_strengths = out(write_strengths_);
+  x.read_keys = reshape(out(read_keys_), {B, n, R, W});
+  if (read_strengths_.defined()) x.read_strengths = out(read_strengths_);
   return x;
 }
 

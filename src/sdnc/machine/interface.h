@@ -78,7 +78,6 @@ class InterfaceProjection : public nn::Module {
     std::shared_ptr<nn::Linear> linear;
     int64_t begin = 0, end = 0;
     bool defined() const { return linear != nullptr; }
-    Tensor forward(const Tensor& o) const;
   };
   Part own(const char* name, int64_t width);
   MachineConfig c_;

@@ -150,6 +150,7 @@ BertEncoder BertEncoder::load(const std::string& dir) {
     }
   }
   m.stack_->load_state_dict(state);
+  m.stack_->pack_for_inference();  // frozen weights: the small-row products run packed (nn::Linear)
   return m;
 }
 
@@ -259,8 +260,8 @@ std::vector<std::vector<float>> SentenceEmbedder::embed_tokens(const std::vector
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
   std::vector<std::vector<float>> out(ids.size());
   for (size_t first = 0, end = 0; first < order.size(); first = end) {
-    // A batch: up to kBatch sequences, the longest at most 25% (or 8 tokens) longer than the shortest.
-    const size_t shortest = ids[order[first]].size(), longest = shortest + std::max<size_t>(8, shortest / 4);
+    // A batch: up to kBatch sequences, the longest at most 12.5% (or 2 tokens) longer than the shortest.
+    const size_t shortest = ids[order[first]].size(), longest = shortest + std::max<size_t>(2, shortest / 8);
     std::vector<std::vector<int64_t>> batch;
     for (end = first; end < order.size() && end - first < kBatch && ids[order[end]].size() <= longest; ++end)
       batch.push_back(ids[order[end]]);

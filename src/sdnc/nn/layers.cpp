@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sdnc/autograd/grad_mode.h"
+#include "sdnc/backend/cpu/packed_gemm.h"
 #include "sdnc/ops/ops.h"
 
 namespace sdnc::nn {
@@ -23,9 +25,19 @@ Tensor Linear::forward_part(const Tensor& x, int64_t begin, int64_t end) const {
 }
 
 Tensor Linear::forward(const Tensor& x) const {
+  if (packed && x.dtype() == DType::F32 && !grad_enabled() && x.ndim() >= 1 && x.size(-1) == in &&
+      x.numel() / in <= kPackedRows && weight.dtype() == DType::F32 && weight.data<float>() == packed_from_)
+    return packed_linear(x, *packed, bias);
   if (layout == WeightLayout::Linear) return linear(x, weight, bias);
   Tensor y = matmul(x, weight);
   return bias.defined() ? add(y, bias) : y;
+}
+
+void Linear::pack_for_inference(bool on) {
+  packed.reset(), packed_from_ = nullptr;
+  if (!on || layout != WeightLayout::Linear || weight.dtype() != DType::F32 || !cpu::packed_gemm_available()) return;
+  packed = std::make_shared<const cpu::PackedWeight>(cpu::pack_weight(weight.data<float>(), out, in));
+  packed_from_ = weight.data<float>();
 }
 
 void Linear::init_uniform(Generator& g) {

@@ -3,6 +3,10 @@
 #pragma once
 #include "sdnc/nn/module.h"
 
+namespace sdnc::cpu {
+struct PackedWeight;  // backend/cpu/packed_gemm.h
+}
+
 namespace sdnc::nn {
 
 enum class WeightLayout { Linear, Conv1D };  // [out, in] | [in, out]
@@ -18,10 +22,18 @@ class Linear : public Module {
   void init_uniform(Generator& g);
   // GPT-2's: weight ~ N(0, std), bias = 0.
   void init_normal(Generator& g, double stddev);
+  // Packs the weight once (backend/cpu/packed_gemm.h) when it is F32 in the Linear layout and
+  // the CPU runs the packed kernel (else nothing changes); forward() then runs packed_linear
+  // for F32 inputs of at most kPackedRows rows while no gradient is recorded. off: drops it.
+  void pack_for_inference(bool on = true) override;
 
   int64_t in, out;
   WeightLayout layout;
   Tensor weight, bias;
+  std::shared_ptr<const cpu::PackedWeight> packed;  // the weight's panels, or null
+
+ private:
+  const float* packed_from_ = nullptr;  // the weight storage packed (a replaced weight is not used packed)
 };
 
 // A normalisation of the last dim with a learned gain (LayerNorm or RmsNorm).

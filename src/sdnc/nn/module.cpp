@@ -60,6 +60,7 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool al
   if (!allow_unexpected)
     for (auto& [name, t] : state)
       if (!known.count(name)) fail(op, "unexpected tensor '{}' (shape {})", name, shape_str(t.shape()));
+  pack_for_inference(false);  // packed copies of the old weights
   for (auto& [name, p] : params) {
     const Tensor& src = state.at(name);
     Tensor dst = p;
@@ -74,7 +75,12 @@ void Module::zero_grad() {
   }
 }
 
+void Module::pack_for_inference(bool on) {
+  for (auto& [name, child] : children_) child->pack_for_inference(on);
+}
+
 void Module::to(DType dtype) {
+  pack_for_inference(false);
   for (auto& [name, t] : named_parameters()) {
     if (t.dtype() == dtype) continue;
     Tensor converted = t.to(dtype);

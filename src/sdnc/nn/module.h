@@ -37,6 +37,12 @@ class Module {
   void set_training(bool on);
   bool training() const { return training_; }
 
+  // For inference on frozen weights: every Linear below packs its weight for the small-row
+  // product (nn::Linear::pack_for_inference); off drops the copies. The copies do not follow
+  // later changes to the weights: load_state_dict and to() drop them; after an optimizer step
+  // call this again.
+  virtual void pack_for_inference(bool on = true);
+
  protected:
   // Registers a parameter (requires grad) and returns its handle.
   Tensor register_parameter(const std::string& name, Tensor value);

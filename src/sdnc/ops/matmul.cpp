@@ -1,7 +1,9 @@
 #include "sdnc/ops/matmul.h"
 
+#include "sdnc/autograd/grad_mode.h"
 #include "sdnc/autograd/node.h"
 #include "sdnc/backend/cpu/gemm.h"
+#include "sdnc/backend/cpu/packed_gemm.h"
 #include "sdnc/ops/checks.h"
 #include "sdnc/ops/elementwise.h"
 
@@ -198,6 +200,24 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     node->rows = rows, node->in = in, node->out = out_features;
     node->has_bias = has_bias;
   }
+  return y;
+}
+
+Tensor packed_linear(const Tensor& x, const cpu::PackedWeight& weight, const Tensor& bias) {
+  const char* op = "packed_linear";
+  if (x.dtype() != DType::F32) fail(op, "x is {}; the packed product is F32", dtype_name(x.dtype()));
+  if (x.ndim() < 1 || x.size(-1) != weight.K)
+    fail(op, "x {} must end in the packed weight's {} inputs", shape_str(x.shape()), weight.K);
+  if (grad_enabled() && x.requires_grad()) fail(op, "x records gradients; the packed product is for inference");
+  const int64_t rows = x.numel() / weight.K;
+  if (rows > kPackedRows) fail(op, "x {} has {} rows; the packed product takes at most {}", shape_str(x.shape()), rows, kPackedRows);
+  if (bias.defined() && (bias.dtype() != DType::F32 || bias.shape() != Shape{weight.N}))
+    fail(op, "bias {} must be F32 [{}]", shape_str(bias.shape()), weight.N);
+  Shape out_shape = x.shape();
+  out_shape.back() = weight.N;
+  Tensor y = Tensor::empty(out_shape, DType::F32);
+  cpu::packed_gemm(rows, x.data<float>(), weight.K, weight, bias.defined() ? bias.data<float>() : nullptr,
+                   y.data<float>(), weight.N);
   return y;
 }
 

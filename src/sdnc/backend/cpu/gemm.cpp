@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sdnc/core/error.h"
+#include "sdnc/backend/cpu/gemv.h"
 #include "sdnc/core/parallel.h"
 
 // F32 — the engine's type — goes through oneDNN's sgemm (fastest on the T1 shapes here, and
@@ -17,6 +18,9 @@ namespace sdnc::cpu {
 
 namespace {
 constexpr double kSmallGemm = 1 << 20;  // multiply-adds
+// A product of at most this many rows splits its columns between the threads, each share at
+// least kSplitColumns wide.
+constexpr int64_t kFewRows = 64, kSplitColumns = 128;
 thread_local bool t_on_calling_thread = false;
 }  // namespace
 
@@ -36,11 +40,31 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // it saves, and on a busy machine a parallel region can wait milliseconds for a thread
   // the OS has parked (one decoding step is ~20 such products).
   const bool small = gemm_is_small(M, N, K) || t_on_calling_thread;
-  int threads = small && !omp_in_parallel() ? omp_get_max_threads() : 1;
+  auto sgemm = [&](int64_t j0, int64_t j1) {  // the columns [j0, j1) of C
+    const float* Bj = trans_b ? B + j0 * ldb : B + j0;
+    dnnl_status_t s =
+        dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, j1 - j0, K, alpha, A, lda, Bj, ldb, beta, C + j0, ldc);
+    if (s != dnnl_success)
+      fail("gemm", "oneDNN sgemm failed (status {}) for M={} N={} K={}", static_cast<int>(s), M, j1 - j0, K);
+  };
+  const int max_threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (!small && max_threads > 1 && M <= kFewRows && N >= kSplitColumns * max_threads) {
+    // Few rows (a sentence, a prompt): oneDNN's own threading splits M and gains nothing
+    // here; the threads take contiguous 16-aligned column ranges (the weight rows of
+    // op(B) they read), each a one-thread sgemm inside the region.
+    const int parts = static_cast<int>(std::min<int64_t>(max_threads, N / kSplitColumns));
+#pragma omp parallel num_threads(parts)
+    {
+      const int p = omp_get_thread_num();
+      const int64_t j0 = column_split(N, parts, p), j1 = column_split(N, parts, p + 1);
+      if (j1 > j0) sgemm(j0, j1);
+    }
+    return;
+  }
+  int threads = small && max_threads > 1 ? max_threads : 1;
   if (threads > 1) omp_set_num_threads(1);
-  dnnl_status_t s = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  sgemm(0, N);
   if (threads > 1) omp_set_num_threads(threads);
-  if (s != dnnl_success) fail("gemm", "oneDNN sgemm failed (status {}) for M={} N={} K={}", static_cast<int>(s), M, N, K);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
