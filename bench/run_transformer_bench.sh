@@ -17,7 +17,7 @@
 # --no-compile skips the torch.compile peer.
 # Environment: BUILD_DIR (default build/release), PYTHON (default .venv/peers/bin/python, the
 # newest PyPI torch from scripts/setup_peers.sh, else /usr/bin/python3: Debian's torch 1.13),
-# OMP_WAIT_POLICY (default passive), OPENBLAS_CORETYPE (default SkylakeX, or Haswell without AVX-512: Debian's OpenBLAS
+# OMP_WAIT_POLICY (default unset: the libraries' own policy; passive on a shared machine), OPENBLAS_CORETYPE (default SkylakeX, or Haswell without AVX-512: Debian's OpenBLAS
 # 0.3.21, which Debian's torch uses, does not recognise this VM's CPU and otherwise falls back
 # to its SSE3 kernels; PyPI torch uses MKL/oneDNN and ignores it). Set it empty to keep
 # OpenBLAS's own choice.
@@ -46,7 +46,8 @@ export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-$default_coretype}
 default_python=/usr/bin/python3
 [[ -x .venv/peers/bin/python ]] && default_python=.venv/peers/bin/python
 python=${PYTHON:-$default_python}
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY-passive}
+# OMP_WAIT_POLICY: the libraries' default unless set (set it to passive on a machine that
+# other work shares; passive made the peers' 2-thread runs 2-6x slower on an idle one).
 "$python" -c 'import torch, sys; sys.exit(0 if hasattr(torch, "compile") else 1)' 2>/dev/null || compile=0
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target transformer_bench >/dev/null

@@ -106,9 +106,9 @@ def main(out):
         ex = extra.get((w, th), {})
         if tgt and best_vals:
             want = tgt * med(best_vals)  # the rate the target asks of sdnc
-            if w in ("D1", "D2") and ex and peak.get(1):
+            if w in ("D1", "D2") and ex and (peak.get(th) or peak.get(1)):
                 fl = med([e["gemm_flops"] for e in ex.values() if "gemm_flops" in e])
-                pk = med(list(peak.get(th, peak[1]).values()))
+                pk = med(list((peak.get(th) or peak[1]).values()))
                 floor_rate = pk * 1e9 / fl  # steps/s if the matrices alone ran at the peak
                 need = (f"{want:.4g} steps/s; the matrices alone at the {th}-thread sgemm peak ({pk:.0f} GFLOP/s) "
                         f"allow {floor_rate:.4g}: the target asks {want / floor_rate:.0%} of that floor's rate")

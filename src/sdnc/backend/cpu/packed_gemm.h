@@ -1,5 +1,6 @@
-// backend/cpu/packed_gemm.h — a few rows (M ≤ 64: one sentence, one prompt) times a frozen F32
-// weight packed once into 16-column panels, for inference (no autograd).
+// backend/cpu/packed_gemm.h — a few rows (a sentence, a prompt: M ≤ ops/matmul.h's
+// kPackedRows = 128) times a frozen F32 weight packed once into 16-column panels, for
+// inference (no autograd).
 //
 // At M ≈ 16 a GEMM library repacks the weight at every call and reads it from memory more than
 // once; here the weight is packed once (pack_weight) and each call streams it exactly once:
