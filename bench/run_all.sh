@@ -29,10 +29,19 @@ nice cmake --build --preset release -j2 --target dnc_bench transformer_bench dec
 { echo "# $(date -u) $(uptime)"; nproc; grep -m1 'model name' /proc/cpuinfo; } | tee "$out/machine.txt"
 bench/run_dnc_bench.sh --threads "1 2" --rounds "$rounds" --steps "$dnc_steps" --warmup "$warmup" \
   --workloads D1,D2,D3 --pypi --out "$out/dnc.jsonl" 2>"$out/dnc.err" | grep -v '^{' | tee "$out/dnc.md"
+# M1: every machine corner (the hybrids) at the D2 size against the DNC corner, 1 thread (issue 13 item 5)
+build/release/bench/dnc_bench --threads 1 --workloads M1 --steps 2 --warmup 1 > "$out/m1.jsonl"
+python3 - "$out/m1.jsonl" <<'PY' | tee "$out/m1.md"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+print("| M1 corner (D2 size, 1 thread) | form | access | ms/step | vs the DNC corner |\n|---|---|---|---:|---:|")
+for r in rows:
+    print(f"| {r['corner']} | {r['form']} | {r['access']} | {r['step_ms']:.0f} | {r['vs_dnc_corner']:.2f} |")
+PY
 bench/run_transformer_bench.sh --threads "1 2" --rounds "$rounds" --steps "$tr_steps" --warmup "$warmup" \
   --workloads T1,T2,T3 --out "$out/transformer.jsonl" 2>"$out/transformer.err" | grep -v '^{' | tee "$out/transformer.md"
 bench/run_decode_formats.sh --threads "1 2" --rounds "$rounds" --steps "$tr_steps" --out "$out/decode_formats.jsonl" \
   2>"$out/decode_formats.err" | tee "$out/decode_formats.md"
 bench/run_real_bench.sh --threads "1 2" --rounds "$rounds" --out "$out/real.jsonl" 2>"$out/real.err" | grep -v "^{" | tee "$out/real.md"
 python3 bench/summary.py "$out" | tee "$out/summary.md"
-echo "tables in $out/{summary,dnc,transformer,decode_formats,real}.md"
+echo "tables in $out/{summary,dnc,m1,transformer,decode_formats,real}.md"
