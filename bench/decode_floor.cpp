@@ -35,8 +35,6 @@
 #include "sdnc/backend/cpu/slot_read.h"
 #include "sdnc/core/parallel.h"
 
-#include "tool_wait_policy.h"
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -64,7 +62,6 @@ std::pair<double, double> time_us(int reps, Fn&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wait_policy_as_the_tool(argv);
   int threads = 1, reps = 200;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];

@@ -35,8 +35,6 @@
 #include "sdnc/sdnc.h"
 #include "sdnc/train/adamw.h"
 
-#include "tool_wait_policy.h"
-
 namespace {
 
 using namespace sdnc;
@@ -387,7 +385,6 @@ void run_kernel(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wait_policy_as_the_tool(argv);
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -56,8 +56,6 @@
 #include "sdnc/models/bert.h"
 #include "sdnc/models/llama.h"
 
-#include "tool_wait_policy.h"
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -295,7 +293,6 @@ int bandwidth(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wait_policy_as_the_tool(argv);
   const std::string what = argc > 1 ? argv[1] : "";
   sdnc::set_num_threads(std::stoi(arg(argc, argv, "--threads", "1")));
   try {
