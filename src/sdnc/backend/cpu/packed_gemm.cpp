@@ -7,6 +7,7 @@
 
 #include "sdnc/core/error.h"
 #include "sdnc/core/parallel.h"
+#include "sdnc/core/weight_arena.h"
 #include "sdnc/core/worker_team.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -77,11 +78,9 @@ PackedWeight pack_weight(const float* W, int64_t N, int64_t K) {
   PackedWeight p;
   p.K = K, p.N = N;
   const int64_t panels = (N + kPanel - 1) / kPanel;
-  p.panels.assign(static_cast<size_t>(panels * K * kPanel + kPanel), 0.0f);
-  // The first 64-byte boundary in the buffer (one spare panel row pays for the shift).
-  const auto shift = (64 - reinterpret_cast<uintptr_t>(p.panels.data()) % 64) % 64 / sizeof(float);
-  p.offset = static_cast<int64_t>(shift);
-  float* dst = p.panels.data() + p.offset;
+  // From huge pages where the system gives them: the kernel streams the panels from memory.
+  p.panels = weight_arena_alloc(static_cast<size_t>(panels * K * kPanel) * sizeof(float));  // zeroed
+  float* dst = static_cast<float*>(p.panels.get());
   for (int64_t o = 0; o < N; ++o)
     for (int64_t k = 0; k < K; ++k) dst[(o / kPanel * K + k) * kPanel + o % kPanel] = W[o * K + k];
   return p;
@@ -93,7 +92,7 @@ void packed_gemm(int64_t M, const float* x, int64_t ldx, const PackedWeight& W, 
   if (M <= 0) return;
 #if defined(SDNC_PACKED_GEMM_X86)
   const int64_t K = W.K, N = W.N, panels = (N + kPanel - 1) / kPanel;
-  const float* base = W.panels.data() + W.offset;
+  const float* base = W.data();
   const int64_t blocks = (M + kBlockRows - 1) / kBlockRows;  // balanced: 20 rows → 10 + 10
   auto run_panels = [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {

@@ -15,21 +15,15 @@
 // Letters: M rows, K inputs, N outputs.
 #pragma once
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 namespace sdnc::cpu {
 
 struct PackedWeight {
   static constexpr int64_t kPanel = 16;  // output columns per panel (one AVX-512 register)
   int64_t K = 0, N = 0;
-  std::vector<float> panels;  // [⌈N/16⌉, K, 16] from element `offset` (a 64-byte boundary)
-  int64_t offset = 0;
-  // Moved, never copied: a copy's buffer would not start on the same boundary.
-  PackedWeight() = default;
-  PackedWeight(PackedWeight&&) = default;
-  PackedWeight& operator=(PackedWeight&&) = default;
-  PackedWeight(const PackedWeight&) = delete;
-  PackedWeight& operator=(const PackedWeight&) = delete;
+  std::shared_ptr<void> panels;  // [⌈N/16⌉, K, 16] floats, 64-byte aligned (core/weight_arena.h)
+  const float* data() const { return static_cast<const float*>(panels.get()); }
 };
 
 // Whether this CPU runs the packed kernel (AVX-512F, checked with cpuid at run time). Without

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "sdnc/core/error.h"
+#include "sdnc/core/weight_arena.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
@@ -360,7 +361,7 @@ void run_tiles(const PackedQuantWeight& w, TileKernel kernel, int64_t M, RowOf r
   const int64_t blocks = w.blocks(), tile_bytes = blocks * w.record_bytes();
   alignas(64) float out[kTile];
   for (int64_t t = o0 / kTile; t * kTile < o1; ++t) {
-    const uint8_t* tile = w.bytes.data() + t * tile_bytes;
+    const uint8_t* tile = w.data() + t * tile_bytes;
     const int64_t r0 = std::max(o0, t * kTile), r1 = std::min(o1, (t + 1) * kTile);
     for (int64_t m = 0; m < M; ++m) {
       const XRow xr = row_of(m);
@@ -380,12 +381,14 @@ PackedQuantWeight pack_quant_weight(QuantType type, int64_t N, int64_t K, const 
   p.type = type, p.rows = N, p.cols = K;
   const int64_t blocks = K / 32, bb = quant_block_bytes(type), row_bytes = blocks * bb, record = p.record_bytes(),
                 cb = p.code_bytes();
-  p.bytes.assign(static_cast<size_t>(p.tiles() * blocks * record), 0);
+  // From huge pages where the system gives them: a decoding step streams every tile from memory.
+  p.bytes = weight_arena_alloc(static_cast<size_t>(p.tiles() * blocks * record));  // zeroed
+  uint8_t* dst = static_cast<uint8_t*>(p.bytes.get());
   for (int64_t o = 0; o < N; ++o) {
     const int64_t t = o / kTile, r = o % kTile;
     for (int64_t b = 0; b < blocks; ++b) {
       const uint8_t* blk = W + o * row_bytes + b * bb;
-      uint8_t* rec = p.bytes.data() + (t * blocks + b) * record;
+      uint8_t* rec = dst + (t * blocks + b) * record;
       std::memcpy(rec + cb + 2 * r, blk, 2);  // d
       if (type == QuantType::Q8_0) {
         for (int e = 0; e < 32; ++e) rec[(e / 4) * 64 + r * 4 + e % 4] = blk[2 + e];

@@ -25,6 +25,7 @@
 // Letters: M rows of x, K inputs, N outputs.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sdnc/backend/cpu/quant_gemv.h"
@@ -34,7 +35,8 @@ namespace sdnc::cpu {
 struct PackedQuantWeight {
   QuantType type = QuantType::Q8_0;
   int64_t rows = 0, cols = 0;   // N, K
-  std::vector<uint8_t> bytes;   // [⌈N/16⌉, K/32, record_bytes()]
+  std::shared_ptr<void> bytes;  // [⌈N/16⌉, K/32, record_bytes()] (core/weight_arena.h)
+  const uint8_t* data() const { return static_cast<const uint8_t*>(bytes.get()); }
   static constexpr int64_t kTile = 16;
   int64_t tiles() const { return (rows + kTile - 1) / kTile; }
   int64_t blocks() const { return cols / 32; }
