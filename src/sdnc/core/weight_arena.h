@@ -1,22 +1,18 @@
 // weight_arena.h — memory for long-lived, read-mostly buffers that kernels stream from memory:
 // the packed weight copies (backend/cpu/packed_gemm.h, quant_gemv_packed.h).
 //
-// Why. A product of a few rows (a MiniLM sentence, a decoding step) reads each weight once,
-// from memory. With 4 KiB pages the stream misses the TLB every 4 KiB and runs far below the
-// core's bandwidth: MiniLM's 42.5 MB of packed weights at M = 16 rows streamed at 9.3 GB/s
-// (74 GFLOP/s), and at 13.5 GB/s (108 GFLOP/s, the core's sgemm peak) from 2 MiB pages
-// (docs/performance_log.md, "Huge pages for packed weights"). Slices are therefore carved from
-// chunks that are 2 MiB aligned and advised MADV_HUGEPAGE, which the kernel honours in its
-// default "madvise" transparent-huge-page mode (and in "always"; "never" leaves 4 KiB pages,
-// which only costs the speed).
+// Slices are carved from 32 MiB chunks from core/huge_pages.h (2 MiB aligned, advised for
+// transparent huge pages): a product of a few rows reads each weight once, from memory, and
+// from 4 KiB pages that stream stalls on the TLB (MiniLM's products at M = 16: 74 GFLOP/s from
+// 4 KiB pages, 108 from 2 MiB ones; docs/performance_log.md, "Huge pages for packed weights").
 //
 // Ownership. A slice keeps its chunk alive (a shared_ptr aliasing the chunk's); a chunk is
-// unmapped when its last slice goes. Chunks are kChunkBytes (a slice larger than that gets a
-// chunk of its own); a slice freed while others of its chunk live is not reused, so the arena
-// suits buffers made once at load and dropped together, not scratch memory.
+// unmapped when its last slice goes. A slice larger than half a chunk gets a chunk of its own.
+// A slice freed while others of its chunk live is not reused, so the arena suits buffers made
+// once at load and dropped together, not scratch memory.
 //
-// Under AddressSanitizer every slice is its own aligned_alloc, so that a read past a slice is
-// reported; off Linux, too (no madvise).
+// Where huge_pages_available() is false (AddressSanitizer, not Linux) every slice is its own
+// aligned_alloc, so that AddressSanitizer reports a read past a slice.
 #pragma once
 #include <cstddef>
 #include <memory>
