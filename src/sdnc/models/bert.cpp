@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <sstream>
 
 #include "sdnc/autograd/grad_mode.h"
+#include "sdnc/backend/cpu/packed_gemm.h"
 #include "sdnc/core/error.h"
 #include "sdnc/io/safetensors.h"
 #include "sdnc/io/utf8.h"
@@ -259,11 +261,15 @@ std::vector<std::vector<float>> SentenceEmbedder::embed_tokens(const std::vector
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
   std::vector<std::vector<float>> out(ids.size());
+  const size_t max_rows = cpu::packed_gemm_available() ? static_cast<size_t>(kPackedRows) : SIZE_MAX;
   for (size_t first = 0, end = 0; first < order.size(); first = end) {
-    // A batch: up to kBatch sequences, the longest at most 12.5% (or 2 tokens) longer than the shortest.
+    // A batch: up to kBatch sequences, the longest at most 12.5% (or 2 tokens) longer than the
+    // shortest, and (after the first) at most max_rows positions (sorted: the newest is the longest).
     const size_t shortest = ids[order[first]].size(), longest = shortest + std::max<size_t>(2, shortest / 8);
     std::vector<std::vector<int64_t>> batch;
-    for (end = first; end < order.size() && end - first < kBatch && ids[order[end]].size() <= longest; ++end)
+    for (end = first; end < order.size() && end - first < kBatch && ids[order[end]].size() <= longest &&
+                      (end == first || (end - first + 1) * ids[order[end]].size() <= max_rows);
+         ++end)
       batch.push_back(ids[order[end]]);
     const std::vector<std::vector<float>> hidden = encoder_.encode_batch(batch, form);
     for (size_t i = 0; i < batch.size(); ++i) {  // mean over the sequence's own positions, then L2

@@ -82,7 +82,11 @@ class SentenceEmbedder {
   // Embeddings [D] of many tokenised texts (tokens()), in their order; they run in batches of
   // up to kBatch sequences of similar length (sorted by length, as sentence-transformers does;
   // a batch's longest is at most 12.5% or 2 tokens longer than its shortest, so little is
-  // padding: 6 % on bench/real_sentences.txt, where 25% or 8 tokens padded 21 %).
+  // padding: 6 % on bench/real_sentences.txt, where 25% or 8 tokens padded 21 %). Where the
+  // packed kernel runs (backend/cpu/packed_gemm.h), a batch also holds at most kPackedRows
+  // positions (batch × longest; a longer single text runs alone): its products then stream the
+  // packed weights from huge pages, faster than a GEMM library on the whole batch's rows
+  // (docs/performance_log.md, "Batches of at most 128 positions").
   static constexpr size_t kBatch = 32;
   std::vector<std::vector<float>> embed_tokens(const std::vector<std::vector<int64_t>>& ids,
                                                BertEncoder::Form form = BertEncoder::Form::Parallel) const;
