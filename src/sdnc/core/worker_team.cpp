@@ -1,6 +1,10 @@
 #include "sdnc/core/worker_team.h"
 
+#include <strings.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "sdnc/core/parallel.h"
 
@@ -46,8 +50,13 @@ struct WorkerTeam::Job {
   std::unique_ptr<std::atomic<int64_t>[]> done;  // blocks done per phase
 };
 
-WorkerTeam::WorkerTeam(int helpers) {
-  for (int w = 1; w <= helpers; ++w) helpers_.emplace_back([this, w] { helper_loop(w); });
+WorkerTeam::WorkerTeam(int helpers, Threads threads) : threads_(threads) {
+#if !defined(_OPENMP)
+  if (threads == Threads::OpenMP) helpers = 0;  // no OpenMP in this build: the caller alone
+#endif
+  helper_count_ = std::max(0, helpers);
+  if (threads == Threads::Own)
+    for (int w = 1; w <= helper_count_; ++w) helpers_.emplace_back([this, w] { helper_loop(w); });
 }
 
 WorkerTeam::~WorkerTeam() {
@@ -107,7 +116,7 @@ void WorkerTeam::helper_loop(int worker) {
 
 void WorkerTeam::run(const std::vector<int64_t>& blocks, const BlockFn& fn) {
   std::unique_lock<std::mutex> running(run_mutex_, std::try_to_lock);
-  if (!running.owns_lock() || helpers_.empty() || solo_runs_left_ > 0) {
+  if (!running.owns_lock() || helper_count_ == 0 || solo_runs_left_ > 0) {
     if (running.owns_lock() && solo_runs_left_ > 0) --solo_runs_left_;
     for (int64_t p = 0; p < static_cast<int64_t>(blocks.size()); ++p)
       for (int64_t b = 0; b < blocks[p]; ++b) fn(p, b, 0);
@@ -124,9 +133,28 @@ void WorkerTeam::run(const std::vector<int64_t>& blocks, const BlockFn& fn) {
     }
   job->done = std::make_unique<std::atomic<int64_t>[]>(job->blocks.size());
   for (size_t p = 0; p < job->blocks.size(); ++p) job->done[p].store(0);
-  const int64_t total = job->start.back();
+  const auto t0 = std::chrono::steady_clock::now();
+  double waited = 0;
+  run_job(job, &waited);
+  // Helpers that hold blocks and then lose their core (more threads than free cores) make
+  // the caller wait: then run the next steps alone before trying again.
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (waited > kMaxWaitShare * elapsed) solo_runs_left_ = kSoloRuns;
+}
 
-  current_.store(job, std::memory_order_release);
+void WorkerTeam::run_job(const std::shared_ptr<Job>& job, double* waited) {
+#if defined(_OPENMP)
+  if (threads_ == Threads::OpenMP) {  // one region: its threads take blocks like helpers
+#pragma omp parallel num_threads(size())
+    {
+      const int worker = omp_get_thread_num();
+      work(*job, worker, worker == 0 ? waited : nullptr);
+    }
+    return;
+  }
+#endif
+  const int64_t total = job->start.back();
+  current_.store(job, std::memory_order_release);  // a helper that took it keeps it alive
   posted_.fetch_add(1);
   if (sleepers_.load() > 0) {
     {
@@ -134,21 +162,15 @@ void WorkerTeam::run(const std::vector<int64_t>& blocks, const BlockFn& fn) {
     }
     wake_.notify_all();
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  double waited = 0;
-  work(*job, 0, &waited);
+  work(*job, 0, waited);
   // Only blocks that a helper took and has not finished are waited for.
   auto all_done = [&] { return job->finished.load(std::memory_order_acquire) == total; };
   if (!all_done()) {
     auto w0 = std::chrono::steady_clock::now();
     wait_until(all_done);
-    waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    *waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
   }
   current_.store(nullptr, std::memory_order_release);
-  // Helpers that hold blocks and then lose their core (more threads than free cores) make
-  // the caller wait: then run the next steps alone before trying again.
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (waited > kMaxWaitShare * elapsed) solo_runs_left_ = kSoloRuns;
 }
 
 std::shared_ptr<WorkerTeam> WorkerTeam::shared() {
@@ -156,7 +178,11 @@ std::shared_ptr<WorkerTeam> WorkerTeam::shared() {
   static std::shared_ptr<WorkerTeam> team;
   std::lock_guard<std::mutex> g(m);
   const int helpers = std::max(0, num_threads() - 1);
-  if (!team || team->size() - 1 != helpers) team = std::make_shared<WorkerTeam>(helpers);
+  if (!team || team->size() - 1 != helpers) {
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    const bool passive = policy && strcasecmp(policy, "passive") == 0;
+    team = std::make_shared<WorkerTeam>(helpers, passive ? Threads::Own : Threads::OpenMP);
+  }
   return team;
 }
 

@@ -15,6 +15,15 @@
 // after each run (the next decoding step follows at once), then sleep. When the caller
 // spent more than a quarter of a run waiting for blocks that helpers held (helpers that
 // lost their core), the next 16 runs go to the caller alone.
+//
+// Whose threads. A team either has helper threads of its own (Threads::Own) or runs each run
+// as one OpenMP region whose threads take the blocks (Threads::OpenMP). Its own helpers wake
+// faster than a sleeping OpenMP team, which is what OMP_WAIT_POLICY=passive (the `sdnc` tool's
+// setting) leaves between regions. Under the libraries' default policy, though, OpenMP's
+// threads spin after every region of sdnc's loops (core/parallel.h) and of oneDNN, and a
+// second set of spinning threads then fights them for the same cores: MiniLM at 2 threads ran
+// slower than at 1 (batch 32: 221 against 235 sentences/s; docs/performance_log.md, "One set
+// of threads"). shared() therefore uses OpenMP's threads unless the policy is passive.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -33,19 +42,24 @@ class WorkerTeam {
   // for per-thread scratch.
   using BlockFn = std::function<void(int64_t phase, int64_t block, int worker)>;
 
-  explicit WorkerTeam(int helpers);  // helpers: threads besides the caller
+  enum class Threads { Own, OpenMP };
+  // helpers: threads besides the caller. Threads::OpenMP needs a build with OpenMP (without
+  // it the team is the caller alone).
+  explicit WorkerTeam(int helpers, Threads threads = Threads::Own);
   ~WorkerTeam();
   WorkerTeam(const WorkerTeam&) = delete;
   WorkerTeam& operator=(const WorkerTeam&) = delete;
 
-  int size() const { return static_cast<int>(helpers_.size()) + 1; }
+  int size() const { return helper_count_ + 1; }
+  Threads threads() const { return threads_; }
 
   // Runs fn for every block of every phase (phase p has blocks[p] blocks) and returns when
   // all are done. fn must not throw. One run at a time: a run that finds the team busy
   // (another thread's run) runs all its blocks on its own caller.
   void run(const std::vector<int64_t>& blocks, const BlockFn& fn);
 
-  // The process-wide team with num_threads() − 1 helpers (remade when that count changes).
+  // The process-wide team with num_threads() − 1 helpers (remade when that count changes):
+  // OpenMP's threads unless OMP_WAIT_POLICY is passive (read when the team is made).
   static std::shared_ptr<WorkerTeam> shared();
 
  private:
@@ -55,7 +69,11 @@ class WorkerTeam {
   static void work(Job& job, int worker, double* waited);
   void helper_loop(int worker);
 
-  std::vector<std::thread> helpers_;
+  void run_job(const std::shared_ptr<Job>& job, double* waited);
+
+  int helper_count_ = 0;
+  Threads threads_ = Threads::Own;
+  std::vector<std::thread> helpers_;  // Threads::Own only
   std::atomic<std::shared_ptr<Job>> current_;
   std::atomic<uint64_t> posted_{0};  // jobs published so far
   std::atomic<bool> stop_{false};

@@ -104,8 +104,9 @@ void packed_gemm(int64_t M, const float* x, int64_t ldx, const PackedWeight& W, 
       }
     }
   };
-  // Threads take blocks of panels from the worker team (core/worker_team.h): no OpenMP region,
-  // whose wake-up under OMP_WAIT_POLICY=passive costs as much as a product of 16 rows.
+  // Threads take blocks of panels from the worker team (core/worker_team.h): under
+  // OMP_WAIT_POLICY=passive its own helpers, as a sleeping OpenMP team's wake-up costs as much
+  // as a product of 16 rows; otherwise OpenMP's threads, which the rest of the step uses too.
   const int64_t per_block = std::max<int64_t>(1, kMinBlock / (M * K * kPanel));
   const int64_t panel_blocks = (panels + per_block - 1) / per_block;
   if (num_threads() == 1 || panel_blocks < 2 || M * N * K < kMinShare) return run_panels(0, panels);
