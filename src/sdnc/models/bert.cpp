@@ -261,11 +261,14 @@ std::vector<std::vector<float>> SentenceEmbedder::embed_tokens(const std::vector
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
   std::vector<std::vector<float>> out(ids.size());
-  const size_t max_rows = cpu::packed_gemm_available() ? static_cast<size_t>(kPackedRows) : SIZE_MAX;
+  const bool packed = cpu::packed_gemm_available();
+  const size_t max_rows = packed ? static_cast<size_t>(kPackedRows) : SIZE_MAX;
   for (size_t first = 0, end = 0; first < order.size(); first = end) {
-    // A batch: up to kBatch sequences, the longest at most 12.5% (or 2 tokens) longer than the
-    // shortest, and (after the first) at most max_rows positions (sorted: the newest is the longest).
-    const size_t shortest = ids[order[first]].size(), longest = shortest + std::max<size_t>(2, shortest / 8);
+    // A batch: up to kBatch sequences of one length (packed kernel) or of lengths within 12.5%
+    // (or 2 tokens) of the shortest, and (after the first) at most max_rows positions (sorted:
+    // the newest is the longest).
+    const size_t shortest = ids[order[first]].size(),
+                 longest = packed ? shortest : shortest + std::max<size_t>(2, shortest / 8);
     std::vector<std::vector<int64_t>> batch;
     for (end = first; end < order.size() && end - first < kBatch && ids[order[end]].size() <= longest &&
                       (end == first || (end - first + 1) * ids[order[end]].size() <= max_rows);

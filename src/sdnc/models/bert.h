@@ -80,13 +80,13 @@ class SentenceEmbedder {
   // The token ids embed() runs: [CLS] … [SEP], truncated to max_seq_length (the last kept id is [SEP]).
   std::vector<int64_t> tokens(const std::string& text) const;
   // Embeddings [D] of many tokenised texts (tokens()), in their order; they run in batches of
-  // up to kBatch sequences of similar length (sorted by length, as sentence-transformers does;
-  // a batch's longest is at most 12.5% or 2 tokens longer than its shortest, so little is
-  // padding: 6 % on bench/real_sentences.txt, where 25% or 8 tokens padded 21 %). Where the
-  // packed kernel runs (backend/cpu/packed_gemm.h), a batch also holds at most kPackedRows
-  // positions (batch × longest; a longer single text runs alone): its products then stream the
-  // packed weights from huge pages, faster than a GEMM library on the whole batch's rows
-  // (docs/performance_log.md, "Batches of at most 128 positions").
+  // up to kBatch sequences, sorted by length as sentence-transformers does. Where the packed
+  // kernel runs (backend/cpu/packed_gemm.h) a batch holds texts of one length and at most
+  // kPackedRows positions (a longer single text runs alone): no position is padding, and its
+  // products stream the packed weights from huge pages, faster than a GEMM library on a whole
+  // batch's rows (docs/performance_log.md, "Batches of at most 128 positions"). Elsewhere a
+  // batch's longest is at most 12.5% or 2 tokens longer than its shortest (6 % padding on
+  // bench/real_sentences.txt). Either way each embedding equals the text's own, alone.
   static constexpr size_t kBatch = 32;
   std::vector<std::vector<float>> embed_tokens(const std::vector<std::vector<int64_t>>& ids,
                                                BertEncoder::Form form = BertEncoder::Form::Parallel) const;
