@@ -188,6 +188,34 @@ TEST(AttentionOneQuery, EqualsAttentionForward) {
   }
 }
 
+// G queries over one memory with tiled keys (grouped-query attention) = attention_forward per
+// query on the row-major keys; slots past n in the last tile hold garbage that must not count.
+TEST(AttentionTiledQueries, EqualsAttentionForwardPerQuery) {
+  Generator g(25);
+  const int64_t cap = 80;
+  for (int64_t Dh : {8, 64})
+    for (int64_t G : {1, 3, 4, 5, 9})
+      for (int64_t n : {1, 2, 15, 16, 17, 63, 77}) {
+        Tensor q = randn({1, G, 1, Dh}, g), k = randn({1, 1, cap, Dh}, g), v = randn({1, 1, cap, Dh}, g);
+        const int64_t slots = (n + cpu::kKeyTile - 1) / cpu::kKeyTile * cpu::kKeyTile;
+        std::vector<float> tiles(static_cast<size_t>(slots * Dh), 1e30f);  // unwritten slots: huge scores if read
+        for (int64_t j = 0; j < n; ++j) cpu::write_tiled_key(tiles.data(), j, k.data<float>() + j * Dh, Dh);
+        std::vector<float> scores(static_cast<size_t>(G * slots)), out(static_cast<size_t>(G * Dh));
+        const double scale = 0.3;
+        cpu::attention_tiled_queries(q.data<float>(), G, tiles.data(), v.data<float>(), n, Dh, Dh, float(scale),
+                                     scores.data(), out.data());
+        for (int64_t h = 0; h < G; ++h) {
+          Tensor qh = Tensor::from_vector(std::vector<float>(q.data<float>() + h * Dh, q.data<float>() + (h + 1) * Dh),
+                                          {1, 1, 1, Dh});
+          Tensor w = Tensor::empty({1, 1, 1, n}), expect = Tensor::empty({1, 1, 1, Dh});
+          cpu::attention_forward(qh, k, v, Tensor(), /*causal=*/false, scale, w, expect, n);
+          Tensor got = Tensor::from_vector(std::vector<float>(out.begin() + h * Dh, out.begin() + (h + 1) * Dh),
+                                           {1, 1, 1, Dh});
+          EXPECT_LT(max_abs_diff(got, expect), 1e-5) << "Dh=" << Dh << " G=" << G << " n=" << n << " head " << h;
+        }
+      }
+}
+
 TEST(LayerNormRow, EqualsLayerNorm) {
   Generator g(24);
   for (int64_t D : {1, 7, 64, 300}) {

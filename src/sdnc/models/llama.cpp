@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "sdnc/autograd/grad_mode.h"
+#include "sdnc/backend/cpu/attention.h"
 #include "sdnc/core/error.h"
 #include "sdnc/io/utf8.h"
 #include "sdnc/ops/ops.h"
@@ -146,7 +147,8 @@ LlamaModel::State LlamaModel::initial_state(int64_t memory_slots) const {
   if (memory_slots > 0)
     for (size_t l = 0; l < L; ++l)
       for (size_t s = 0; s < S; ++s) {
-        st.keys[l][s].reserve(static_cast<size_t>(memory_slots * config_.head_dim));
+        st.keys[l][s].reserve(static_cast<size_t>((memory_slots + cpu::kKeyTile - 1) / cpu::kKeyTile *
+                                                  cpu::kKeyTile * config_.head_dim));
         st.values[l][s].reserve(static_cast<size_t>(memory_slots * config_.head_dim));
       }
   return st;

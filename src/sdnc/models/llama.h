@@ -84,7 +84,8 @@ class LlamaModel {
     // block of 32 and integer dot products (llama.cpp's way; faster, the logits move by the
     // rounding: docs/real_models.md gives the error measured against transformers).
     enum class Activations { F32, Int8 } activations = Activations::F32;
-    std::vector<std::vector<std::vector<float>>> keys, values;  // [L][S] → [n, W]
+    // [L][S] → keys in tiles of cpu::kKeyTile slots (backend/cpu/attention.h), values [n, W]
+    std::vector<std::vector<std::vector<float>>> keys, values;
     int64_t written() const;   // slots in use (≤ N when bounded)
     int64_t bytes() const;     // bytes held by the memories
     struct Scratch;            // the step's buffers, made by the first step (llama_step.cpp)

@@ -79,11 +79,13 @@ void LlamaModel::step(int64_t token, State& st, float* logits) const {
   const int64_t n = evict ? st.slots : st.written() + 1;
   const float scale = 1.0f / std::sqrt(static_cast<float>(W));
 
-  // Grow every memory by the new slot here, outside the team's region.
+  // Grow every memory by the new slot here, outside the team's region (keys by whole tiles of
+  // cpu::kKeyTile slots: backend/cpu/attention.h).
+  const int64_t key_slots = (n + cpu::kKeyTile - 1) / cpu::kKeyTile * cpu::kKeyTile;
   if (!evict)
     for (int64_t l = 0; l < L; ++l)
       for (int64_t s = 0; s < S; ++s) {
-        st.keys[l][s].resize(static_cast<size_t>(n * W));
+        st.keys[l][s].resize(static_cast<size_t>(key_slots * W));
         st.values[l][s].resize(static_cast<size_t>(n * W));
       }
 
@@ -93,7 +95,7 @@ void LlamaModel::step(int64_t token, State& st, float* logits) const {
   if (!st.scratch) st.scratch = std::make_shared<State::Scratch>();
   State::Scratch& ws = *st.scratch;
   at_least(ws.x, D), at_least(ws.qkv, QW + 2 * KW), at_least(ws.reads, QW), at_least(ws.hidden, F);
-  at_least(ws.normed, workers * D), at_least(ws.up, workers * F), at_least(ws.scores, workers * n);
+  at_least(ws.normed, workers * D), at_least(ws.up, workers * F), at_least(ws.scores, workers * group * key_slots);
   at_least(ws.cos_a, W / 2), at_least(ws.sin_a, W / 2);
   ws.normed_for.assign(workers, -1);
   const bool int8 = st.activations == State::Activations::Int8;
@@ -160,13 +162,13 @@ void LlamaModel::step(int64_t token, State& st, float* logits) const {
         cpu::rope_rotate(k, 1, W, ws.cos_a.data(), ws.sin_a.data());
         float* K = st.keys[l][s].data();
         float* Vm = st.values[l][s].data();
-        std::copy_n(k, W, K + slot * W);
+        cpu::write_tiled_key(K, slot, k, W);
         std::copy_n(qkv + QW + KW + s * W, W, Vm + slot * W);
-        float* scores = ws.scores.data() + worker * n;
-        for (int64_t h = s * group; h < (s + 1) * group; ++h) {
+        // The slice's `group` heads read it together (grouped-query attention).
+        for (int64_t h = s * group; h < (s + 1) * group; ++h)
           cpu::rope_rotate(qkv + h * W, 1, W, ws.cos_a.data(), ws.sin_a.data());
-          cpu::attention_one_query(qkv + h * W, K, Vm, n, W, W, scale, scores, reads + h * W);
-        }
+        cpu::attention_tiled_queries(qkv + s * group * W, group, K, Vm, n, W, W, scale,
+                                     ws.scores.data() + worker * group * key_slots, reads + s * group * W);
         break;
       }
       case 2: product(w.o, reads, x, b, kColumns, true); break;

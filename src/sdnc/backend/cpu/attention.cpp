@@ -240,4 +240,59 @@ void attention_one_query(const float* q, const float* K, const float* V, int64_t
   for (int64_t c = 0; c < Dv; ++c) out[c] *= inv;
 }
 
+void attention_tiled_queries(const float* q, int64_t G, const float* K_tiles, const float* V, int64_t n, int64_t Dh,
+                             int64_t Dv, float scale, float* scores, float* out) {
+  constexpr int64_t kT = kKeyTile, kQ = 4;  // queries per pass over the memory
+  const int64_t tiles = (n + kT - 1) / kT, stride = tiles * kT;  // scores row stride
+  for (int64_t g0 = 0; g0 < G; g0 += kQ) {
+    const int64_t gn = std::min(kQ, G - g0);
+    // Scores: each tile's key vectors loaded once for the pass's queries.
+    for (int64_t t = 0; t < tiles; ++t) {
+      const float* tile = K_tiles + t * Dh * kT;
+      float acc[kQ][kT] = {};
+      for (int64_t c = 0; c < Dh; ++c) {
+        const float* row = tile + c * kT;
+        for (int64_t g = 0; g < kQ; ++g) {
+          const float qc = g < gn ? q[(g0 + g) * Dh + c] : 0.0f;
+#pragma omp simd
+          for (int64_t i = 0; i < kT; ++i) acc[g][i] += qc * row[i];
+        }
+      }
+      for (int64_t g = 0; g < gn; ++g)
+        for (int64_t i = 0; i < kT; ++i) scores[(g0 + g) * stride + t * kT + i] = acc[g][i] * scale;
+    }
+    // Softmax per query over its n scores (a tile's slots past n are not read).
+    float inv[kQ] = {};
+    for (int64_t g = 0; g < gn; ++g) {
+      float* s = scores + (g0 + g) * stride;
+      float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+      for (int64_t j = 0; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t j = 0; j < n; ++j) {
+        const float e = exp_f32(s[j] - mx);
+        s[j] = e;
+        sum += e;
+      }
+      inv[g] = 1.0f / sum;
+    }
+    // Read: each value row loaded once for the pass's queries, normalised once at the end.
+    float* o0 = out + g0 * Dv;
+    std::fill(o0, o0 + gn * Dv, 0.0f);
+    for (int64_t j = 0; j < n; ++j) {
+      const float* v = V + j * Dv;
+      for (int64_t g = 0; g < gn; ++g) {
+        const float w = scores[(g0 + g) * stride + j];
+        float* o = o0 + g * Dv;
+#pragma omp simd
+        for (int64_t c = 0; c < Dv; ++c) o[c] += w * v[c];
+      }
+    }
+    for (int64_t g = 0; g < gn; ++g)
+#pragma omp simd
+      for (int64_t c = 0; c < Dv; ++c) o0[g * Dv + c] *= inv[g];
+  }
+}
+
 }  // namespace sdnc::cpu
