@@ -119,14 +119,15 @@ NonfiniteFault nonfinite_fault() {
 
 // The first parameter with a non-finite entry, or "".
 std::string first_nonfinite(const std::vector<std::pair<std::string, Tensor>>& named) {
-  for (auto& [name, p] : named) {
+  for (const auto& entry : named) {
+    const Tensor& p = entry.second;  // not a structured binding: clang 14 cannot capture those
     bool bad = false;
     dispatch_floating(p.dtype(), "train", [&](auto tag) {
       using T = decltype(tag);
       const T* x = p.data<T>();
       for (int64_t i = 0; i < p.numel() && !bad; ++i) bad = !std::isfinite(static_cast<double>(x[i]));
     });
-    if (bad) return name;
+    if (bad) return entry.first;
   }
   return "";
 }
