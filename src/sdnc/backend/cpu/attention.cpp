@@ -207,17 +207,7 @@ void attention_one_query(const float* q, const float* K, const float* V, int64_t
     for (int64_t c = 0; c < Dh; ++c) s0 += q[c] * k0[c];
     scores[j] = s0 * scale;
   }
-  // Softmax.
-  float mx = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : mx)
-  for (int64_t i = 0; i < n; ++i) mx = scores[i] > mx ? scores[i] : mx;
-  float sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i) {
-    float e = exp_f32(scores[i] - mx);
-    scores[i] = e;
-    sum += e;
-  }
+  const float sum = exp_shifted_in_place(scores, n);  // the softmax, normalised at the end
   // Read: the weighted sum of the values, four slots per pass over out (a load and a store
   // of out per four FMAs), normalised once at the end.
   std::fill(out, out + Dv, 0.0f);
@@ -263,20 +253,7 @@ void attention_tiled_queries(const float* q, int64_t G, const float* K_tiles, co
     }
     // Softmax per query over its n scores (a tile's slots past n are not read).
     float inv[kQ] = {};
-    for (int64_t g = 0; g < gn; ++g) {
-      float* s = scores + (g0 + g) * stride;
-      float mx = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : mx)
-      for (int64_t j = 0; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
-      float sum = 0;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t j = 0; j < n; ++j) {
-        const float e = exp_f32(s[j] - mx);
-        s[j] = e;
-        sum += e;
-      }
-      inv[g] = 1.0f / sum;
-    }
+    for (int64_t g = 0; g < gn; ++g) inv[g] = 1.0f / exp_shifted_in_place(scores + (g0 + g) * stride, n);
     // Read: each value row loaded once for the pass's queries, normalised once at the end.
     float* o0 = out + g0 * Dv;
     std::fill(o0, o0 + gn * Dv, 0.0f);

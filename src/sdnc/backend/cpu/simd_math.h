@@ -54,6 +54,24 @@ inline float erfc_f32(float x) {
   return x >= 0.0f ? tail : (x < 0.0f ? 2.0f - tail : x);
 }
 
+// A softmax's numerators in place and their sum: s[j] ← e^(s[j] − max_k s[k]) for j < n (n ≥ 1),
+// returns Σ_j s[j] (and the max in *max_out if given). The shift keeps every power ≤ 1; the
+// caller divides by the sum when it likes.
+inline float exp_shifted_in_place(float* s, int64_t n, float* max_out = nullptr) {
+  float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+  for (int64_t j = 0; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
+  if (max_out) *max_out = mx;
+  float sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = exp_f32(s[j] - mx);
+    s[j] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 // exp for kernels templated on the floating type: the vectorisable form for F32.
 inline float exp_fast(float x) { return exp_f32(x); }
 inline double exp_fast(double x) { return std::exp(x); }

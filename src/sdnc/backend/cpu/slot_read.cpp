@@ -109,17 +109,8 @@ void slot_read_chunk(const SlotReadShape& s, const float* q_all, const float* ke
 #endif
   // The chunk's softmax numerators: exp(e − m) and their sum l, per head.
   for (int64_t h = 0; h < R; ++h) {
-    float* eh = e + h * kSlotChunk;
-    float m = eh[0];
-#pragma omp simd reduction(max : m)
-    for (int64_t t = 1; t < n; ++t) m = eh[t] > m ? eh[t] : m;
-    float l = 0;
-#pragma omp simd reduction(+ : l)
-    for (int64_t t = 0; t < n; ++t) {
-      const float x = exp_f32(eh[t] - m);
-      eh[t] = x;
-      l += x;
-    }
+    float m = 0;
+    const float l = exp_shifted_in_place(e + h * kSlotChunk, n, &m);
     stats[h] = m, stats[R + h] = l;
   }
   // Values: partial_h = Σ_t exp(e_ht − m_h) V[j0 + t, h].
