@@ -27,9 +27,11 @@
 //       weights stream from memory as in a batch-1 sentence), through the GEMM library
 //       (cpu::gemm) and through the packed small-row kernel (packed_gemm.h) → GFLOP/s per
 //       second of thread CPU time (1 thread) or wall time, best of 20 passes.
-//   real_bench bandwidth [--threads N] [--mb 512]
+//   real_bench bandwidth [--threads N] [--mb 512] [--pages huge|4k]
 //       Read bandwidth: N threads each sum their share of a buffer far larger than the
-//       caches (best of 5 passes) → GB/s; with R1's bytes per step it gives the floor. Also
+//       caches (best of 5 passes) → GB/s; with R1's bytes per step it gives the floor. The
+//       buffer is on 2 MiB pages like the packed weights (core/weight_arena.h; 4k: ordinary
+//       pages, for comparison). Also
 //       per second of the slowest thread's CPU time (read_gb_cpu_s: the floor of a core the
 //       other load leaves alone, to hold against decode_tok_cpu_s).
 #include <fmt/format.h>
@@ -41,8 +43,8 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -254,6 +256,10 @@ int bandwidth(int argc, char** argv) {
   // The floor is the best read rate the machine gives: from huge pages, like the packed weights
   // (core/weight_arena.h); `--pages 4k` reads ordinary pages, for comparison.
   const std::string pages = arg(argc, argv, "--pages", "huge");
+  if (pages != "huge" && pages != "4k") {
+    fmt::print(stderr, "sdnc: [real_bench] --pages {}: expected huge or 4k\n", pages);
+    return 2;
+  }
   std::vector<float> plain;
   std::shared_ptr<void> huge;
   float* buf = nullptr;
@@ -294,7 +300,7 @@ int bandwidth(int argc, char** argv) {
   }
   fmt::print("{{\"impl\": \"sdnc\", \"workload\": \"bandwidth\", \"threads\": {}, \"pages\": \"{}\", \"mb\": {}, \"read_gb_s\": {:.2f}, "
              "\"read_gb_cpu_s\": {:.2f}, \"check\": {}}}\n",
-             threads, pages == "4k" ? "4k" : "huge", n * sizeof(float) >> 20, n * sizeof(float) / best * 1e-9, n * sizeof(float) / best_cpu * 1e-9,
+             threads, pages, n * sizeof(float) >> 20, n * sizeof(float) / best * 1e-9, n * sizeof(float) / best_cpu * 1e-9,
              sums[0] > 0);
   return 0;
 }

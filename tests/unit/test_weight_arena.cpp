@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "sdnc/core/huge_pages.h"
 #include "sdnc/core/weight_arena.h"
 
 namespace sdnc {
@@ -66,7 +67,7 @@ int thp_eligible(const void* p) {
 }
 
 TEST(WeightArena, SlicesAreAdvisedForHugePages) {
-  if (!weight_arena_advises_huge_pages()) GTEST_SKIP() << "no huge-page advice in this build (AddressSanitizer or not Linux)";
+  if (!huge_pages_available()) GTEST_SKIP() << "no huge-page advice in this build (AddressSanitizer or not Linux)";
   std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
   std::string modes;
   if (!std::getline(mode, modes)) GTEST_SKIP() << "this kernel has no transparent huge pages";

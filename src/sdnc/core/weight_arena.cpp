@@ -32,8 +32,6 @@ struct Arena {
 
 }  // namespace
 
-bool weight_arena_advises_huge_pages() { return huge_pages_available(); }
-
 std::shared_ptr<void> weight_arena_alloc(size_t bytes) {
   SDNC_CHECK(bytes > 0, kOp, "a slice of 0 bytes");
   const size_t size = round_up(bytes, kSliceAlign);

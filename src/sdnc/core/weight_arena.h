@@ -23,7 +23,4 @@ namespace sdnc {
 // out of memory …") when the system refuses the mapping.
 std::shared_ptr<void> weight_arena_alloc(size_t bytes);
 
-// Whether slices come from huge-page-advised chunks in this build (false under ASan or off Linux).
-bool weight_arena_advises_huge_pages();
-
 }  // namespace sdnc

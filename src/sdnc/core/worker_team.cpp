@@ -50,12 +50,11 @@ struct WorkerTeam::Job {
   std::unique_ptr<std::atomic<int64_t>[]> done;  // blocks done per phase
 };
 
-WorkerTeam::WorkerTeam(int helpers, Threads threads) : threads_(threads) {
+WorkerTeam::WorkerTeam(int helpers, Threads threads) : helper_count_(std::max(0, helpers)), threads_(threads) {
 #if !defined(_OPENMP)
-  if (threads == Threads::OpenMP) helpers = 0;  // no OpenMP in this build: the caller alone
+  threads_ = Threads::Own;  // no OpenMP in this build: helpers of its own
 #endif
-  helper_count_ = std::max(0, helpers);
-  if (threads == Threads::Own)
+  if (threads_ == Threads::Own)
     for (int w = 1; w <= helper_count_; ++w) helpers_.emplace_back([this, w] { helper_loop(w); });
 }
 

@@ -43,15 +43,14 @@ class WorkerTeam {
   using BlockFn = std::function<void(int64_t phase, int64_t block, int worker)>;
 
   enum class Threads { Own, OpenMP };
-  // helpers: threads besides the caller. Threads::OpenMP needs a build with OpenMP (without
-  // it the team is the caller alone).
+  // helpers: threads besides the caller. A build without OpenMP makes Threads::OpenMP a team
+  // of its own helpers.
   explicit WorkerTeam(int helpers, Threads threads = Threads::Own);
   ~WorkerTeam();
   WorkerTeam(const WorkerTeam&) = delete;
   WorkerTeam& operator=(const WorkerTeam&) = delete;
 
   int size() const { return helper_count_ + 1; }
-  Threads threads() const { return threads_; }
 
   // Runs fn for every block of every phase (phase p has blocks[p] blocks) and returns when
   // all are done. fn must not throw. One run at a time: a run that finds the team busy
